@@ -1,0 +1,54 @@
+namespace Aspo.Native.Blas;
+
+/// <summary>
+/// Single-precision matrix multiply, row-major:
+/// <c>C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C</c>, where op(X) is X or Xᵀ.
+/// A is stored m×k (k×m when transposed) with row stride <c>lda</c>; likewise B and C.
+/// This is the seam where a GPU backend would plug into the learner.
+/// </summary>
+public interface IGemm
+{
+    /// <summary>Short registry name: "openblas", "onednn", "reference".</summary>
+    string Name { get; }
+
+    /// <summary>Library and version in use, for <c>aspo version</c>.</summary>
+    string Description { get; }
+
+    void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc);
+}
+
+/// <summary>A backend that also multiplies bf16 inputs with fp32 accumulation and output.</summary>
+public interface IBf16Gemm : IGemm
+{
+    /// <summary>As <see cref="IGemm.Sgemm"/> with bf16 A and B; products are accumulated in fp32.</summary>
+    void GemmBf16(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<BFloat16> a, int lda, ReadOnlySpan<BFloat16> b, int ldb, float beta, Span<float> c, int ldc);
+}
+
+/// <summary>A native GEMM returned an error status.</summary>
+public sealed class GemmException(string message) : AspoNativeException(message);
+
+/// <summary>Argument checks shared by every backend, so a bad leading dimension or short buffer is an
+/// <see cref="ArgumentException"/> naming the matrix, never a native out-of-bounds access.</summary>
+public static class GemmArguments
+{
+    public static void Validate(bool transA, bool transB, int m, int n, int k,
+        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentException($"GEMM sizes must be non-negative, got m={m}, n={n}, k={k}");
+        CheckMatrix("A", transA ? k : m, transA ? m : k, aLength, lda, "lda");
+        CheckMatrix("B", transB ? n : k, transB ? k : n, bLength, ldb, "ldb");
+        CheckMatrix("C", m, n, cLength, ldc, "ldc");
+    }
+
+    private static void CheckMatrix(string name, int rows, int cols, int length, int ld, string ldName)
+    {
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentException($"{ldName}={ld} is smaller than the {cols} columns of stored {name} ({rows}×{cols})", ldName);
+        var needed = rows == 0 || cols == 0 ? 0L : (long)(rows - 1) * ld + cols;
+        if (length < needed)
+            throw new ArgumentException($"{name} is stored {rows}×{cols} with {ldName}={ld} and needs {needed} elements, but its buffer has {length}", name);
+    }
+}

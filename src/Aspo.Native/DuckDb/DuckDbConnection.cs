@@ -1,0 +1,70 @@
+namespace Aspo.Native.DuckDb;
+
+/// <summary>A connection (<c>duckdb_connection</c>): runs SQL, creates appenders. Not thread-safe; use one per thread.</summary>
+public sealed unsafe class DuckDbConnection : IDisposable
+{
+    private nint _connection;
+
+    internal DuckDbConnection(nint connection) => _connection = connection;
+
+    ~DuckDbConnection() => Close();
+
+    internal nint Pointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_connection == 0, this);
+            return _connection;
+        }
+    }
+
+    /// <summary>Runs <paramref name="sql"/> and returns its materialized result.</summary>
+    /// <exception cref="DuckDbException">DuckDB rejected the statement; the message holds DuckDB's error text</exception>
+    public DuckDbResult Query(string sql)
+    {
+        var result = new DuckDbResultStruct();
+        int state;
+        fixed (byte* s = Utf8.NullTerminated(sql))
+            state = DuckDbNative.duckdb_query(Pointer, s, &result);
+        if (state != DuckDbNative.Success)
+        {
+            var message = Utf8.Read(DuckDbNative.duckdb_result_error(&result));
+            DuckDbNative.duckdb_destroy_result(&result); // must be destroyed even on failure
+            throw new DuckDbException($"running SQL `{Abbreviate(sql)}`", message);
+        }
+        return new DuckDbResult(result);
+    }
+
+    /// <summary>Runs a statement that returns no rows the caller needs; returns the number of rows it changed.</summary>
+    public long Execute(string sql)
+    {
+        using var result = Query(sql);
+        return result.RowsChanged;
+    }
+
+    /// <summary>An appender that bulk-inserts data chunks into <paramref name="table"/>.</summary>
+    public DuckDbAppender CreateAppender(string table, string? schema = null) => new(this, schema, table);
+
+    /// <summary>A SQL string literal: <paramref name="value"/> in single quotes, embedded quotes doubled.</summary>
+    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>A quoted SQL identifier.</summary>
+    public static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static string Abbreviate(string sql) => sql.Length <= 300 ? sql : sql[..300] + "…";
+
+    private void Close()
+    {
+        if (_connection == 0)
+            return;
+        var c = _connection;
+        _connection = 0;
+        DuckDbNative.duckdb_disconnect(&c);
+    }
+
+    public void Dispose()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,74 @@
+namespace Aspo.Native.DuckDb;
+
+/// <summary>A materialized query result (<c>duckdb_result</c>), read chunk by chunk.</summary>
+public sealed unsafe class DuckDbResult : IDisposable
+{
+    // the struct lives in native memory so its address is stable for the duckdb_* calls that take a pointer
+    private DuckDbResultStruct* _result;
+
+    internal DuckDbResult(DuckDbResultStruct result)
+    {
+        _result = (DuckDbResultStruct*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)sizeof(DuckDbResultStruct));
+        *_result = result;
+        var count = (int)DuckDbNative.duckdb_column_count(_result);
+        var names = new string[count];
+        var types = new DuckDbType[count];
+        for (var i = 0; i < count; i++)
+        {
+            names[i] = Utf8.Read(DuckDbNative.duckdb_column_name(_result, (ulong)i));
+            types[i] = (DuckDbType)DuckDbNative.duckdb_column_type(_result, (ulong)i);
+        }
+        ColumnNames = names;
+        ColumnTypes = types;
+    }
+
+    ~DuckDbResult() => Destroy();
+
+    public IReadOnlyList<string> ColumnNames { get; }
+    public IReadOnlyList<DuckDbType> ColumnTypes { get; }
+    public int ColumnCount => ColumnNames.Count;
+
+    /// <summary>Rows changed by an INSERT/UPDATE/DELETE/COPY statement.</summary>
+    public long RowsChanged => (long)DuckDbNative.duckdb_rows_changed(Ptr);
+
+    /// <summary>The index of column <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">no such column; the message lists the columns</exception>
+    public int ColumnIndex(string name)
+    {
+        for (var i = 0; i < ColumnNames.Count; i++)
+            if (ColumnNames[i] == name)
+                return i;
+        throw new KeyNotFoundException($"the result has no column '{name}'; its columns are: {string.Join(", ", ColumnNames)}");
+    }
+
+    /// <summary>The next chunk of rows, or null when the result is exhausted. Dispose each chunk.</summary>
+    public DuckDbDataChunk? FetchChunk()
+    {
+        var chunk = DuckDbNative.duckdb_fetch_chunk(*Ptr);
+        return chunk == 0 ? null : new DuckDbDataChunk(chunk);
+    }
+
+    private DuckDbResultStruct* Ptr
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_result == null, this);
+            return _result;
+        }
+    }
+
+    private void Destroy()
+    {
+        if (_result == null)
+            return;
+        DuckDbNative.duckdb_destroy_result(_result);
+        System.Runtime.InteropServices.NativeMemory.Free(_result);
+        _result = null;
+    }
+
+    public void Dispose()
+    {
+        Destroy();
+        GC.SuppressFinalize(this);
+    }
+}
