@@ -43,6 +43,21 @@ public static class GemmArguments
         CheckMatrix("C", m, n, cLength, ldc, "ldc");
     }
 
+    /// <summary>C = beta·C over the m×n block (C is not read when beta is 0): the whole GEMM when k = 0,
+    /// for libraries that reject k = 0.</summary>
+    public static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
+    {
+        for (var i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * ldc, n);
+            if (beta == 0)
+                row.Clear();
+            else
+                for (var j = 0; j < n; j++)
+                    row[j] *= beta;
+        }
+    }
+
     private static void CheckMatrix(string name, int rows, int cols, int length, int ld, string ldName)
     {
         if (ld < Math.Max(1, cols))

@@ -22,6 +22,11 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
         GemmArguments.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0)
             return;
+        if (k == 0) // oneDNN answers invalid_arguments; BLAS semantics say C = beta·C
+        {
+            GemmArguments.ScaleC(m, n, beta, c, ldc);
+            return;
+        }
         int status;
         fixed (float* pa = a)
         fixed (float* pb = b)
@@ -36,6 +41,11 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
         GemmArguments.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0)
             return;
+        if (k == 0) // oneDNN answers invalid_arguments; BLAS semantics say C = beta·C
+        {
+            GemmArguments.ScaleC(m, n, beta, c, ldc);
+            return;
+        }
         int status;
         fixed (BFloat16* pa = a)
         fixed (BFloat16* pb = b)

@@ -16,6 +16,9 @@ public sealed unsafe class OrtEnvironment : IDisposable
 
     internal nint Pointer => _handle.Pointer;
 
+    /// <summary>The C API version this binding asks for (<c>GetApi(30)</c>, ONNX Runtime 1.30).</summary>
+    public const uint ApiVersion = OrtApi.ApiVersion;
+
     /// <summary>The loaded library's version, e.g. "1.30.0".</summary>
     public static string Version => OrtApi.VersionString;
 

@@ -1,0 +1,20 @@
+using Aspo.Native;
+
+namespace Aspo.Cli.Commands;
+
+/// <summary>Runs a command body and turns user-facing failures into one message on stderr and exit code 1, never a stack trace.</summary>
+internal static class CommandRunner
+{
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is AspoNativeException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

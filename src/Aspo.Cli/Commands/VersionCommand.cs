@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Reflection;
+using Aspo.Native;
+using Aspo.Native.Blas;
+using Aspo.Native.DuckDb;
+using Aspo.Native.Ort;
+
+namespace Aspo.Cli.Commands;
+
+/// <summary><c>aspo version</c>: the project version and the version of every native runtime it would use.</summary>
+internal static class VersionCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("version", "Print the project version and each native runtime's version (ONNX Runtime, DuckDB, BLAS).");
+        command.SetAction(_ => CommandRunner.Run(() => Print(Console.Out)));
+        return command;
+    }
+
+    /// <summary>Prints one line per component; returns 1 if a native runtime is missing (after printing the others).</summary>
+    internal static int Print(TextWriter output)
+    {
+        output.WriteLine($"aspo {ProjectVersion}");
+        var failures = new List<string>();
+        void Line(string label, Func<string> describe)
+        {
+            try
+            {
+                output.WriteLine($"{label,-14}{describe()}");
+            }
+            catch (AspoNativeException e)
+            {
+                output.WriteLine($"{label,-14}MISSING");
+                failures.Add(e.Message);
+            }
+        }
+
+        var locator = NativeLibraryLocator.Default;
+        Line("onnxruntime", () => $"{OrtEnvironment.Version} (C API {OrtEnvironment.ApiVersion}; {locator.Describe(NativeLibraries.OnnxRuntime)})");
+        Line("duckdb", () => $"{DuckDbDatabase.LibraryVersion} ({locator.Describe(NativeLibraries.DuckDb)})");
+        Line("blas", () => new OpenBlasGemm().Description);
+        Line("onednn", () => new OneDnnGemm().Description);
+        Line("gemm", () => $"{GemmBackends.CreateDefault().Name} (set {GemmBackends.EnvironmentVariable} to one of: {string.Join(", ", GemmBackends.Names)})");
+        foreach (var failure in failures)
+            Console.Error.WriteLine($"error: {failure}");
+        return failures.Count == 0 ? 0 : 1;
+    }
+
+    internal static string ProjectVersion =>
+        typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+}

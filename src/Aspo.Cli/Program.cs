@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Aspo.Cli.Commands;
+
+namespace Aspo.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The command tree; <c>--help</c> works at every level.</summary>
+    internal static RootCommand BuildRoot()
+    {
+        var root = new RootCommand(
+            "ASPO pipeline: reinforcement-learning post-training of language models with verifiable rewards " +
+            "(export to ONNX, rollout with ONNX Runtime, learn with GRPO advantages and the ASPO loss).");
+        root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
+        return root;
+    }
+}

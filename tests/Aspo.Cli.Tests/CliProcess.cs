@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Aspo.Cli.Tests;
+
+/// <summary>Runs the built <c>aspo.dll</c> in a child process, as a user would, and captures its output.</summary>
+internal static class CliProcess
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>The CLI's build output copied next to this test assembly.</summary>
+    public static string BuiltDirectory => AppContext.BaseDirectory;
+
+    public static Result Run(string directory, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+        };
+        info.ArgumentList.Add(Path.Combine(directory, "aspo.dll"));
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment)
+            info.Environment[key] = value;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"aspo {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
