@@ -101,6 +101,42 @@ public sealed class GemmTests
         AssertWithin(p, fp32, actual, magnitude, Math.Pow(2, -8) + 1e-4, "onednn bf16 vs fp32 reference");
     }
 
+    /// <summary>The benchmark shapes, checked on 300 sampled entries against double-precision dot products
+    /// (the full reference takes seconds at this size).</summary>
+    [Theory]
+    [InlineData("openblas", 1024, 1024, 1024)]
+    [InlineData("onednn", 1024, 1024, 1024)]
+    [InlineData("openblas", 4096, 1024, 256)]
+    [InlineData("onednn", 4096, 1024, 256)]
+    public void Benchmark_shapes_match_sampled_dot_products(string backend, int m, int n, int k)
+    {
+        var rng = new Random(m + n + k);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var gemm = GemmBackends.Create(backend);
+        var c = new float[m * n];
+        gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+        float[]? c16 = null;
+        if (gemm is IBf16Gemm bf16)
+        {
+            c16 = new float[m * n];
+            bf16.GemmBf16(false, false, m, n, k, 1f, a.Select(x => (BFloat16)x).ToArray(), k, b.Select(x => (BFloat16)x).ToArray(), n, 0f, c16, n);
+        }
+        for (var t = 0; t < 300; t++)
+        {
+            int i = rng.Next(m), j = rng.Next(n);
+            double dot = 0, magnitude = 0;
+            for (var p = 0; p < k; p++)
+            {
+                dot += (double)a[i * k + p] * b[p * n + j];
+                magnitude += Math.Abs((double)a[i * k + p] * b[p * n + j]);
+            }
+            Assert.True(Math.Abs(c[i * n + j] - dot) <= 1e-4 * magnitude, $"{backend} C[{i},{j}] = {c[i * n + j]}, expected {dot}");
+            if (c16 is not null)
+                Assert.True(Math.Abs(c16[i * n + j] - dot) <= (Math.Pow(2, -8) + 1e-4) * magnitude, $"{backend} bf16 C[{i},{j}] = {c16[i * n + j]}, expected {dot}");
+        }
+    }
+
     [Theory]
     [InlineData("openblas")]
     [InlineData("onednn")]
