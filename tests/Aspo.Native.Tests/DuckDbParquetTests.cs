@@ -185,6 +185,18 @@ public sealed class DuckDbParquetTests : IDisposable
     }
 
     [Fact]
+    public void Using_a_disposed_handle_is_an_object_disposed_error_not_a_crash()
+    {
+        var db = DuckDbDatabase.Open();
+        var conn = db.Connect();
+        conn.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => conn.Query("SELECT 1"));
+        conn.Dispose(); // idempotent
+        db.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => db.Connect());
+    }
+
+    [Fact]
     public void Unopenable_database_path_is_an_error_naming_it()
     {
         var file = Path.Combine(_dir, "not-a-db.duckdb");

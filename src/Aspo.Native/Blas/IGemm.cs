@@ -43,10 +43,19 @@ public static class GemmArguments
         CheckMatrix("C", m, n, cLength, ldc, "ldc");
     }
 
-    /// <summary>C = beta·C over the m×n block (C is not read when beta is 0): the whole GEMM when k = 0,
-    /// for libraries that reject k = 0.</summary>
-    public static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
+    /// <summary>
+    /// Validates the arguments, then finishes the degenerate products itself: nothing to do when m or n is 0,
+    /// and C = beta·C when k is 0 (C not read when beta is 0), which some libraries reject.
+    /// Returns true when the call is complete and the native GEMM must not run.
+    /// </summary>
+    public static bool ValidateAndFinishEmpty(bool transA, bool transB, int m, int n, int k,
+        int aLength, int lda, int bLength, int ldb, float beta, Span<float> c, int ldc)
     {
+        Validate(transA, transB, m, n, k, aLength, lda, bLength, ldb, c.Length, ldc);
+        if (m == 0 || n == 0)
+            return true;
+        if (k != 0)
+            return false;
         for (var i = 0; i < m; i++)
         {
             var row = c.Slice(i * ldc, n);
@@ -56,6 +65,7 @@ public static class GemmArguments
                 for (var j = 0; j < n; j++)
                     row[j] *= beta;
         }
+        return true;
     }
 
     private static void CheckMatrix(string name, int rows, int cols, int length, int ld, string ldName)

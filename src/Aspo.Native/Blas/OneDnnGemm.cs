@@ -19,14 +19,8 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
     public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
-        GemmArguments.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        if (m == 0 || n == 0)
-            return;
-        if (k == 0) // oneDNN answers invalid_arguments; BLAS semantics say C = beta·C
-        {
-            GemmArguments.ScaleC(m, n, beta, c, ldc);
-            return;
-        }
+        if (GemmArguments.ValidateAndFinishEmpty(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, beta, c, ldc))
+            return; // oneDNN answers invalid_arguments for k = 0
         int status;
         fixed (float* pa = a)
         fixed (float* pb = b)
@@ -38,14 +32,8 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
     public void GemmBf16(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<BFloat16> a, int lda, ReadOnlySpan<BFloat16> b, int ldb, float beta, Span<float> c, int ldc)
     {
-        GemmArguments.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        if (m == 0 || n == 0)
-            return;
-        if (k == 0) // oneDNN answers invalid_arguments; BLAS semantics say C = beta·C
-        {
-            GemmArguments.ScaleC(m, n, beta, c, ldc);
-            return;
-        }
+        if (GemmArguments.ValidateAndFinishEmpty(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, beta, c, ldc))
+            return; // oneDNN answers invalid_arguments for k = 0
         int status;
         fixed (BFloat16* pa = a)
         fixed (BFloat16* pb = b)

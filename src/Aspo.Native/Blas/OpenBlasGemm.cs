@@ -21,8 +21,7 @@ public sealed unsafe class OpenBlasGemm : IGemm
     public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
-        GemmArguments.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        if (m == 0 || n == 0)
+        if (GemmArguments.ValidateAndFinishEmpty(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, beta, c, ldc))
             return;
         fixed (float* pa = a)
         fixed (float* pb = b)

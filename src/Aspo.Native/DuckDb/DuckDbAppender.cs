@@ -6,7 +6,7 @@ namespace Aspo.Native.DuckDb;
 /// </summary>
 public sealed unsafe class DuckDbAppender : IDisposable
 {
-    private nint _appender;
+    private readonly DuckDbHandle _handle;
     private readonly string _table;
 
     internal DuckDbAppender(DuckDbConnection connection, string? schema, string table)
@@ -17,21 +17,19 @@ public sealed unsafe class DuckDbAppender : IDisposable
         fixed (byte* s = schema is null ? null : Utf8.NullTerminated(schema))
         fixed (byte* t = Utf8.NullTerminated(table))
             state = DuckDbNative.duckdb_appender_create(connection.Pointer, s, t, &appender);
+        _handle = new DuckDbHandle(appender, DuckDbHandleKind.Appender); // destroyed even when creation failed
         if (state != DuckDbNative.Success)
         {
             var message = Utf8.Read(DuckDbNative.duckdb_appender_error(appender));
-            DuckDbNative.duckdb_appender_destroy(&appender);
+            _handle.Dispose();
             throw new DuckDbException($"creating an appender for table {_table}", message);
         }
-        _appender = appender;
         var count = (int)DuckDbNative.duckdb_appender_column_count(appender);
         var types = new DuckDbLogicalType[count];
         for (var i = 0; i < count; i++)
             types[i] = new DuckDbLogicalType(DuckDbNative.duckdb_appender_column_type(appender, (ulong)i));
         ColumnTypes = types;
     }
-
-    ~DuckDbAppender() => Destroy();
 
     /// <summary>The table's column types, in order (owned by the appender).</summary>
     public IReadOnlyList<DuckDbLogicalType> ColumnTypes { get; }
@@ -59,29 +57,12 @@ public sealed unsafe class DuckDbAppender : IDisposable
             throw new DuckDbException($"closing the appender of table {_table}", Utf8.Read(DuckDbNative.duckdb_appender_error(Pointer)));
     }
 
-    private nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_appender == 0, this);
-            return _appender;
-        }
-    }
-
-    private void Destroy()
-    {
-        foreach (var t in ColumnTypes ?? [])
-            t.Dispose();
-        if (_appender == 0)
-            return;
-        var a = _appender;
-        _appender = 0;
-        DuckDbNative.duckdb_appender_destroy(&a);
-    }
+    private nint Pointer => _handle.Pointer;
 
     public void Dispose()
     {
-        Destroy();
-        GC.SuppressFinalize(this);
+        foreach (var t in ColumnTypes)
+            t.Dispose();
+        _handle.Dispose();
     }
 }

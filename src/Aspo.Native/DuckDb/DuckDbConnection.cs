@@ -3,20 +3,11 @@ namespace Aspo.Native.DuckDb;
 /// <summary>A connection (<c>duckdb_connection</c>): runs SQL, creates appenders. Not thread-safe; use one per thread.</summary>
 public sealed unsafe class DuckDbConnection : IDisposable
 {
-    private nint _connection;
+    private readonly DuckDbHandle _handle;
 
-    internal DuckDbConnection(nint connection) => _connection = connection;
+    internal DuckDbConnection(nint connection) => _handle = new DuckDbHandle(connection, DuckDbHandleKind.Connection);
 
-    ~DuckDbConnection() => Close();
-
-    internal nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_connection == 0, this);
-            return _connection;
-        }
-    }
+    internal nint Pointer => _handle.Pointer;
 
     /// <summary>Runs <paramref name="sql"/> and returns its materialized result.</summary>
     /// <exception cref="DuckDbException">DuckDB rejected the statement; the message holds DuckDB's error text</exception>
@@ -53,18 +44,5 @@ public sealed unsafe class DuckDbConnection : IDisposable
 
     private static string Abbreviate(string sql) => sql.Length <= 300 ? sql : sql[..300] + "…";
 
-    private void Close()
-    {
-        if (_connection == 0)
-            return;
-        var c = _connection;
-        _connection = 0;
-        DuckDbNative.duckdb_disconnect(&c);
-    }
-
-    public void Dispose()
-    {
-        Close();
-        GC.SuppressFinalize(this);
-    }
+    public void Dispose() => _handle.Dispose();
 }

@@ -6,11 +6,9 @@ namespace Aspo.Native.DuckDb;
 /// </summary>
 public sealed unsafe class DuckDbDataChunk : IDisposable
 {
-    private nint _chunk;
+    private readonly DuckDbHandle _handle;
 
-    internal DuckDbDataChunk(nint chunk) => _chunk = chunk;
-
-    ~DuckDbDataChunk() => Destroy();
+    internal DuckDbDataChunk(nint chunk) => _handle = new DuckDbHandle(chunk, DuckDbHandleKind.DataChunk);
 
     /// <summary>An empty chunk with one column of each of <paramref name="types"/>.</summary>
     public static DuckDbDataChunk Create(IReadOnlyList<DuckDbLogicalType> types)
@@ -46,29 +44,9 @@ public sealed unsafe class DuckDbDataChunk : IDisposable
     /// <summary>Empties the chunk for reuse (size 0, list children emptied).</summary>
     public void Reset() => DuckDbNative.duckdb_data_chunk_reset(Pointer);
 
-    internal nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_chunk == 0, this);
-            return _chunk;
-        }
-    }
+    internal nint Pointer => _handle.Pointer;
 
-    private void Destroy()
-    {
-        if (_chunk == 0)
-            return;
-        var c = _chunk;
-        _chunk = 0;
-        DuckDbNative.duckdb_destroy_data_chunk(&c);
-    }
-
-    public void Dispose()
-    {
-        Destroy();
-        GC.SuppressFinalize(this);
-    }
+    public void Dispose() => _handle.Dispose();
 }
 
 /// <summary>

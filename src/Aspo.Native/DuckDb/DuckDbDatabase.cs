@@ -3,11 +3,9 @@ namespace Aspo.Native.DuckDb;
 /// <summary>A DuckDB database (<c>duckdb_database</c>), in memory or in a file.</summary>
 public sealed unsafe class DuckDbDatabase : IDisposable
 {
-    private nint _database;
+    private readonly DuckDbHandle _handle;
 
-    private DuckDbDatabase(nint database) => _database = database;
-
-    ~DuckDbDatabase() => Close();
+    private DuckDbDatabase(nint database) => _handle = new DuckDbHandle(database, DuckDbHandleKind.Database);
 
     /// <summary>The loaded library's version, e.g. "v1.5.6".</summary>
     public static string LibraryVersion => Utf8.Read(DuckDbNative.duckdb_library_version());
@@ -35,25 +33,11 @@ public sealed unsafe class DuckDbDatabase : IDisposable
     /// <summary>A new connection to this database.</summary>
     public DuckDbConnection Connect()
     {
-        ObjectDisposedException.ThrowIf(_database == 0, this);
         nint connection;
-        if (DuckDbNative.duckdb_connect(_database, &connection) != DuckDbNative.Success)
+        if (DuckDbNative.duckdb_connect(_handle.Pointer, &connection) != DuckDbNative.Success)
             throw new DuckDbException("connecting to DuckDB", "duckdb_connect failed");
         return new DuckDbConnection(connection);
     }
 
-    private void Close()
-    {
-        if (_database == 0)
-            return;
-        var db = _database;
-        _database = 0;
-        DuckDbNative.duckdb_close(&db);
-    }
-
-    public void Dispose()
-    {
-        Close();
-        GC.SuppressFinalize(this);
-    }
+    public void Dispose() => _handle.Dispose();
 }

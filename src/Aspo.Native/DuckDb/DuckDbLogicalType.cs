@@ -3,11 +3,9 @@ namespace Aspo.Native.DuckDb;
 /// <summary>A DuckDB logical type (<c>duckdb_logical_type</c>): a primitive type or a LIST of one.</summary>
 public sealed unsafe class DuckDbLogicalType : IDisposable
 {
-    private nint _type;
+    private readonly DuckDbHandle _handle;
 
-    internal DuckDbLogicalType(nint type) => _type = type;
-
-    ~DuckDbLogicalType() => Destroy();
+    internal DuckDbLogicalType(nint type) => _handle = new DuckDbHandle(type, DuckDbHandleKind.LogicalType);
 
     public static DuckDbLogicalType Create(DuckDbType type)
     {
@@ -30,27 +28,7 @@ public sealed unsafe class DuckDbLogicalType : IDisposable
         return child + "[]";
     }
 
-    internal nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_type == 0, this);
-            return _type;
-        }
-    }
+    internal nint Pointer => _handle.Pointer;
 
-    private void Destroy()
-    {
-        if (_type == 0)
-            return;
-        var t = _type;
-        _type = 0;
-        DuckDbNative.duckdb_destroy_logical_type(&t);
-    }
-
-    public void Dispose()
-    {
-        Destroy();
-        GC.SuppressFinalize(this);
-    }
+    public void Dispose() => _handle.Dispose();
 }

@@ -4,25 +4,24 @@ namespace Aspo.Native.DuckDb;
 public sealed unsafe class DuckDbResult : IDisposable
 {
     // the struct lives in native memory so its address is stable for the duckdb_* calls that take a pointer
-    private DuckDbResultStruct* _result;
+    private readonly DuckDbHandle _handle;
 
     internal DuckDbResult(DuckDbResultStruct result)
     {
-        _result = (DuckDbResultStruct*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)sizeof(DuckDbResultStruct));
-        *_result = result;
-        var count = (int)DuckDbNative.duckdb_column_count(_result);
+        var copy = (DuckDbResultStruct*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)sizeof(DuckDbResultStruct));
+        *copy = result;
+        _handle = new DuckDbHandle((nint)copy, DuckDbHandleKind.Result);
+        var count = (int)DuckDbNative.duckdb_column_count(copy);
         var names = new string[count];
         var types = new DuckDbType[count];
         for (var i = 0; i < count; i++)
         {
-            names[i] = Utf8.Read(DuckDbNative.duckdb_column_name(_result, (ulong)i));
-            types[i] = (DuckDbType)DuckDbNative.duckdb_column_type(_result, (ulong)i);
+            names[i] = Utf8.Read(DuckDbNative.duckdb_column_name(copy, (ulong)i));
+            types[i] = (DuckDbType)DuckDbNative.duckdb_column_type(copy, (ulong)i);
         }
         ColumnNames = names;
         ColumnTypes = types;
     }
-
-    ~DuckDbResult() => Destroy();
 
     public IReadOnlyList<string> ColumnNames { get; }
     public IReadOnlyList<DuckDbType> ColumnTypes { get; }
@@ -48,27 +47,7 @@ public sealed unsafe class DuckDbResult : IDisposable
         return chunk == 0 ? null : new DuckDbDataChunk(chunk);
     }
 
-    private DuckDbResultStruct* Ptr
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_result == null, this);
-            return _result;
-        }
-    }
+    private DuckDbResultStruct* Ptr => (DuckDbResultStruct*)_handle.Pointer;
 
-    private void Destroy()
-    {
-        if (_result == null)
-            return;
-        DuckDbNative.duckdb_destroy_result(_result);
-        System.Runtime.InteropServices.NativeMemory.Free(_result);
-        _result = null;
-    }
-
-    public void Dispose()
-    {
-        Destroy();
-        GC.SuppressFinalize(this);
-    }
+    public void Dispose() => _handle.Dispose();
 }

@@ -9,13 +9,8 @@ namespace Aspo.Bench;
 /// 1024×1024×1024 and 4096×1024×256 (m×n×k). OpenBLAS fp32 is the baseline of the ratio column.
 /// </summary>
 [Config(typeof(BenchConfig))]
-public class GemmBenchmarks
+public class GemmBenchmarks : GemmProblem
 {
-    [Params("1024x1024x1024", "4096x1024x256")]
-    public string Shape { get; set; } = "";
-
-    private int _m, _n, _k;
-    private float[] _a = [], _b = [], _c = [];
     private BFloat16[] _a16 = [], _b16 = [];
     private readonly OpenBlasGemm _openBlas = new();
     private readonly OneDnnGemm _oneDnn = new();
@@ -23,11 +18,7 @@ public class GemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        (_m, _n, _k) = BenchShapes.Parse(Shape);
-        var rng = new Random(1);
-        _a = Enumerable.Range(0, _m * _k).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
-        _b = Enumerable.Range(0, _k * _n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
-        _c = new float[_m * _n];
+        MakeProblem();
         _a16 = _a.Select(x => (BFloat16)x).ToArray();
         _b16 = _b.Select(x => (BFloat16)x).ToArray();
     }
@@ -44,17 +35,27 @@ public class GemmBenchmarks
 
 /// <summary>The managed reference GEMM at the same shapes: seconds per call, so fewer iterations.</summary>
 [Config(typeof(SlowBenchConfig))]
-public class ReferenceGemmBenchmarks
+public class ReferenceGemmBenchmarks : GemmProblem
+{
+    private readonly ReferenceGemm _reference = new();
+
+    [GlobalSetup]
+    public void Setup() => MakeProblem();
+
+    [Benchmark(Description = "reference fp32")]
+    public void ReferenceFp32() => _reference.Sgemm(false, false, _m, _n, _k, 1f, _a, _k, _b, _n, 0f, _c, _n);
+}
+
+/// <summary>The shapes and the random A, B (uniform in ±0.5, fixed seed) both GEMM suites multiply.</summary>
+public abstract class GemmProblem
 {
     [Params("1024x1024x1024", "4096x1024x256")]
     public string Shape { get; set; } = "";
 
-    private int _m, _n, _k;
-    private float[] _a = [], _b = [], _c = [];
-    private readonly ReferenceGemm _reference = new();
+    protected int _m, _n, _k;
+    protected float[] _a = [], _b = [], _c = [];
 
-    [GlobalSetup]
-    public void Setup()
+    protected void MakeProblem()
     {
         (_m, _n, _k) = BenchShapes.Parse(Shape);
         var rng = new Random(1);
@@ -62,9 +63,6 @@ public class ReferenceGemmBenchmarks
         _b = Enumerable.Range(0, _k * _n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
         _c = new float[_m * _n];
     }
-
-    [Benchmark(Description = "reference fp32")]
-    public void ReferenceFp32() => _reference.Sgemm(false, false, _m, _n, _k, 1f, _a, _k, _b, _n, 0f, _c, _n);
 }
 
 internal static class BenchShapes
