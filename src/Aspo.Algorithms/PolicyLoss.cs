@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Aspo.Algorithms;
 
 /// <summary>
@@ -112,16 +110,15 @@ internal static class LossKernels
 {
     public const float RatioLogClamp = 20f;
 
-    /// <summary>ratio[t] = exp(clamp(ℓ_t − ℓ_old_t, ±20)) (or unclamped), vectorised.</summary>
+    /// <summary>ratio[t] = exp(clamp(ℓ_t − ℓ_old_t, ±20)) (or unclamped). MathF.Exp, not TensorPrimitives.Exp:
+    /// the vectorised exp is 1 ulp off at 0 (exp(0) = 1.0000001), and on-policy steps need r = 1 exactly.</summary>
     public static void Ratios(ReadOnlySpan<float> logProbs, ReadOnlySpan<float> oldLogProbs, bool clamp, Span<float> ratio)
     {
-        TensorPrimitives.Subtract(logProbs, oldLogProbs, ratio);
-        if (clamp)
+        for (var t = 0; t < ratio.Length; t++)
         {
-            TensorPrimitives.Min(ratio, RatioLogClamp, ratio);
-            TensorPrimitives.Max(ratio, -RatioLogClamp, ratio);
+            var delta = logProbs[t] - oldLogProbs[t];
+            ratio[t] = MathF.Exp(clamp ? Math.Clamp(delta, -RatioLogClamp, RatioLogClamp) : delta);
         }
-        TensorPrimitives.Exp(ratio, ratio);
     }
 
     /// <summary>Whether ℓ − ℓ_old is strictly inside ±20, i.e. the ratio still depends on ℓ.</summary>

@@ -17,8 +17,65 @@ public static class Program
             PrintGemmTable(summaries);
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
         }
+        if (args is ["algorithms", ..])
+        {
+            var summary = BenchmarkRunner.Run<AlgorithmsBenchmarks>();
+            PrintAlgorithmsTable(summary);
+            return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
+    }
+
+    /// <summary>
+    /// Loss + advantages time against a lower bound of a learner step on the same tokens: forward + backward of a
+    /// decoder costs at least 6·P FLOP per token (P parameters), here at the oneDNN fp32 GEMM peak measured now.
+    /// A real step is slower than the bound, so the shares printed are upper bounds.
+    /// </summary>
+    private static void PrintAlgorithmsTable(Summary summary)
+    {
+        var median = summary.Reports.Where(r => r.ResultStatistics is not null)
+            .ToDictionary(r => r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), r => r.ResultStatistics!.Median);
+        var coreNs = median["aspo objective"] + median["grpo advantages"];
+        var peak = MeasureGemmPeak();
+        Console.WriteLine();
+        Console.WriteLine($"Algorithm core on {AlgorithmsBenchmarks.Tokens:N0} token slots ({AlgorithmsBenchmarks.Sequences} responses × {AlgorithmsBenchmarks.Width}), 1 thread, medians");
+        Console.WriteLine();
+        Console.WriteLine("| step | median ms | tokens/s |");
+        Console.WriteLine("| --- | ---: | ---: |");
+        foreach (var (name, ns) in median)
+            Console.WriteLine(FormattableString.Invariant($"| {name} | {ns / 1e6:F1} | {AlgorithmsBenchmarks.Tokens / (ns / 1e9) / 1e6:F1} M |"));
+        Console.WriteLine(FormattableString.Invariant($"| aspo objective + grpo advantages | {coreNs / 1e6:F1} | {AlgorithmsBenchmarks.Tokens / (coreNs / 1e9) / 1e6:F1} M |"));
+        Console.WriteLine();
+        Console.WriteLine(FormattableString.Invariant($"Learner step lower bound = 6·P·N FLOP at the measured oneDNN fp32 peak of {peak:F0} GFLOP/s:"));
+        Console.WriteLine();
+        Console.WriteLine("| model | parameters P | learner step ≥ (s) | loss + advantages share ≤ |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        foreach (var (model, parameters) in new[] { ("tiny (issue #4 benchmark a)", 2e6), ("Qwen2.5-0.5B shapes", 494e6) })
+        {
+            var stepSeconds = 6 * parameters * AlgorithmsBenchmarks.Tokens / (peak * 1e9);
+            Console.WriteLine(FormattableString.Invariant($"| {model} | {parameters:G3} | {stepSeconds:F1} | {coreNs / 1e9 / stepSeconds * 100:F3} % |"));
+        }
+    }
+
+    /// <summary>Median GFLOP/s of oneDNN fp32 at 1024³ over 15 calls.</summary>
+    private static double MeasureGemmPeak()
+    {
+        const int n = 1024;
+        var gemm = new Aspo.Native.Blas.OneDnnGemm();
+        var rng = new Random(1);
+        var a = Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        var c = new float[n * n];
+        var times = new List<double>();
+        for (var i = 0; i < 18; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            gemm.Sgemm(false, false, n, n, n, 1f, a, n, a, n, 0f, c, n);
+            if (i >= 3)
+                times.Add(watch.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return 2.0 * n * n * n / times[times.Count / 2] / 1e9;
     }
 
     private static void PrintGemmTable(IEnumerable<Summary> summaries)
