@@ -68,10 +68,11 @@ public interface IPolicyLoss
     PolicyLossOptions Options { get; }
 
     /// <summary>Whether <see cref="TokenBatch.Entropies"/> must be given.</summary>
-    bool NeedsEntropies { get; }
+    bool NeedsEntropies => false;
 
-    /// <summary>The tokens the loss is computed on: <paramref name="mask"/> starts as the batch mask; forking_tokens keeps only the top-entropy ones.</summary>
-    void SelectTokens(in TokenBatch batch, Span<float> mask);
+    /// <summary>The tokens the loss is computed on: <paramref name="mask"/> starts as the batch mask, which most
+    /// losses keep; forking_tokens keeps only the top-entropy ones.</summary>
+    void SelectTokens(in TokenBatch batch, Span<float> mask) { }
 
     /// <summary>
     /// Fills, for every token, ratio[t] = π_θ/π_old as this loss computes it, loss[t] = L_t and grad[t] = ∂L_t/∂ℓ_t

@@ -16,8 +16,6 @@ public sealed class AspoLoss(PolicyLossOptions options) : IPolicyLoss
     public PolicyLossOptions Options { get; } = options;
     public bool NeedsEntropies => Options.AspoEntropySplit;
 
-    public void SelectTokens(in TokenBatch batch, Span<float> mask) { }
-
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: true, ratio);

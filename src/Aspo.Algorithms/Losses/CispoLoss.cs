@@ -8,10 +8,6 @@ public sealed class CispoLoss(PolicyLossOptions options) : IPolicyLoss
 {
     public string Name => "cispo";
     public PolicyLossOptions Options { get; } = options;
-    public bool NeedsEntropies => false;
-
-    public void SelectTokens(in TokenBatch batch, Span<float> mask) { }
-
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: true, ratio);
@@ -42,10 +38,6 @@ public sealed class NoIsLoss(bool masked, PolicyLossOptions options) : IPolicyLo
 {
     public string Name => masked ? "no_is_masked" : "no_is";
     public PolicyLossOptions Options { get; } = options;
-    public bool NeedsEntropies => false;
-
-    public void SelectTokens(in TokenBatch batch, Span<float> mask) { }
-
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: true, ratio); // for the mask and the IS metrics

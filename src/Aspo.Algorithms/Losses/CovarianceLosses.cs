@@ -29,10 +29,6 @@ public sealed class ClipCovLoss(PolicyLossOptions options) : IPolicyLoss
 {
     public string Name => "clip_cov";
     public PolicyLossOptions Options { get; } = options;
-    public bool NeedsEntropies => false;
-
-    public void SelectTokens(in TokenBatch batch, Span<float> mask) { }
-
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: false, ratio);
@@ -87,10 +83,6 @@ public sealed class KlCovLoss(PolicyLossOptions options) : IPolicyLoss
 {
     public string Name => "kl_cov";
     public PolicyLossOptions Options { get; } = options;
-    public bool NeedsEntropies => false;
-
-    public void SelectTokens(in TokenBatch batch, Span<float> mask) { }
-
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: false, ratio);

@@ -9,10 +9,6 @@ public sealed class VanillaPpoLoss(string name, PolicyLossOptions options) : IPo
 {
     public string Name { get; } = name;
     public PolicyLossOptions Options { get; } = options;
-    public bool NeedsEntropies => false;
-
-    public void SelectTokens(in TokenBatch batch, Span<float> mask) { }
-
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: true, ratio);
