@@ -1,0 +1,423 @@
+using Aspo.Native.Blas;
+
+namespace Aspo.Model;
+
+/// <summary>
+/// A decoder-only transformer (Llama / Qwen2 / Qwen3 as Hugging Face defines them) with a hand-written backward.
+/// Sequences are packed: N tokens in total, sequence b owning rows [offsets[b], offsets[b+1]), positions restarting
+/// at 0 in each. For RL the forward scores the response tokens of each sequence — log π(token) = log_softmax(z/T)
+/// and the entropy of softmax(z/T), z the logits at the previous position — and the backward takes per-token
+/// coefficients ∂L/∂logπ (and optionally ∂L/∂H) and accumulates every parameter gradient into <see cref="Gradients"/>.
+/// Vocabulary-sized logits exist for one chunk of scored tokens at a time.
+/// </summary>
+public sealed class Decoder
+{
+    /// <summary>Scored tokens per vocabulary chunk: bounds the logits buffer to ChunkRows × V floats.</summary>
+    public const int ChunkRows = 32;
+
+    private readonly IGemm _gemm;
+    private float[] _ropeCos = [], _ropeSin = [];
+    private int _ropePositions;
+    private Workspace? _ws;
+
+    public Decoder(ModelConfig config, float[] parameters, IGemm gemm)
+    {
+        Config = config;
+        Layout = new ParameterLayout(config);
+        if (parameters.LongLength != Layout.TotalCount)
+            throw new ArgumentException($"parameter slab has {parameters.LongLength} floats, the layout needs {Layout.TotalCount}");
+        Parameters = parameters;
+        _gemm = gemm;
+    }
+
+    public ModelConfig Config { get; }
+    public ParameterLayout Layout { get; }
+
+    /// <summary>All parameters, one slab in <see cref="Layout"/> order.</summary>
+    public float[] Parameters { get; }
+
+    /// <summary>Gradient slab, same layout; accumulated by <see cref="Backward"/>, cleared by <see cref="ZeroGradients"/>.</summary>
+    public float[] Gradients => _gradients ??= new float[Parameters.Length];
+    private float[]? _gradients;
+
+    public void ZeroGradients() => Array.Clear(Gradients);
+
+    private Span<float> P(long offset, long count) => Parameters.AsSpan((int)offset, (int)count);
+    private Span<float> G(long offset, long count) => Gradients.AsSpan((int)offset, (int)count);
+
+    /// <summary>
+    /// Forward pass. Scores the tokens at positions [responseStarts[b], length of b) of each sequence (response start ≥ 1),
+    /// in order, into <paramref name="logProbs"/> and <paramref name="entropies"/> (one per scored token).
+    /// With <paramref name="forTraining"/> every layer's activations are kept for <see cref="Backward"/>.
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ReadOnlySpan<int> responseStarts, float temperature,
+        Span<float> logProbs, Span<float> entropies, bool forTraining)
+    {
+        var batch = BatchShape.Create(Config, tokens, offsets, responseStarts, temperature);
+        if (logProbs.Length != batch.Scored || (entropies.Length != 0 && entropies.Length != batch.Scored))
+            throw new ArgumentException($"the batch scores {batch.Scored} tokens; logProbs has {logProbs.Length} slots, entropies {entropies.Length}");
+        EnsureRope(batch.MaxLength);
+        var ws = _ws = Workspace.For(_ws, Config, batch, forTraining);
+        int n = batch.Tokens, c = Config.HiddenSize;
+
+        // embedding lookup into the residual stream of layer 0
+        var h0 = ws.Resid[0].AsSpan(0, n * c);
+        for (var t = 0; t < n; t++)
+            P(Layout.Embedding + (long)tokens[t] * c, c).CopyTo(h0.Slice(t * c, c));
+
+        for (var l = 0; l < Config.NumLayers; l++)
+            LayerForward(l, ws, batch);
+
+        var last = ws.Resid[ws.ResidIndex(Config.NumLayers)].AsSpan(0, n * c);
+        Kernels.RmsNormForward(last, P(Layout.FinalNorm, c), (float)Config.RmsNormEps, ws.Xf, ws.RstdF, n, c);
+        VocabForward(ws, batch, logProbs, entropies);
+    }
+
+    private void LayerForward(int l, Workspace ws, BatchShape batch)
+    {
+        var cfg = Config;
+        var L = Layout.Layers[l];
+        var a = ws.Layer(l);
+        int n = batch.Tokens, c = cfg.HiddenSize, d = cfg.HeadDim, hd = cfg.NumHeads * d, kvd = cfg.NumKvHeads * d, f = cfg.IntermediateSize;
+        var eps = (float)cfg.RmsNormEps;
+        var hIn = ws.Resid[ws.ResidIndex(l)].AsSpan(0, n * c);
+        var hOut = ws.Resid[ws.ResidIndex(l + 1)].AsSpan(0, n * c);
+
+        Kernels.RmsNormForward(hIn, P(L.InputNorm, c), eps, a.X1, a.Rstd1, n, c);
+        var qTarget = cfg.HasQkNorm ? a.QLin : a.Q;
+        var kTarget = cfg.HasQkNorm ? a.KLin : a.K;
+        Linear(a.X1, n, c, L.Wq, L.Bq, hd, qTarget);
+        Linear(a.X1, n, c, L.Wk, L.Bk, kvd, kTarget);
+        Linear(a.X1, n, c, L.Wv, L.Bv, kvd, a.V);
+        if (cfg.HasQkNorm)
+        {
+            Kernels.RmsNormForward(a.QLin, P(L.QNorm, d), eps, a.Q, a.RstdQ, n * cfg.NumHeads, d);
+            Kernels.RmsNormForward(a.KLin, P(L.KNorm, d), eps, a.K, a.RstdK, n * cfg.NumKvHeads, d);
+        }
+        for (var b = 0; b < batch.Sequences; b++)
+        {
+            int start = batch.Offsets[b], len = batch.Offsets[b + 1] - start;
+            Kernels.Rope(a.Q.AsSpan(start * hd, len * hd), len, cfg.NumHeads, d, _ropeCos, _ropeSin, inverse: false);
+            Kernels.Rope(a.K.AsSpan(start * kvd, len * kvd), len, cfg.NumKvHeads, d, _ropeCos, _ropeSin, inverse: false);
+        }
+        AttentionForward(a, batch);
+
+        // hMid = hIn + attn·Woᵀ (+bo)
+        Linear(a.Attn, n, hd, L.Wo, L.Bo, c, a.HMid);
+        for (var i = 0; i < n * c; i++)
+            a.HMid[i] += hIn[i];
+
+        Kernels.RmsNormForward(a.HMid, P(L.PostNorm, c), eps, a.X2, a.Rstd2, n, c);
+        Linear(a.X2, n, c, L.WGate, -1, f, a.Gate);
+        Linear(a.X2, n, c, L.WUp, -1, f, a.Up);
+        Kernels.SwiGluForward(a.Gate.AsSpan(0, n * f), a.Up.AsSpan(0, n * f), a.Act.AsSpan(0, n * f));
+        Linear(a.Act, n, f, L.WDown, -1, c, hOut);
+        for (var i = 0; i < n * c; i++)
+            hOut[i] += a.HMid[i];
+    }
+
+    /// <summary>y[N, out] = x[N, in]·Wᵀ (+ b), W [out, in] at slab offset <paramref name="w"/>.</summary>
+    private void Linear(ReadOnlySpan<float> x, int rows, int inDim, long w, long bias, int outDim, Span<float> y)
+    {
+        _gemm.Sgemm(false, true, rows, outDim, inDim, 1f, x[..(rows * inDim)], inDim, P(w, (long)outDim * inDim), inDim, 0f, y[..(rows * outDim)], outDim);
+        if (bias >= 0)
+            Kernels.AddBias(y, P(bias, outDim), rows, outDim);
+    }
+
+    private void AttentionForward(LayerActivations a, BatchShape batch)
+    {
+        var cfg = Config;
+        int d = cfg.HeadDim, heads = cfg.NumHeads, groupSize = heads / cfg.NumKvHeads, hd = heads * d, kvd = cfg.NumKvHeads * d;
+        var scale = 1f / MathF.Sqrt(d);
+        for (var b = 0; b < batch.Sequences; b++)
+        {
+            int start = batch.Offsets[b], t = batch.Offsets[b + 1] - start;
+            for (var h = 0; h < heads; h++)
+            {
+                var g = h / groupSize; // query head h reads kv head h / (H/KV)
+                var probs = a.Probs.AsSpan(batch.ProbOffset(b, h, heads), t * t);
+                _gemm.Sgemm(false, true, t, t, d, scale, a.Q.AsSpan(start * hd + h * d), hd, a.K.AsSpan(start * kvd + g * d), kvd, 0f, probs, t);
+                Kernels.CausalSoftmax(probs, t);
+                _gemm.Sgemm(false, false, t, d, t, 1f, probs, t, a.V.AsSpan(start * kvd + g * d), kvd, 0f, a.Attn.AsSpan(start * hd + h * d), hd);
+            }
+        }
+    }
+
+    /// <summary>Logits chunk by chunk at the positions before each scored token; log-prob of the token and entropy, at temperature T.</summary>
+    private void VocabForward(Workspace ws, BatchShape batch, Span<float> logProbs, Span<float> entropies)
+    {
+        int c = Config.HiddenSize, v = Config.VocabSize;
+        var lm = P(Layout.LmHead, (long)v * c);
+        for (var s0 = 0; s0 < batch.Scored; s0 += ChunkRows)
+        {
+            var rows = Math.Min(ChunkRows, batch.Scored - s0);
+            GatherRows(ws.Xf, batch.ScoredRows.AsSpan(s0, rows), c, ws.ChunkX);
+            var logits = ws.Logits.AsSpan(0, rows * v);
+            _gemm.Sgemm(false, true, rows, v, c, 1f, ws.ChunkX.AsSpan(0, rows * c), c, lm, c, 0f, logits, v);
+            for (var i = 0; i < rows; i++)
+            {
+                var (logProb, entropy) = ScoreRow(logits.Slice(i * v, v), batch.Targets[s0 + i], batch.InverseTemperature);
+                logProbs[s0 + i] = logProb;
+                if (entropies.Length != 0)
+                    entropies[s0 + i] = entropy;
+            }
+        }
+    }
+
+    /// <summary>For one logits row z and target y at temperature T (u = z/T): log softmax(u)[y] and −Σ p log p.</summary>
+    internal static (float LogProb, float Entropy) ScoreRow(ReadOnlySpan<float> z, int target, float invT)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var x in z)
+            max = Math.Max(max, x);
+        double sum = 0, weighted = 0;
+        for (var j = 0; j < z.Length; j++)
+        {
+            var u = (z[j] - max) * invT;
+            var e = Math.Exp(u);
+            sum += e;
+            weighted += e * u;
+        }
+        var logSum = Math.Log(sum);
+        var logProb = (z[target] - max) * invT - logSum;
+        var entropy = logSum - weighted / sum;
+        return ((float)logProb, (float)entropy);
+    }
+
+    private static void GatherRows(ReadOnlySpan<float> source, ReadOnlySpan<int> rows, int c, Span<float> destination)
+    {
+        for (var i = 0; i < rows.Length; i++)
+            source.Slice(rows[i] * c, c).CopyTo(destination.Slice(i * c, c));
+    }
+
+    /// <summary>
+    /// Backward of the last <see cref="Forward"/> (which must have run with forTraining): accumulates into
+    /// <see cref="Gradients"/> the gradient of L given ∂L/∂logπ per scored token (and ∂L/∂H, or empty).
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies)
+    {
+        var ws = _ws ?? throw new InvalidOperationException("Backward needs a Forward first");
+        if (!ws.ForTraining)
+            throw new InvalidOperationException("the last Forward ran without forTraining: no activations were kept");
+        var batch = ws.Batch;
+        if (dLogProbs.Length != batch.Scored || (dEntropies.Length != 0 && dEntropies.Length != batch.Scored))
+            throw new ArgumentException($"the batch scored {batch.Scored} tokens; dLogProbs has {dLogProbs.Length}, dEntropies {dEntropies.Length}");
+        var cfg = Config;
+        int n = batch.Tokens, c = cfg.HiddenSize;
+        _ = Gradients;
+
+        var dh = ws.DResid.AsSpan(0, n * c);
+        var dxf = ws.DX.AsSpan(0, n * c);
+        dxf.Clear();
+        VocabBackward(ws, batch, dLogProbs, dEntropies, dxf);
+        var last = ws.Resid[ws.ResidIndex(cfg.NumLayers)].AsSpan(0, n * c);
+        Kernels.RmsNormBackward(last, P(Layout.FinalNorm, c), ws.RstdF, dxf, dh, G(Layout.FinalNorm, c), n, c, accumulate: false);
+
+        for (var l = cfg.NumLayers - 1; l >= 0; l--)
+            LayerBackward(l, ws, batch);
+
+        // embedding rows receive the residual gradient of layer 0's input
+        for (var t = 0; t < n; t++)
+        {
+            var row = G(Layout.Embedding + (long)ws.Batch.TokenIds[t] * c, c);
+            var src = dh.Slice(t * c, c);
+            for (var j = 0; j < c; j++)
+                row[j] += src[j];
+        }
+    }
+
+    private void VocabBackward(Workspace ws, BatchShape batch, ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies, Span<float> dxf)
+    {
+        int c = Config.HiddenSize, v = Config.VocabSize;
+        var lm = P(Layout.LmHead, (long)v * c);
+        var dlm = G(Layout.LmHead, (long)v * c);
+        var invT = batch.InverseTemperature;
+        for (var s0 = 0; s0 < batch.Scored; s0 += ChunkRows)
+        {
+            var rows = Math.Min(ChunkRows, batch.Scored - s0);
+            var scoredRows = batch.ScoredRows.AsSpan(s0, rows);
+            GatherRows(ws.Xf, scoredRows, c, ws.ChunkX);
+            var x = ws.ChunkX.AsSpan(0, rows * c);
+            var logits = ws.Logits.AsSpan(0, rows * v);
+            _gemm.Sgemm(false, true, rows, v, c, 1f, x, c, lm, c, 0f, logits, v); // recomputed, not stored
+            for (var i = 0; i < rows; i++)
+                LogitGradient(logits.Slice(i * v, v), batch.Targets[s0 + i], invT, dLogProbs[s0 + i], dEntropies.Length == 0 ? 0 : dEntropies[s0 + i]);
+            var dx = ws.ChunkDx.AsSpan(0, rows * c);
+            _gemm.Sgemm(false, false, rows, c, v, 1f, logits, v, lm, c, 0f, dx, c);
+            _gemm.Sgemm(true, false, v, c, rows, 1f, logits, v, x, c, 1f, dlm, c);
+            for (var i = 0; i < rows; i++)
+            {
+                var dst = dxf.Slice(scoredRows[i] * c, c);
+                var src = dx.Slice(i * c, c);
+                for (var j = 0; j < c; j++)
+                    dst[j] += src[j];
+            }
+        }
+    }
+
+    /// <summary>In place: z ← ∂L/∂z = (cL·(onehot(y) − p) − cH·p ⊙ (log p + H)) / T for one row.</summary>
+    internal static void LogitGradient(Span<float> z, int target, float invT, float cLogProb, float cEntropy)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var x in z)
+            max = Math.Max(max, x);
+        double sum = 0, weighted = 0;
+        for (var j = 0; j < z.Length; j++)
+        {
+            var u = (z[j] - max) * invT;
+            var e = Math.Exp(u);
+            sum += e;
+            weighted += e * u;
+        }
+        var logSum = Math.Log(sum);
+        var entropy = logSum - weighted / sum;
+        for (var j = 0; j < z.Length; j++)
+        {
+            var logP = (z[j] - max) * invT - logSum;
+            var p = Math.Exp(logP);
+            var g = -cLogProb * p - cEntropy * p * (logP + entropy);
+            z[j] = (float)(g * invT);
+        }
+        z[target] += cLogProb * invT;
+    }
+
+    private void LayerBackward(int l, Workspace ws, BatchShape batch)
+    {
+        var cfg = Config;
+        var L = Layout.Layers[l];
+        var a = ws.Layer(l);
+        int n = batch.Tokens, c = cfg.HiddenSize, d = cfg.HeadDim, hd = cfg.NumHeads * d, kvd = cfg.NumKvHeads * d, f = cfg.IntermediateSize;
+        var dh = ws.DResid.AsSpan(0, n * c);
+        var hIn = ws.Resid[ws.ResidIndex(l)].AsSpan(0, n * c);
+
+        // MLP: hOut = hMid + act·Wdᵀ, act = silu(x2·Wgᵀ) ⊙ (x2·Wuᵀ)
+        var dact = ws.DAct.AsSpan(0, n * f);
+        _gemm.Sgemm(false, false, n, f, c, 1f, dh, c, P(L.WDown, (long)c * f), f, 0f, dact, f);
+        _gemm.Sgemm(true, false, c, f, n, 1f, dh, c, a.Act.AsSpan(0, n * f), f, 1f, G(L.WDown, (long)c * f), f);
+        var dgate = ws.DGate.AsSpan(0, n * f);
+        var dup = ws.DUp.AsSpan(0, n * f);
+        Kernels.SwiGluBackward(a.Gate.AsSpan(0, n * f), a.Up.AsSpan(0, n * f), dact, dgate, dup);
+        var dx = ws.DX.AsSpan(0, n * c);
+        _gemm.Sgemm(false, false, n, c, f, 1f, dgate, f, P(L.WGate, (long)f * c), c, 0f, dx, c);
+        _gemm.Sgemm(false, false, n, c, f, 1f, dup, f, P(L.WUp, (long)f * c), c, 1f, dx, c);
+        _gemm.Sgemm(true, false, f, c, n, 1f, dgate, f, a.X2.AsSpan(0, n * c), c, 1f, G(L.WGate, (long)f * c), c);
+        _gemm.Sgemm(true, false, f, c, n, 1f, dup, f, a.X2.AsSpan(0, n * c), c, 1f, G(L.WUp, (long)f * c), c);
+        Kernels.RmsNormBackward(a.HMid, P(L.PostNorm, c), a.Rstd2, dx, dh, G(L.PostNorm, c), n, c, accumulate: true);
+
+        // attention: hMid = hIn + attn·Woᵀ (+bo)
+        var dattn = ws.DAttn.AsSpan(0, n * hd);
+        _gemm.Sgemm(false, false, n, hd, c, 1f, dh, c, P(L.Wo, (long)c * hd), hd, 0f, dattn, hd);
+        _gemm.Sgemm(true, false, c, hd, n, 1f, dh, c, a.Attn.AsSpan(0, n * hd), hd, 1f, G(L.Wo, (long)c * hd), hd);
+        if (L.Bo >= 0)
+            Kernels.BiasBackward(dh, G(L.Bo, c), n, c);
+
+        var dq = ws.DQ.AsSpan(0, n * hd);
+        var dk = ws.DK.AsSpan(0, n * kvd);
+        var dv = ws.DV.AsSpan(0, n * kvd);
+        AttentionBackward(a, batch, dattn, dq, dk, dv);
+        for (var b = 0; b < batch.Sequences; b++)
+        {
+            int start = batch.Offsets[b], len = batch.Offsets[b + 1] - start;
+            Kernels.Rope(dq.Slice(start * hd, len * hd), len, cfg.NumHeads, d, _ropeCos, _ropeSin, inverse: true);
+            Kernels.Rope(dk.Slice(start * kvd, len * kvd), len, cfg.NumKvHeads, d, _ropeCos, _ropeSin, inverse: true);
+        }
+        if (cfg.HasQkNorm)
+        {
+            // the normalised q/k were computed from QLin/KLin; their gradients replace dq/dk
+            var dqLin = ws.DQLin.AsSpan(0, n * hd);
+            var dkLin = ws.DKLin.AsSpan(0, n * kvd);
+            Kernels.RmsNormBackward(a.QLin, P(L.QNorm, d), a.RstdQ, dq, dqLin, G(L.QNorm, d), n * cfg.NumHeads, d, accumulate: false);
+            Kernels.RmsNormBackward(a.KLin, P(L.KNorm, d), a.RstdK, dk, dkLin, G(L.KNorm, d), n * cfg.NumKvHeads, d, accumulate: false);
+            dq = dqLin;
+            dk = dkLin;
+        }
+        // dx1 = dq·Wq + dk·Wk + dv·Wv; weight and bias gradients
+        var dx1 = ws.DX.AsSpan(0, n * c);
+        var x1 = a.X1.AsSpan(0, n * c);
+        _gemm.Sgemm(false, false, n, c, hd, 1f, dq, hd, P(L.Wq, (long)hd * c), c, 0f, dx1, c);
+        _gemm.Sgemm(false, false, n, c, kvd, 1f, dk, kvd, P(L.Wk, (long)kvd * c), c, 1f, dx1, c);
+        _gemm.Sgemm(false, false, n, c, kvd, 1f, dv, kvd, P(L.Wv, (long)kvd * c), c, 1f, dx1, c);
+        _gemm.Sgemm(true, false, hd, c, n, 1f, dq, hd, x1, c, 1f, G(L.Wq, (long)hd * c), c);
+        _gemm.Sgemm(true, false, kvd, c, n, 1f, dk, kvd, x1, c, 1f, G(L.Wk, (long)kvd * c), c);
+        _gemm.Sgemm(true, false, kvd, c, n, 1f, dv, kvd, x1, c, 1f, G(L.Wv, (long)kvd * c), c);
+        if (L.Bq >= 0)
+        {
+            Kernels.BiasBackward(dq, G(L.Bq, hd), n, hd);
+            Kernels.BiasBackward(dk, G(L.Bk, kvd), n, kvd);
+            Kernels.BiasBackward(dv, G(L.Bv, kvd), n, kvd);
+        }
+        Kernels.RmsNormBackward(hIn, P(L.InputNorm, c), a.Rstd1, dx1, dh, G(L.InputNorm, c), n, c, accumulate: true);
+    }
+
+    private void AttentionBackward(LayerActivations a, BatchShape batch, ReadOnlySpan<float> dattn, Span<float> dq, Span<float> dk, Span<float> dv)
+    {
+        var cfg = Config;
+        int d = cfg.HeadDim, heads = cfg.NumHeads, groupSize = heads / cfg.NumKvHeads, hd = heads * d, kvd = cfg.NumKvHeads * d;
+        var scale = 1f / MathF.Sqrt(d);
+        dk.Clear();
+        dv.Clear();
+        var dp = _ws!.DProbs;
+        for (var b = 0; b < batch.Sequences; b++)
+        {
+            int start = batch.Offsets[b], t = batch.Offsets[b + 1] - start;
+            var ds = dp.AsSpan(0, t * t);
+            for (var h = 0; h < heads; h++)
+            {
+                var g = h / groupSize;
+                var probs = a.Probs.AsSpan(batch.ProbOffset(b, h, heads), t * t);
+                var dO = dattn[(start * hd + h * d)..];
+                // dV_g += Pᵀ·dO ; dP = dO·V_gᵀ
+                _gemm.Sgemm(true, false, t, d, t, 1f, probs, t, dO, hd, 1f, dv[(start * kvd + g * d)..], kvd);
+                _gemm.Sgemm(false, true, t, t, d, 1f, dO, hd, a.V.AsSpan(start * kvd + g * d), kvd, 0f, ds, t);
+                Kernels.CausalSoftmaxBackward(probs, ds, t, scale);
+                // dQ_h = dS·K_g ; dK_g += dSᵀ·Q_h
+                _gemm.Sgemm(false, false, t, d, t, 1f, ds, t, a.K.AsSpan(start * kvd + g * d), kvd, 0f, dq[(start * hd + h * d)..], hd);
+                _gemm.Sgemm(true, false, t, d, t, 1f, ds, t, a.Q.AsSpan(start * hd + h * d), hd, 1f, dk[(start * kvd + g * d)..], kvd);
+            }
+        }
+    }
+
+    /// <summary>cos/sin [positions, D/2] of rotate-half RoPE, fp32 angles p·inv_freq as Hugging Face computes them,
+    /// with llama3 scaling of inv_freq when configured.</summary>
+    private void EnsureRope(int positions)
+    {
+        if (positions <= _ropePositions)
+            return;
+        var half = Config.HeadDim / 2;
+        var invFreq = RopeInverseFrequencies(Config);
+        _ropeCos = new float[positions * half];
+        _ropeSin = new float[positions * half];
+        for (var p = 0; p < positions; p++)
+            for (var j = 0; j < half; j++)
+            {
+                var angle = p * invFreq[j];
+                _ropeCos[p * half + j] = MathF.Cos(angle);
+                _ropeSin[p * half + j] = MathF.Sin(angle);
+            }
+        _ropePositions = positions;
+    }
+
+    internal static float[] RopeInverseFrequencies(ModelConfig config)
+    {
+        var d = config.HeadDim;
+        var inv = new float[d / 2];
+        for (var j = 0; j < d / 2; j++)
+        {
+            var f = 1.0 / Math.Pow(config.RopeTheta, 2.0 * j / d);
+            if (config.RopeScaling is { } s)
+            {
+                double lowWavelength = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor, highWavelength = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+                var wavelength = 2 * Math.PI / f;
+                if (wavelength > lowWavelength)
+                    f /= s.Factor;
+                else if (wavelength >= highWavelength)
+                {
+                    var smooth = (s.OriginalMaxPositionEmbeddings / wavelength - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                    f = (1 - smooth) * f / s.Factor + smooth * f;
+                }
+            }
+            inv[j] = (float)f;
+        }
+        return inv;
+    }
+}
