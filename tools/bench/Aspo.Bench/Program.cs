@@ -17,6 +17,8 @@ public static class Program
             PrintGemmTable(summaries);
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
         }
+        if (args is ["learner", ..])
+            return LearnerBench.Run(args);
         if (args is ["algorithms", ..])
         {
             var summary = BenchmarkRunner.Run<AlgorithmsBenchmarks>();
@@ -37,7 +39,7 @@ public static class Program
         var median = summary.Reports.Where(r => r.ResultStatistics is not null)
             .ToDictionary(r => r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), r => r.ResultStatistics!.Median);
         var coreNs = median["aspo objective"] + median["grpo advantages"];
-        var peak = MeasureGemmPeak();
+        var peak = GemmPeak.Measure();
         Console.WriteLine();
         Console.WriteLine($"Algorithm core on {AlgorithmsBenchmarks.Tokens:N0} token slots ({AlgorithmsBenchmarks.Sequences} responses × {AlgorithmsBenchmarks.Width}), 1 thread, medians");
         Console.WriteLine();
@@ -56,26 +58,6 @@ public static class Program
             var stepSeconds = 6 * parameters * AlgorithmsBenchmarks.Tokens / (peak * 1e9);
             Console.WriteLine(FormattableString.Invariant($"| {model} | {parameters:G3} | {stepSeconds:F1} | {coreNs / 1e9 / stepSeconds * 100:F3} % |"));
         }
-    }
-
-    /// <summary>Median GFLOP/s of oneDNN fp32 at 1024³ over 15 calls.</summary>
-    private static double MeasureGemmPeak()
-    {
-        const int n = 1024;
-        var gemm = new Aspo.Native.Blas.OneDnnGemm();
-        var rng = new Random(1);
-        var a = Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray();
-        var c = new float[n * n];
-        var times = new List<double>();
-        for (var i = 0; i < 18; i++)
-        {
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            gemm.Sgemm(false, false, n, n, n, 1f, a, n, a, n, 0f, c, n);
-            if (i >= 3)
-                times.Add(watch.Elapsed.TotalSeconds);
-        }
-        times.Sort();
-        return 2.0 * n * n * n / times[times.Count / 2] / 1e9;
     }
 
     private static void PrintGemmTable(IEnumerable<Summary> summaries)
