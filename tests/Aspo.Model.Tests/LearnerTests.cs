@@ -1,0 +1,188 @@
+namespace Aspo.Model.Tests;
+
+public sealed class LearnerTests
+{
+    private static double Loss(Decoder d, ModelFixture f, float[] cLp, float[] cH)
+    {
+        var lp = new float[cLp.Length];
+        var h = new float[cLp.Length];
+        d.Forward(f.Tokens, f.Offsets, f.Starts, 0.7f, lp, h, forTraining: false);
+        double loss = 0;
+        for (var i = 0; i < lp.Length; i++)
+            loss += (double)cLp[i] * lp[i] + (double)cH[i] * h[i];
+        return loss;
+    }
+
+    /// <summary>Central differences on the largest-gradient element of several tensors, independent of PyTorch.</summary>
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen3")]
+    public void Gradients_match_finite_differences(string family)
+    {
+        var f = new ModelFixture(family);
+        var d = f.Load();
+        var cLp = f.Floats("coef_logprobs");
+        var cH = f.Floats("coef_entropies");
+        var lp = new float[cLp.Length];
+        d.Forward(f.Tokens, f.Offsets, f.Starts, 0.7f, lp, new float[cLp.Length], forTraining: true);
+        d.ZeroGradients();
+        d.Backward(cLp, cH);
+        var gradients = (float[])d.Gradients.Clone();
+        var checkedCount = 0;
+        foreach (var t in d.Layout.Tensors.Where((_, i) => i % 3 == 0))
+        {
+            var i = (int)t.Offset + Enumerable.Range(0, (int)t.Count).MaxBy(k => Math.Abs(gradients[t.Offset + k]));
+            if (Math.Abs(gradients[i]) < 0.05)
+                continue;
+            var original = d.Parameters[i];
+            const float h = 1e-2f;
+            d.Parameters[i] = original + h;
+            var plus = Loss(d, f, cLp, cH);
+            d.Parameters[i] = original - h;
+            var minus = Loss(d, f, cLp, cH);
+            d.Parameters[i] = original;
+            var numeric = (plus - minus) / (2 * h);
+            Assert.True(Math.Abs(numeric - gradients[i]) <= 0.03 * Math.Abs(gradients[i]) + 2e-3,
+                $"{t.Name}[{i - t.Offset}]: backward {gradients[i]}, finite difference {numeric}");
+            checkedCount++;
+        }
+        Assert.True(checkedCount >= 5, $"only {checkedCount} tensors had a gradient large enough to check");
+    }
+
+    [Fact]
+    public void Micro_batches_accumulate_to_the_whole_batch_gradient()
+    {
+        var f = new ModelFixture("qwen2");
+        var cLp = f.Floats("coef_logprobs");
+        var whole = f.Load();
+        whole.Forward(f.Tokens, f.Offsets, f.Starts, 1f, new float[cLp.Length], [], forTraining: true);
+        whole.ZeroGradients();
+        whole.Backward(cLp, []);
+
+        var split = f.Load();
+        split.ZeroGradients();
+        var scoredSoFar = 0;
+        for (var b = 0; b < f.Starts.Length; b++) // one sequence per micro-batch
+        {
+            var tokens = f.Tokens[f.Offsets[b]..f.Offsets[b + 1]];
+            var scored = tokens.Length - f.Starts[b];
+            split.Forward(tokens, [0, tokens.Length], [f.Starts[b]], 1f, new float[scored], [], forTraining: true);
+            split.Backward(cLp.AsSpan(scoredSoFar, scored), []);
+            scoredSoFar += scored;
+        }
+        var maxDiff = whole.Gradients.Zip(split.Gradients, (a, b) => Math.Abs(a - b)).Max();
+        var scale = whole.Gradients.Max(Math.Abs);
+        Assert.True(maxDiff <= 1e-5 * scale, $"max |Δ| {maxDiff} (gradient scale {scale})");
+    }
+
+    [Fact]
+    public void Packed_and_separate_sequences_score_the_same()
+    {
+        var f = new ModelFixture("qwen3");
+        var d = f.Load();
+        var packed = new float[f.Floats("logprobs_t1").Length];
+        d.Forward(f.Tokens, f.Offsets, f.Starts, 1f, packed, [], forTraining: false);
+        var separate = new List<float>();
+        for (var b = 0; b < f.Starts.Length; b++)
+        {
+            var tokens = f.Tokens[f.Offsets[b]..f.Offsets[b + 1]];
+            var lp = new float[tokens.Length - f.Starts[b]];
+            d.Forward(tokens, [0, tokens.Length], [f.Starts[b]], 1f, lp, [], forTraining: false);
+            separate.AddRange(lp);
+        }
+        // no attention across sequence boundaries, positions restart at 0 (GEMM blocking differs with N: not bit-equal)
+        Assert.True(separate.Zip(packed, (a, b) => Math.Abs(a - b)).Max() <= 1e-5, "packed and separate log-probs differ");
+    }
+
+    [Fact]
+    public void Sft_steps_lower_the_negative_log_likelihood()
+    {
+        var f = new ModelFixture("llama");
+        var d = f.Load();
+        var scored = f.Floats("logprobs_t1").Length;
+        var lp = new float[scored];
+        var adam = new AdamW(d.Parameters.LongLength, new AdamWOptions { WeightDecay = 0 });
+        var losses = new List<double>();
+        for (var step = 0; step < 8; step++)
+        {
+            d.Forward(f.Tokens, f.Offsets, f.Starts, 1f, lp, [], forTraining: true);
+            losses.Add(CrossEntropyObjective.Loss(lp));
+            d.ZeroGradients();
+            d.Backward(CrossEntropyObjective.Coefficients(scored), []);
+            adam.Update(d.Parameters, d.Gradients, 3e-3);
+        }
+        Assert.True(losses[^1] < 0.5 * losses[0], $"NLL went {losses[0]:F3} → {losses[^1]:F3}");
+    }
+
+    [Fact]
+    public void Optimizer_state_round_trips()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"aspo-adam-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var p = new float[] { 1, 2, 3 };
+            var adam = new AdamW(3);
+            adam.Update(p, [0.1f, -0.2f, 0.3f], 0.01);
+            adam.Update(p, [0.2f, -0.1f, 0.0f], 0.01);
+            adam.Save(path);
+            var restored = new AdamW(3);
+            restored.Load(path);
+            Assert.Equal(adam.M, restored.M);
+            Assert.Equal(adam.V, restored.V);
+            Assert.Equal(2, restored.Step);
+            var p2 = (float[])p.Clone();
+            adam.Update(p, [0.5f, 0.5f, 0.5f], 0.01);
+            restored.Update(p2, [0.5f, 0.5f, 0.5f], 0.01);
+            Assert.Equal(p, p2);
+            Assert.Throws<ModelFormatException>(() => new AdamW(4).Load(path)); // wrong parameter count is named
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Gradient_clipping_scales_to_the_max_norm()
+    {
+        float[] g = [3, 4];
+        Assert.Equal(5, AdamW.ClipGradientNorm(g, 1.0), 6);
+        Assert.Equal(1.0, Math.Sqrt(g[0] * g[0] + g[1] * g[1]), 5);
+        float[] small = [0.3f, 0.4f];
+        AdamW.ClipGradientNorm(small, 1.0);
+        Assert.Equal([0.3f, 0.4f], small);
+    }
+
+    [Fact]
+    public void Schedules_warm_up_and_decay()
+    {
+        var cosine = new LearningRateSchedule("cosine", 1e-3, WarmupSteps: 10, TotalSteps: 110, MinLearningRateRatio: 0.1);
+        Assert.Equal(1e-4, cosine.At(0), 12);
+        Assert.Equal(1e-3, cosine.At(9), 12);
+        Assert.Equal(1e-3, cosine.At(10), 12);
+        Assert.Equal(0.55e-3, cosine.At(60), 12);   // half way: (max + min) / 2
+        Assert.Equal(1e-4, cosine.At(110), 12);
+        Assert.Equal(1e-3, new LearningRateSchedule("warmup", 1e-3, WarmupSteps: 4).At(100), 12);
+        Assert.Equal(2e-6, new LearningRateSchedule("constant", 2e-6).At(7), 12);
+        Assert.Contains("valid: constant, warmup, cosine", Assert.Throws<ArgumentException>(() => new LearningRateSchedule("linear", 1).At(0)).Message);
+    }
+
+    [Fact]
+    public void Memory_plan_matches_what_the_learner_allocates()
+    {
+        var f = new ModelFixture("qwen3");
+        var (config, parameters) = Checkpoint.Load(f.Folder);
+        var lengths = Enumerable.Range(0, f.Starts.Length).Select(b => f.Offsets[b + 1] - f.Offsets[b]).ToArray();
+        var plan = MemoryPlan.Estimate(config, lengths);
+        var scored = f.Floats("logprobs_t1").Length;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var d = new Decoder(config, parameters, new Aspo.Native.Blas.OneDnnGemm());
+        var adam = new AdamW(parameters.LongLength);
+        d.Forward(f.Tokens, f.Offsets, f.Starts, 1f, new float[scored], [], forTraining: true);
+        d.Backward(new float[scored], []);
+        adam.Update(d.Parameters, d.Gradients, 1e-3);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var expected = plan.TotalBytes - plan.ParameterBytes; // the parameter slab was allocated by Checkpoint.Load
+        Assert.InRange(allocated, expected, expected * 1.15 + 64 * 1024); // small extras: RoPE tables, batch shape, lists
+    }
+}
