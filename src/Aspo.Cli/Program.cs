@@ -15,6 +15,7 @@ public static class Program
             "(export to ONNX, rollout with ONNX Runtime, learn with GRPO advantages and the ASPO loss).");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(LogprobsCommand.Create());
         return root;
     }
 }

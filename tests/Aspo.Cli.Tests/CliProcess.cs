@@ -10,10 +10,14 @@ internal static class CliProcess
     /// <summary>The CLI's build output copied next to this test assembly.</summary>
     public static string BuiltDirectory => AppContext.BaseDirectory;
 
-    public static Result Run(string directory, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static Result Run(string directory, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        RunWithInput(directory, environment, stdin: "", args);
+
+    public static Result RunWithInput(string directory, IReadOnlyDictionary<string, string?> environment, string stdin, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -25,6 +29,8 @@ internal static class CliProcess
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
         using var process = Process.Start(info)!;
+        process.StandardInput.Write(stdin);
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))

@@ -16,6 +16,7 @@ public sealed class CliTests
     [InlineData("root", new string[] { "--help" })]
     [InlineData("version", new[] { "version", "--help" })]
     [InlineData("check", new[] { "check", "-h" })]
+    [InlineData("logprobs", new[] { "logprobs", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
@@ -95,5 +96,60 @@ public sealed class CliTests
         var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "bogus");
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("Unrecognized command or argument 'bogus'", r.Stderr + r.Stdout);
+    }
+
+    private static string Qwen3Fixture => Path.Combine(CliProcess.BuiltDirectory, "Fixtures", "qwen3");
+
+    [Fact]
+    public void Logprobs_matches_pytorch_on_the_fixture_model()
+    {
+        var expected = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Qwen3Fixture, "expected.json"))).RootElement;
+        var sequences = expected.GetProperty("sequences").EnumerateArray().ToArray();
+        var starts = expected.GetProperty("response_starts").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var input = string.Join("\n", sequences.Select((s, i) => $"{{\"tokens\": {s.GetRawText()}, \"response_start\": {starts[i]}}}"));
+        var r = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", Qwen3Fixture, "--temperature", "0.7");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(sequences.Length, lines.Length);
+        var got = lines.SelectMany(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("logprobs").EnumerateArray().Select(e => e.GetDouble())).ToArray();
+        var gotH = lines.SelectMany(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("entropies").EnumerateArray().Select(e => e.GetDouble())).ToArray();
+        var want = expected.GetProperty("logprobs_t07").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var wantH = expected.GetProperty("entropies_t07").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(want.Length, got.Length);
+        Assert.True(want.Zip(got, (a, b) => Math.Abs(a - b)).Max() <= 1e-4);
+        Assert.True(wantH.Zip(gotH, (a, b) => Math.Abs(a - b)).Max() <= 1e-4);
+    }
+
+    [Theory]
+    [InlineData("{\"tokens\": [1, 2, 3], \"response_start\": 0}", "stdin line 1: field \"response_start\" must be an integer in [1, 3]")]
+    [InlineData("{\"tokens\": [1, 2, 500], \"response_start\": 1}", "stdin line 1: tokens[2] = 500 is not a token id in [0, 101)")]
+    [InlineData("{\"tokens\": [1, 2], \"response_start\": 1}\n{\"tok\": []}", "stdin line 2: field \"tokens\" must be a non-empty array")]
+    [InlineData("not json", "stdin line 1: not valid JSON")]
+    public void Logprobs_rejects_bad_input_lines_before_printing_anything(string input, string expected)
+    {
+        var r = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", Qwen3Fixture);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(expected, r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void Logprobs_on_a_truncated_model_is_one_clear_error()
+    {
+        var folder = Directory.CreateTempSubdirectory("aspo-bad-model-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(Qwen3Fixture, "config.json"), Path.Combine(folder, "config.json"));
+            var weights = File.ReadAllBytes(Path.Combine(Qwen3Fixture, "model.safetensors"));
+            File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), weights[..(weights.Length / 3)]);
+            var r = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "", "logprobs", "--model", folder);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"error: {Path.Combine(folder, "model.safetensors")}: truncated", r.Stderr);
+            Assert.DoesNotContain("   at ", r.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -11,7 +11,8 @@ internal static class CommandRunner
         {
             return body();
         }
-        catch (Exception e) when (e is AspoNativeException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (e is AspoNativeException or Aspo.Model.ModelFormatException or ArgumentException or IOException
+                                       or InvalidDataException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
