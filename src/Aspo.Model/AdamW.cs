@@ -43,7 +43,7 @@ public sealed class AdamW
     public long Step { get; private set; }
 
     /// <summary>One update of <paramref name="parameters"/> from <paramref name="gradients"/> at learning rate <paramref name="lr"/>.</summary>
-    public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, double lr)
+    public void Update(float[] parameters, float[] gradients, double lr)
     {
         if (parameters.Length != M.Length || gradients.Length != M.Length)
             throw new ArgumentException($"optimizer state holds {M.Length} parameters; got {parameters.Length} parameters and {gradients.Length} gradients");
@@ -52,17 +52,65 @@ public sealed class AdamW
         var stepSize = lr / (1 - Math.Pow(b1, Step));
         var bc2Sqrt = Math.Sqrt(1 - Math.Pow(b2, Step));
         var decay = (float)(1 - lr * Options.WeightDecay);
-        float fb1 = (float)b1, fb2 = (float)b2, eps = (float)Options.Epsilon, fStep = (float)stepSize, fBc2 = (float)bc2Sqrt;
-        var m = M.AsSpan();
-        var v = V.AsSpan();
-        for (var i = 0; i < parameters.Length; i++)
+        var k = new StepConstants((float)b1, (float)b2, (float)Options.Epsilon, (float)stepSize, (float)bc2Sqrt, decay);
+        if (parameters.Length < 65536)
         {
-            var g = gradients[i];
-            var mi = m[i] = fb1 * m[i] + (1 - fb1) * g;
-            var vi = v[i] = fb2 * v[i] + (1 - fb2) * g * g;
-            var p = parameters[i] * decay;
-            parameters[i] = p - fStep * mi / (MathF.Sqrt(vi) / fBc2 + eps);
+            UpdateRange(parameters, gradients, M, V, k);
+            return;
         }
+        var half = parameters.Length / 2; // two halves in parallel (2 cores)
+        Parallel.Invoke(
+            () => UpdateRange(parameters.AsSpan(0, half), gradients.AsSpan(0, half), M.AsSpan(0, half), V.AsSpan(0, half), k),
+            () => UpdateRange(parameters.AsSpan(half), gradients.AsSpan(half), M.AsSpan(half), V.AsSpan(half), k));
+    }
+
+    private readonly record struct StepConstants(float Beta1, float Beta2, float Epsilon, float StepSize, float Bc2Sqrt, float Decay);
+
+    /// <summary>The AdamW update on one range, with Vector&lt;float&gt; lanes and a scalar tail.</summary>
+    private static void UpdateRange(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, StepConstants k)
+    {
+        var width = System.Numerics.Vector<float>.Count;
+        var i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var b1 = new System.Numerics.Vector<float>(k.Beta1);
+            var c1 = new System.Numerics.Vector<float>(1 - k.Beta1);
+            var b2 = new System.Numerics.Vector<float>(k.Beta2);
+            var c2 = new System.Numerics.Vector<float>(1 - k.Beta2);
+            var eps = new System.Numerics.Vector<float>(k.Epsilon);
+            var step = new System.Numerics.Vector<float>(k.StepSize);
+            var invBc2 = new System.Numerics.Vector<float>(1 / k.Bc2Sqrt);
+            var decay = new System.Numerics.Vector<float>(k.Decay);
+            for (; i <= p.Length - width; i += width)
+            {
+                var gi = new System.Numerics.Vector<float>(g[i..]);
+                var mi = b1 * new System.Numerics.Vector<float>(m[i..]) + c1 * gi;
+                var vi = b2 * new System.Numerics.Vector<float>(v[i..]) + c2 * gi * gi;
+                mi.CopyTo(m[i..]);
+                vi.CopyTo(v[i..]);
+                var pi = new System.Numerics.Vector<float>(p[i..]) * decay - step * mi / (System.Numerics.Vector.SquareRoot(vi) * invBc2 + eps);
+                pi.CopyTo(p[i..]);
+            }
+        }
+        for (; i < p.Length; i++)
+            UpdateOne(ref p[i], g[i], ref m[i], ref v[i], k);
+    }
+
+    private static void UpdateOne(ref float p, float g, ref float m, ref float v, StepConstants k)
+    {
+        m = k.Beta1 * m + (1 - k.Beta1) * g;
+        v = k.Beta2 * v + (1 - k.Beta2) * g * g;
+        p = p * k.Decay - k.StepSize * m / (MathF.Sqrt(v) * (1 / k.Bc2Sqrt) + k.Epsilon);
+    }
+
+    /// <summary>Plain one-element-at-a-time reference of <see cref="Update"/> (equivalence tests).</summary>
+    internal void UpdateReference(Span<float> parameters, ReadOnlySpan<float> gradients, double lr)
+    {
+        Step++;
+        var k = new StepConstants((float)Options.Beta1, (float)Options.Beta2, (float)Options.Epsilon,
+            (float)(lr / (1 - Math.Pow(Options.Beta1, Step))), (float)Math.Sqrt(1 - Math.Pow(Options.Beta2, Step)), (float)(1 - lr * Options.WeightDecay));
+        for (var i = 0; i < parameters.Length; i++)
+            UpdateOne(ref parameters[i], gradients[i], ref M[i], ref V[i], k);
     }
 
     /// <summary>Scales <paramref name="gradients"/> so their global L2 norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>

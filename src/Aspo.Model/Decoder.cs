@@ -12,8 +12,12 @@ namespace Aspo.Model;
 /// </summary>
 public sealed class Decoder
 {
-    /// <summary>Scored tokens per vocabulary chunk: bounds the logits buffer to ChunkRows × V floats.</summary>
-    public const int ChunkRows = 32;
+    /// <summary>Memory for one chunk of vocabulary-sized logits. Larger chunks make the lm_head weight-gradient GEMM
+    /// (K = rows per chunk) read and write the [V, C] gradient fewer times: with 32 rows that traffic dominated the step.</summary>
+    public const long LogitsBudgetBytes = 256L << 20;
+
+    /// <summary>Scored tokens per vocabulary chunk for vocabulary size <paramref name="vocab"/>: the logits buffer is ChunkRows × V floats.</summary>
+    public static int ChunkRows(int vocab) => (int)Math.Clamp(LogitsBudgetBytes / (4L * vocab), 32, 1024);
 
     private readonly IGemm _gemm;
     private float[] _ropeCos = [], _ropeSin = [];
@@ -110,7 +114,7 @@ public sealed class Decoder
         Kernels.RmsNormForward(a.HMid, P(L.PostNorm, c), eps, a.X2, a.Rstd2, n, c);
         Linear(a.X2, n, c, L.WGate, -1, f, a.Gate);
         Linear(a.X2, n, c, L.WUp, -1, f, a.Up);
-        Kernels.SwiGluForward(a.Gate.AsSpan(0, n * f), a.Up.AsSpan(0, n * f), a.Act.AsSpan(0, n * f));
+        Kernels.SwiGluForward(a.Gate, a.Up, a.Act, n * f);
         Linear(a.Act, n, f, L.WDown, -1, c, hOut);
         for (var i = 0; i < n * c; i++)
             hOut[i] += a.HMid[i];
@@ -148,40 +152,38 @@ public sealed class Decoder
     {
         int c = Config.HiddenSize, v = Config.VocabSize;
         var lm = P(Layout.LmHead, (long)v * c);
-        for (var s0 = 0; s0 < batch.Scored; s0 += ChunkRows)
+        var chunk = ChunkRows(v);
+        for (var s0 = 0; s0 < batch.Scored; s0 += chunk)
         {
-            var rows = Math.Min(ChunkRows, batch.Scored - s0);
+            var rows = Math.Min(chunk, batch.Scored - s0);
             GatherRows(ws.Xf, batch.ScoredRows.AsSpan(s0, rows), c, ws.ChunkX);
             var logits = ws.Logits.AsSpan(0, rows * v);
             _gemm.Sgemm(false, true, rows, v, c, 1f, ws.ChunkX.AsSpan(0, rows * c), c, lm, c, 0f, logits, v);
-            for (var i = 0; i < rows; i++)
+            var first = s0;
+            var rowLogProbs = ws.ChunkLogProbs;
+            var rowEntropies = ws.ChunkEntropies;
+            ForRowHalves(rows, (half, from, to) =>
             {
-                var (logProb, entropy) = ScoreRow(logits.Slice(i * v, v), batch.Targets[s0 + i], batch.InverseTemperature);
-                logProbs[s0 + i] = logProb;
-                if (entropies.Length != 0)
-                    entropies[s0 + i] = entropy;
-            }
+                float[] u = ws.RowU[half], e = ws.RowE[half];
+                for (var i = from; i < to; i++)
+                    (rowLogProbs[i], rowEntropies[i]) = VocabKernels.Score(ws.Logits.AsSpan(i * v, v), batch.Targets[first + i], batch.InverseTemperature, u, e);
+            });
+            rowLogProbs.AsSpan(0, rows).CopyTo(logProbs[s0..]);
+            if (entropies.Length != 0)
+                rowEntropies.AsSpan(0, rows).CopyTo(entropies[s0..]);
         }
     }
 
-    /// <summary>For one logits row z and target y at temperature T (u = z/T): log softmax(u)[y] and −Σ p log p.</summary>
-    internal static (float LogProb, float Entropy) ScoreRow(ReadOnlySpan<float> z, int target, float invT)
+    /// <summary>Runs body(half, from, to) on the two halves of [0, rows) in parallel; each half has its own scratch.</summary>
+    private static void ForRowHalves(int rows, Action<int, int, int> body)
     {
-        var max = float.NegativeInfinity;
-        foreach (var x in z)
-            max = Math.Max(max, x);
-        double sum = 0, weighted = 0;
-        for (var j = 0; j < z.Length; j++)
+        if (rows < 2)
         {
-            var u = (z[j] - max) * invT;
-            var e = Math.Exp(u);
-            sum += e;
-            weighted += e * u;
+            body(0, 0, rows);
+            return;
         }
-        var logSum = Math.Log(sum);
-        var logProb = (z[target] - max) * invT - logSum;
-        var entropy = logSum - weighted / sum;
-        return ((float)logProb, (float)entropy);
+        var mid = rows / 2;
+        Parallel.Invoke(() => body(0, 0, mid), () => body(1, mid, rows));
     }
 
     private static void GatherRows(ReadOnlySpan<float> source, ReadOnlySpan<int> rows, int c, Span<float> destination)
@@ -232,16 +234,29 @@ public sealed class Decoder
         var lm = P(Layout.LmHead, (long)v * c);
         var dlm = G(Layout.LmHead, (long)v * c);
         var invT = batch.InverseTemperature;
-        for (var s0 = 0; s0 < batch.Scored; s0 += ChunkRows)
+        var chunk = ChunkRows(v);
+        for (var s0 = 0; s0 < batch.Scored; s0 += chunk)
         {
-            var rows = Math.Min(ChunkRows, batch.Scored - s0);
+            var rows = Math.Min(chunk, batch.Scored - s0);
             var scoredRows = batch.ScoredRows.AsSpan(s0, rows);
             GatherRows(ws.Xf, scoredRows, c, ws.ChunkX);
             var x = ws.ChunkX.AsSpan(0, rows * c);
             var logits = ws.Logits.AsSpan(0, rows * v);
             _gemm.Sgemm(false, true, rows, v, c, 1f, x, c, lm, c, 0f, logits, v); // recomputed, not stored
-            for (var i = 0; i < rows; i++)
-                LogitGradient(logits.Slice(i * v, v), batch.Targets[s0 + i], invT, dLogProbs[s0 + i], dEntropies.Length == 0 ? 0 : dEntropies[s0 + i]);
+            var cLogProbs = ws.ChunkLogProbs;
+            var cEntropies = ws.ChunkEntropies;
+            dLogProbs.Slice(s0, rows).CopyTo(cLogProbs);
+            if (dEntropies.Length == 0)
+                cEntropies.AsSpan(0, rows).Clear();
+            else
+                dEntropies.Slice(s0, rows).CopyTo(cEntropies);
+            var first = s0;
+            ForRowHalves(rows, (half, from, to) =>
+            {
+                float[] u = ws.RowU[half], e = ws.RowE[half];
+                for (var i = from; i < to; i++)
+                    VocabKernels.Gradient(ws.Logits.AsSpan(i * v, v), batch.Targets[first + i], invT, cLogProbs[i], cEntropies[i], u, e);
+            });
             var dx = ws.ChunkDx.AsSpan(0, rows * c);
             _gemm.Sgemm(false, false, rows, c, v, 1f, logits, v, lm, c, 0f, dx, c);
             _gemm.Sgemm(true, false, v, c, rows, 1f, logits, v, x, c, 1f, dlm, c);
@@ -253,32 +268,6 @@ public sealed class Decoder
                     dst[j] += src[j];
             }
         }
-    }
-
-    /// <summary>In place: z ← ∂L/∂z = (cL·(onehot(y) − p) − cH·p ⊙ (log p + H)) / T for one row.</summary>
-    internal static void LogitGradient(Span<float> z, int target, float invT, float cLogProb, float cEntropy)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var x in z)
-            max = Math.Max(max, x);
-        double sum = 0, weighted = 0;
-        for (var j = 0; j < z.Length; j++)
-        {
-            var u = (z[j] - max) * invT;
-            var e = Math.Exp(u);
-            sum += e;
-            weighted += e * u;
-        }
-        var logSum = Math.Log(sum);
-        var entropy = logSum - weighted / sum;
-        for (var j = 0; j < z.Length; j++)
-        {
-            var logP = (z[j] - max) * invT - logSum;
-            var p = Math.Exp(logP);
-            var g = -cLogProb * p - cEntropy * p * (logP + entropy);
-            z[j] = (float)(g * invT);
-        }
-        z[target] += cLogProb * invT;
     }
 
     private void LayerBackward(int l, Workspace ws, BatchShape batch)
@@ -296,7 +285,7 @@ public sealed class Decoder
         _gemm.Sgemm(true, false, c, f, n, 1f, dh, c, a.Act.AsSpan(0, n * f), f, 1f, G(L.WDown, (long)c * f), f);
         var dgate = ws.DGate.AsSpan(0, n * f);
         var dup = ws.DUp.AsSpan(0, n * f);
-        Kernels.SwiGluBackward(a.Gate.AsSpan(0, n * f), a.Up.AsSpan(0, n * f), dact, dgate, dup);
+        Kernels.SwiGluBackward(a.Gate, a.Up, ws.DAct, ws.DGate, ws.DUp, n * f);
         var dx = ws.DX.AsSpan(0, n * c);
         _gemm.Sgemm(false, false, n, c, f, 1f, dgate, f, P(L.WGate, (long)f * c), c, 0f, dx, c);
         _gemm.Sgemm(false, false, n, c, f, 1f, dup, f, P(L.WUp, (long)f * c), c, 1f, dx, c);

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Aspo.Model;
 
 /// <summary>
@@ -6,8 +8,22 @@ namespace Aspo.Model;
 /// </summary>
 internal static class Kernels
 {
-    /// <summary>y[n,:] = w ⊙ x[n,:] · rstd[n], rstd[n] = 1/sqrt(mean(x[n,:]²) + eps). x, y [N, C]; w [C]; rstd [N].</summary>
+    /// <summary>y[n,:] = w ⊙ x[n,:] · rstd[n], rstd[n] = 1/sqrt(mean(x[n,:]²) + eps). x, y [N, C]; w [C]; rstd [N]. Vectorised.</summary>
     public static void RmsNormForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float eps, Span<float> y, Span<float> rstd, int rows, int c)
+    {
+        for (var n = 0; n < rows; n++)
+        {
+            var xr = x.Slice(n * c, c);
+            var yr = y.Slice(n * c, c);
+            var r = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(xr) / c + eps);
+            rstd[n] = r;
+            TensorPrimitives.Multiply(xr, r, yr);
+            TensorPrimitives.Multiply(yr, w, yr);
+        }
+    }
+
+    /// <summary>Plain reference of <see cref="RmsNormForward"/> (double accumulation; equivalence tests).</summary>
+    public static void RmsNormForwardReference(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float eps, Span<float> y, Span<float> rstd, int rows, int c)
     {
         for (var n = 0; n < rows; n++)
         {
@@ -75,8 +91,54 @@ internal static class Kernels
         }
     }
 
-    /// <summary>act = silu(gate) ⊙ up, silu(g) = g·σ(g). All [N, F].</summary>
-    public static void SwiGluForward(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> act)
+    /// <summary>act = silu(gate) ⊙ up, silu(g) = g·σ(g). All [N, F]. Vectorised (TensorPrimitives), two halves in parallel.</summary>
+    public static void SwiGluForward(float[] gate, float[] up, float[] act, int count) =>
+        ForHalves(count, (start, length) =>
+        {
+            var a = act.AsSpan(start, length);
+            var g = gate.AsSpan(start, length);
+            TensorPrimitives.Sigmoid(g, a);
+            TensorPrimitives.Multiply(a, g, a);
+            TensorPrimitives.Multiply(a, up.AsSpan(start, length), a);
+        });
+
+    /// <summary>Backward of <see cref="SwiGluForward"/>, vectorised in blocks: dgate = dact ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))); dup = dact ⊙ silu(g).</summary>
+    public static void SwiGluBackward(float[] gate, float[] up, float[] dact, float[] dgate, float[] dup, int count) =>
+        ForHalves(count, (start, length) =>
+        {
+            Span<float> sigBuffer = stackalloc float[512];
+            Span<float> tmpBuffer = stackalloc float[512];
+            for (var block = start; block < start + length; block += sigBuffer.Length)
+            {
+                var n = Math.Min(sigBuffer.Length, start + length - block);
+                ReadOnlySpan<float> g = gate.AsSpan(block, n), u = up.AsSpan(block, n), da = dact.AsSpan(block, n);
+                Span<float> sig = sigBuffer[..n], tmp = tmpBuffer[..n], dg = dgate.AsSpan(block, n), du = dup.AsSpan(block, n);
+                TensorPrimitives.Sigmoid(g, sig);
+                TensorPrimitives.Multiply(g, sig, du);            // silu(g)
+                TensorPrimitives.Multiply(du, da, du);            // dup = dact·silu(g)
+                TensorPrimitives.Subtract(1f, sig, tmp);          // 1 − σ
+                TensorPrimitives.Multiply(g, tmp, tmp);           // g(1 − σ)
+                TensorPrimitives.Add(tmp, 1f, tmp);               // 1 + g(1 − σ)
+                TensorPrimitives.Multiply(tmp, sig, tmp);         // silu'(g)
+                TensorPrimitives.Multiply(tmp, u, tmp);
+                TensorPrimitives.Multiply(tmp, da, dg);           // dgate = dact·up·silu'(g)
+            }
+        });
+
+    /// <summary>Runs <paramref name="body"/>(start, length) on the two halves of [0, count) in parallel (the machine has 2 cores).</summary>
+    private static void ForHalves(int count, Action<int, int> body)
+    {
+        if (count < 32768)
+        {
+            body(0, count);
+            return;
+        }
+        var half = count / 2;
+        Parallel.Invoke(() => body(0, half), () => body(half, count - half));
+    }
+
+    /// <summary>Plain reference of <see cref="SwiGluForward"/> (equivalence tests).</summary>
+    public static void SwiGluForwardReference(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> act)
     {
         for (var i = 0; i < act.Length; i++)
         {
@@ -85,8 +147,8 @@ internal static class Kernels
         }
     }
 
-    /// <summary>dgate = dact ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))); dup = dact ⊙ silu(g).</summary>
-    public static void SwiGluBackward(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, ReadOnlySpan<float> dact, Span<float> dgate, Span<float> dup)
+    /// <summary>Plain reference of <see cref="SwiGluBackward(float[], float[], float[], float[], float[], int)"/>.</summary>
+    public static void SwiGluBackwardReference(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, ReadOnlySpan<float> dact, Span<float> dgate, Span<float> dup)
     {
         for (var i = 0; i < dact.Length; i++)
         {
@@ -97,8 +159,22 @@ internal static class Kernels
         }
     }
 
-    /// <summary>Row-wise causal softmax in place on scores [T, T] (row i keeps columns 0..i; the rest become 0).</summary>
+    /// <summary>Row-wise causal softmax in place on scores [T, T] (row i keeps columns 0..i; the rest become 0). Vectorised.</summary>
     public static void CausalSoftmax(Span<float> scores, int t)
+    {
+        for (var i = 0; i < t; i++)
+        {
+            var row = scores.Slice(i * t, t);
+            var seg = row[..(i + 1)];
+            TensorPrimitives.Subtract(seg, TensorPrimitives.Max(seg), seg);
+            TensorPrimitives.Exp(seg, seg);
+            TensorPrimitives.Multiply(seg, 1f / TensorPrimitives.Sum(seg), seg);
+            row[(i + 1)..].Clear();
+        }
+    }
+
+    /// <summary>Plain reference of <see cref="CausalSoftmax"/> (equivalence tests).</summary>
+    public static void CausalSoftmaxReference(Span<float> scores, int t)
     {
         for (var i = 0; i < t; i++)
         {

@@ -3,7 +3,8 @@ namespace Aspo.Model;
 /// <summary>
 /// The memory a decoder needs, stated in advance from the shapes: parameters, gradients and AdamW moments (one
 /// fp32 slab each), and the activations of one training micro-batch of N tokens in sequences of lengths T_b
-/// (per layer: 6·N·C + 3·N·F + 2·N·(H+KV)·D + Σ_b H·T_b² floats, plus the backward buffers and one vocabulary chunk).
+/// (per layer: 3·N·C + 3·N·F + 2·N·(H+KV)·D + Σ_b H·T_b² floats, plus the residual stream, the backward buffers and
+/// one vocabulary chunk of at most <see cref="Decoder.LogitsBudgetBytes"/>).
 /// </summary>
 public sealed record MemoryPlan(long ParameterBytes, long GradientBytes, long OptimizerBytes, long ActivationBytes)
 {
@@ -22,7 +23,9 @@ public sealed record MemoryPlan(long ParameterBytes, long GradientBytes, long Op
             + probs + 3 * n * f;                       // attention probabilities; gate, up, act
         long layers = training ? c.NumLayers : 1;
         long resid = (training ? c.NumLayers + 1 : 2) * n * cDim;
-        long head = n * cDim + n + 2 * Decoder.ChunkRows * cDim + (long)Decoder.ChunkRows * c.VocabSize; // Xf, RstdF, chunk x/dx, logits
+        long chunk = Decoder.ChunkRows(c.VocabSize);
+        long head = n * cDim + n + (training ? 2 : 1) * chunk * cDim + chunk * c.VocabSize // Xf, RstdF, chunk x (and dx), logits
+            + 4L * c.VocabSize + 2 * chunk;                                                   // row scratch of the two parallel halves, chunk results
         long backward = training
             ? 2 * n * cDim + 3 * n * f + 2 * n * hd + 2 * n * kvd + (c.HasQkNorm ? n * (hd + kvd) : 0) + maxT * maxT
             : 0;

@@ -106,11 +106,16 @@ internal sealed class Workspace
         _layers = Enumerable.Range(0, forTraining ? c.NumLayers : 1).Select(_ => new LayerActivations(c, n, batch.ProbCount)).ToArray();
         Resid = Enumerable.Range(0, forTraining ? c.NumLayers + 1 : 2).Select(_ => new float[n * cDim]).ToArray();
         Xf = new float[n * cDim]; RstdF = new float[n];
-        ChunkX = new float[Decoder.ChunkRows * cDim];
-        Logits = new float[Decoder.ChunkRows * c.VocabSize];
+        var chunk = Decoder.ChunkRows(c.VocabSize);
+        ChunkX = new float[chunk * cDim];
+        Logits = new float[(long)chunk * c.VocabSize];
+        ChunkLogProbs = new float[chunk];
+        ChunkEntropies = new float[chunk];
+        RowU = [new float[c.VocabSize], new float[c.VocabSize]];
+        RowE = [new float[c.VocabSize], new float[c.VocabSize]];
         if (forTraining)
         {
-            ChunkDx = new float[Decoder.ChunkRows * cDim];
+            ChunkDx = new float[chunk * cDim];
             DResid = new float[n * cDim]; DX = new float[n * cDim];
             DAct = new float[n * f]; DGate = new float[n * f]; DUp = new float[n * f];
             DAttn = new float[n * hd]; DQ = new float[n * hd]; DK = new float[n * kvd]; DV = new float[n * kvd];
@@ -127,6 +132,9 @@ internal sealed class Workspace
 
     public float[][] Resid;
     public float[] Xf, RstdF, ChunkX, Logits;
+    public float[] ChunkLogProbs, ChunkEntropies;
+    /// <summary>Scratch rows u, e [V] for each of the two parallel halves of the vocabulary head.</summary>
+    public readonly float[][] RowU, RowE;
     public float[] ChunkDx = [], DResid = [], DX = [], DAct = [], DGate = [], DUp = [], DAttn = [], DQ = [], DK = [], DV = [], DQLin = [], DKLin = [], DProbs = [];
 
     public LayerActivations Layer(int l) => _layers[ForTraining ? l : 0];

@@ -1,0 +1,84 @@
+using System.Numerics.Tensors;
+
+namespace Aspo.Model;
+
+/// <summary>
+/// Per-row work of the vocabulary head at temperature T (u = z/T): the log-prob of the target and the entropy,
+/// and their gradient with respect to the logits. Vectorised versions (TensorPrimitives, fp32 with fp32 sums) and
+/// plain double-precision references that the equivalence tests compare them with.
+/// </summary>
+internal static class VocabKernels
+{
+    /// <summary>log softmax(u)[y] and −Σ p log p for one logits row z [V]. <paramref name="u"/>, <paramref name="e"/>: scratch [V].</summary>
+    public static (float LogProb, float Entropy) Score(ReadOnlySpan<float> z, int target, float invT, Span<float> u, Span<float> e)
+    {
+        var (logSum, entropy) = Normalise(z, invT, u, e);
+        return (u[target] - logSum, entropy);
+    }
+
+    /// <summary>In place: z ← ∂L/∂z = −p ⊙ (cL + cH·(log p + H)) / T, plus cL/T at the target. Scratch u, e [V].</summary>
+    public static void Gradient(Span<float> z, int target, float invT, float cLogProb, float cEntropy, Span<float> u, Span<float> e)
+    {
+        var (logSum, entropy) = Normalise(z, invT, u, e);
+        var p = e;
+        TensorPrimitives.Divide(e, MathF.Exp(logSum), p);     // p = e / Σe
+        var g = u;
+        TensorPrimitives.Subtract(u, logSum - entropy, g);    // log p + H
+        TensorPrimitives.Multiply(g, cEntropy, g);
+        TensorPrimitives.Add(g, cLogProb, g);                 // cL + cH·(log p + H)
+        TensorPrimitives.Multiply(g, p, g);
+        TensorPrimitives.Multiply(g, -invT, z);
+        z[target] += cLogProb * invT;
+    }
+
+    /// <summary>u = (z − max z)/T, e = exp(u); returns (log Σe, entropy = log Σe − Σ e·u / Σe).</summary>
+    private static (float LogSum, float Entropy) Normalise(ReadOnlySpan<float> z, float invT, Span<float> u, Span<float> e)
+    {
+        var max = TensorPrimitives.Max(z);
+        TensorPrimitives.Subtract(z, max, u);
+        TensorPrimitives.Multiply(u, invT, u);
+        TensorPrimitives.Exp(u, e);
+        var sum = TensorPrimitives.Sum(e);
+        var weighted = TensorPrimitives.Dot(e, u);
+        var logSum = MathF.Log(sum);
+        return (logSum, logSum - weighted / sum);
+    }
+
+    /// <summary>Plain double-precision reference of <see cref="Score"/>.</summary>
+    public static (float LogProb, float Entropy) ScoreReference(ReadOnlySpan<float> z, int target, float invT)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var x in z)
+            max = Math.Max(max, x);
+        double sum = 0, weighted = 0;
+        for (var j = 0; j < z.Length; j++)
+        {
+            var uj = (z[j] - max) * (double)invT;
+            var ej = Math.Exp(uj);
+            sum += ej;
+            weighted += ej * uj;
+        }
+        var logSum = Math.Log(sum);
+        return ((float)((z[target] - max) * (double)invT - logSum), (float)(logSum - weighted / sum));
+    }
+
+    /// <summary>Plain double-precision reference of <see cref="Gradient"/>.</summary>
+    public static void GradientReference(Span<float> z, int target, float invT, float cLogProb, float cEntropy)
+    {
+        var (_, entropy) = ScoreReference(z, target, invT);
+        var max = float.NegativeInfinity;
+        foreach (var x in z)
+            max = Math.Max(max, x);
+        double sum = 0;
+        foreach (var x in z)
+            sum += Math.Exp((x - max) * (double)invT);
+        var logSum = Math.Log(sum);
+        for (var j = 0; j < z.Length; j++)
+        {
+            var logP = (z[j] - max) * (double)invT - logSum;
+            var p = Math.Exp(logP);
+            z[j] = (float)(-p * (cLogProb + cEntropy * (logP + entropy)) * invT);
+        }
+        z[target] += cLogProb * invT;
+    }
+}
