@@ -152,4 +152,26 @@ public sealed class CliTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void Logprobs_on_a_config_that_disagrees_with_the_weights_is_one_clear_error()
+    {
+        var folder = Directory.CreateTempSubdirectory("aspo-bad-config-").FullName;
+        try
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Qwen3Fixture, "config.json")))!.AsObject();
+            config["num_hidden_layers"] = 3; // the weights have 2 layers
+            File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+            File.Copy(Path.Combine(Qwen3Fixture, "model.safetensors"), Path.Combine(folder, "model.safetensors"));
+            var r = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "", "logprobs", "--model", folder);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"error: {folder}: tensor \"model.layers.2.input_layernorm.weight\" [32] is missing from the weights", r.Stderr);
+            Assert.DoesNotContain("   at ", r.Stderr);
+            Assert.Equal("", r.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

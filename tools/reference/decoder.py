@@ -14,10 +14,13 @@ import json
 import math
 import os
 import struct
+import sys
 
 import torch
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Aspo.Model.Tests", "Fixtures")
+if len(sys.argv) == 3 and sys.argv[1] == "--out":  # regenerate elsewhere, e.g. to check the committed fixtures
+    OUT = sys.argv[2]
 
 MODELS = {
     "qwen2": dict(model_type="qwen2", hidden_size=48, intermediate_size=80, num_hidden_layers=2, num_attention_heads=6,

@@ -12,6 +12,7 @@ Per-token terms are float32 (as verl computes them); aggregation is done in floa
 import json
 import math
 import os
+import sys
 
 import torch
 
@@ -301,6 +302,8 @@ fixture = {
     "cases": cases, "kl_estimators": kl_fixture, "advantage_estimators": adv_fixture,
 }
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Aspo.Algorithms.Tests", "Fixtures", "policy_losses.json")
+if len(sys.argv) == 3 and sys.argv[1] == "--out":  # regenerate elsewhere, e.g. to check the committed fixture
+    out_path = sys.argv[2]
 with open(out_path, "w") as f:
     json.dump(fixture, f, indent=None, separators=(",", ":"))
 print(f"wrote {os.path.normpath(out_path)}: {len(cases)} loss cases, torch {torch.__version__}")

@@ -27,10 +27,14 @@ internal static class LearnerBench
         var which = args.Length > 1 ? args[1] : "all";
         var threads = Environment.ProcessorCount;
         var rows = new List<string>();
+        var memory = new List<string>();
         var peak = GemmPeak.Measure();
         foreach (var s in Shapes.Where(s => which == "all" || s.Name == which))
         {
-            var (ours, parameters) = Ours(s);
+            var (ours, parameters, plan) = Ours(s);
+            using (var self = Process.GetCurrentProcess())
+                memory.Add(FormattableString.Invariant(
+                    $"| {s.Name} | {plan.TotalBytes / 1e9:F2} GB ({plan}) | {self.PeakWorkingSet64 / 1e9:F2} GB |"));
             var torch = Torch(s, threads);
             var tokens = s.T - 1;
             var flops = 6.0 * parameters * s.T; // forward + backward ≈ 6·P per token (attention excluded)
@@ -44,10 +48,17 @@ internal static class LearnerBench
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in rows)
             Console.WriteLine(r);
+        Console.WriteLine();
+        Console.WriteLine("Memory: the plan stated from the shapes vs the process's peak working set (which also holds the .NET runtime, the native libraries and, for later rows, earlier models):");
+        Console.WriteLine();
+        Console.WriteLine("| model | expected (MemoryPlan) | measured peak working set |");
+        Console.WriteLine("| --- | --- | ---: |");
+        foreach (var m in memory)
+            Console.WriteLine(m);
         return 0;
     }
 
-    private static (double MedianSeconds, long Parameters) Ours(Shape s)
+    private static (double MedianSeconds, long Parameters, MemoryPlan Plan) Ours(Shape s)
     {
         var config = new ModelConfig
         {
@@ -80,7 +91,7 @@ internal static class LearnerBench
             times.Add(watch.Elapsed.TotalSeconds);
             Console.Error.WriteLine(FormattableString.Invariant($"ours {s.Name} step {step}: {times[^1]:F3} s"));
         }
-        return (Median(times.Skip(1).ToList()), layout.TotalCount);
+        return (Median(times.Skip(1).ToList()), layout.TotalCount, MemoryPlan.Estimate(config, [s.T]));
     }
 
     private static double? Torch(Shape s, int threads)
