@@ -61,6 +61,17 @@ public sealed class DecoderGoldenTests
         Assert.False(failed, $"{family} gradients (llm.c-style report):\n" + string.Join("\n", report));
     }
 
+    /// <summary>AdamW with the fixture's settings (expected.json "adamw"), and those settings.</summary>
+    private static (AdamW Adam, System.Text.Json.JsonElement Settings) FixtureOptimizer(ModelFixture f, Decoder decoder)
+    {
+        var o = f.Expected.GetProperty("adamw");
+        return (new AdamW(decoder.Parameters.LongLength, new AdamWOptions
+        {
+            Beta1 = o.GetProperty("beta1").GetDouble(), Beta2 = o.GetProperty("beta2").GetDouble(),
+            Epsilon = o.GetProperty("eps").GetDouble(), WeightDecay = o.GetProperty("weight_decay").GetDouble(),
+        }), o);
+    }
+
     /// <summary>The optimizer alone: 5 steps with the fixed PyTorch gradients, every parameter within 1e-5.</summary>
     [Theory]
     [MemberData(nameof(Families))]
@@ -68,12 +79,7 @@ public sealed class DecoderGoldenTests
     {
         var f = new ModelFixture(family);
         var decoder = f.Load();
-        var o = f.Expected.GetProperty("adamw");
-        var adam = new AdamW(decoder.Parameters.LongLength, new AdamWOptions
-        {
-            Beta1 = o.GetProperty("beta1").GetDouble(), Beta2 = o.GetProperty("beta2").GetDouble(),
-            Epsilon = o.GetProperty("eps").GetDouble(), WeightDecay = o.GetProperty("weight_decay").GetDouble(),
-        });
+        var (adam, o) = FixtureOptimizer(f, decoder);
         var gradients = f.ReadSlab("grads.safetensors", decoder.Layout);
         for (var step = 0; step < o.GetProperty("steps").GetInt32(); step++)
             adam.Update(decoder.Parameters, gradients, o.GetProperty("lr").GetDouble());
@@ -96,12 +102,7 @@ public sealed class DecoderGoldenTests
     {
         var f = new ModelFixture(family);
         var decoder = f.Load();
-        var o = f.Expected.GetProperty("adamw");
-        var adam = new AdamW(decoder.Parameters.LongLength, new AdamWOptions
-        {
-            Beta1 = o.GetProperty("beta1").GetDouble(), Beta2 = o.GetProperty("beta2").GetDouble(),
-            Epsilon = o.GetProperty("eps").GetDouble(), WeightDecay = o.GetProperty("weight_decay").GetDouble(),
-        });
+        var (adam, o) = FixtureOptimizer(f, decoder);
         var coefLp = f.Floats("coef_logprobs");
         var coefH = f.Floats("coef_entropies");
         var lp = new float[coefLp.Length];
