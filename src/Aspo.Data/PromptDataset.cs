@@ -194,6 +194,11 @@ public static class PromptDataset
     internal static List<string?[]> ReadStrings(DuckDbConnection conn, string sql, int columns)
     {
         using var result = conn.Query(sql);
+        return ReadStringsFrom(result, columns);
+    }
+
+    internal static List<string?[]> ReadStringsFrom(DuckDbResult result, int columns)
+    {
         var rows = new List<string?[]>();
         while (result.FetchChunk() is { } chunk)
             using (chunk)

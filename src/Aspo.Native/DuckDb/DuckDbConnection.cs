@@ -26,6 +26,40 @@ public sealed unsafe class DuckDbConnection : IDisposable
         return new DuckDbResult(result);
     }
 
+    /// <summary>
+    /// Runs <paramref name="sql"/> as a streaming query: <see cref="DuckDbResult.FetchChunk"/> produces chunks as DuckDB
+    /// computes them, so a large scan never sits in memory whole. Errors during the scan surface from FetchChunk.
+    /// </summary>
+    public DuckDbResult QueryStreaming(string sql)
+    {
+        nint prepared = 0, pending = 0;
+        try
+        {
+            int state;
+            fixed (byte* s = Utf8.NullTerminated(sql))
+                state = DuckDbNative.duckdb_prepare(Pointer, s, &prepared);
+            if (state != DuckDbNative.Success)
+                throw new DuckDbException($"preparing SQL `{Abbreviate(sql)}`", Utf8.Read(DuckDbNative.duckdb_prepare_error(prepared)));
+            if (DuckDbNative.duckdb_pending_prepared_streaming(prepared, &pending) != DuckDbNative.Success)
+                throw new DuckDbException($"running SQL `{Abbreviate(sql)}`", Utf8.Read(DuckDbNative.duckdb_pending_error(pending)));
+            var result = new DuckDbResultStruct();
+            if (DuckDbNative.duckdb_execute_pending(pending, &result) != DuckDbNative.Success)
+            {
+                var message = Utf8.Read(DuckDbNative.duckdb_result_error(&result));
+                DuckDbNative.duckdb_destroy_result(&result);
+                throw new DuckDbException($"running SQL `{Abbreviate(sql)}`", message);
+            }
+            return new DuckDbResult(result);
+        }
+        finally
+        {
+            if (pending != 0)
+                DuckDbNative.duckdb_destroy_pending(&pending);
+            if (prepared != 0)
+                DuckDbNative.duckdb_destroy_prepare(&prepared);
+        }
+    }
+
     /// <summary>Runs a statement that returns no rows the caller needs; returns the number of rows it changed.</summary>
     public long Execute(string sql)
     {

@@ -59,6 +59,14 @@ internal static unsafe partial class DuckDbNative
     [LibraryImport(Lib)] public static partial ulong duckdb_rows_changed(DuckDbResultStruct* result);
     [LibraryImport(Lib)] public static partial nint duckdb_fetch_chunk(DuckDbResultStruct result);
 
+    [LibraryImport(Lib)] public static partial int duckdb_prepare(nint connection, byte* sql, nint* prepared);
+    [LibraryImport(Lib)] public static partial byte* duckdb_prepare_error(nint prepared);
+    [LibraryImport(Lib)] public static partial void duckdb_destroy_prepare(nint* prepared);
+    [LibraryImport(Lib)] public static partial int duckdb_pending_prepared_streaming(nint prepared, nint* pending);
+    [LibraryImport(Lib)] public static partial byte* duckdb_pending_error(nint pending);
+    [LibraryImport(Lib)] public static partial int duckdb_execute_pending(nint pending, DuckDbResultStruct* result);
+    [LibraryImport(Lib)] public static partial void duckdb_destroy_pending(nint* pending);
+
     [LibraryImport(Lib)] public static partial nint duckdb_create_logical_type(int type);
     [LibraryImport(Lib)] public static partial nint duckdb_create_list_type(nint childType);
     [LibraryImport(Lib)] public static partial int duckdb_get_type_id(nint logicalType);

@@ -41,10 +41,16 @@ public sealed unsafe class DuckDbResult : IDisposable
     }
 
     /// <summary>The next chunk of rows, or null when the result is exhausted. Dispose each chunk.</summary>
+    /// <exception cref="DuckDbException">a streaming query failed while producing this chunk</exception>
     public DuckDbDataChunk? FetchChunk()
     {
         var chunk = DuckDbNative.duckdb_fetch_chunk(*Ptr);
-        return chunk == 0 ? null : new DuckDbDataChunk(chunk);
+        if (chunk != 0)
+            return new DuckDbDataChunk(chunk);
+        var error = DuckDbNative.duckdb_result_error(Ptr);
+        if (error != null)
+            throw new DuckDbException("reading a query result", Utf8.Read(error));
+        return null;
     }
 
     private DuckDbResultStruct* Ptr => (DuckDbResultStruct*)_handle.Pointer;

@@ -1,0 +1,139 @@
+using Aspo.Data.Shards;
+using Aspo.Native.DuckDb;
+
+namespace Aspo.Data.Tests;
+
+public sealed class ShardTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("aspo-shards-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    internal static List<RolloutRow> RandomRows(int count, int seed, int maxResponse = 60)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            var length = rng.Next(0, maxResponse);
+            return new RolloutRow
+            {
+                RunId = "run-ü", Iteration = 3, PolicyVersion = 12 + i % 2, PromptUid = $"p{i / 4}", SampleIndex = i % 4,
+                DataSource = i % 3 == 0 ? "lighteval/MATH" : "gsm8k",
+                PromptTokenIds = Enumerable.Range(0, rng.Next(1, 40)).Select(_ => rng.Next(151643)).ToArray(),
+                ResponseTokenIds = Enumerable.Range(0, length).Select(_ => rng.Next(151643)).ToArray(),
+                OldLogprobs = Enumerable.Range(0, length).Select(_ => (float)(-rng.NextDouble() * 8)).ToArray(),
+                Entropies = i % 5 == 0 ? null : Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() * 3)).ToArray(),
+                ResponseText = i % 7 == 0 ? "" : $"The answer is \\boxed{{{i}}} — 答案 {i} 😀",
+                GroundTruth = (i % 13).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Reward = i % 2 == 0 ? 1.0 : -0.25 * rng.NextDouble(),
+                RewardComponents = i % 4 == 0 ? new Dictionary<string, double>() : new Dictionary<string, double> { ["correct"] = i % 2, ["overlong"] = -0.1 * (i % 3) },
+                FinishReason = i % 6 == 0 ? "length" : "stop", Temperature = 1f, TopP = 1f, TopK = 0, Seed = (ulong)i * 0x9E3779B97F4A7C15UL,
+            };
+        }).ToList();
+    }
+
+    [Fact]
+    public void Shards_round_trip_exactly_in_batches()
+    {
+        var rows = RandomRows(5000, seed: 1);
+        using (var writer = new ShardWriter(_dir))
+        {
+            writer.Append(rows[..3000]);
+            writer.WritePart(0);
+            writer.Append(rows[3000..]);
+            Assert.Equal(2000, writer.StagedRows);
+            writer.WritePart(1);
+        }
+        Assert.Equal(["part-00000.parquet", "part-00001.parquet"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order());
+
+        using var reader = new ShardReader(_dir);
+        var batches = reader.ReadBatches(1000).ToList();
+        Assert.Equal(5, batches.Count);
+        Assert.All(batches, b => Assert.Equal(1000, b.Count));
+        var back = batches.SelectMany(b => b).ToList();
+        Assert.Equal(rows.Count, back.Count);
+        for (var i = 0; i < rows.Count; i++)
+            Assert.True(rows[i].SameAs(back[i]), $"row {i} differs after the round trip");
+    }
+
+    [Fact]
+    public void Schema_is_locked_by_the_approved_file_and_parts_are_zstd()
+    {
+        using (var writer = new ShardWriter(_dir))
+        {
+            writer.Append(RandomRows(10, seed: 2));
+            writer.WritePart(7);
+        }
+        var file = Path.Combine(_dir, "part-00007.parquet");
+        using var db = DuckDbDatabase.Open();
+        using var conn = db.Connect();
+        var described = PromptDataset.ReadStrings(conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbConnection.Literal(file)}))", 2)
+            .Select(r => $"{r[0]} {r[1]}");
+        var approved = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Approved", "shard_schema_v1.txt"));
+        Assert.Equal(approved, described);
+        Assert.Equal(approved, ShardSchema.Columns.Select(c => $"{c.Name} {c.Type}"));
+        var codecs = PromptDataset.ReadStrings(conn, $"SELECT DISTINCT CAST(compression AS VARCHAR) FROM parquet_metadata({DuckDbConnection.Literal(file)})", 1);
+        Assert.Equal(["ZSTD"], codecs.Select(r => r[0]));
+    }
+
+    [Fact]
+    public void Inconsistent_rows_are_rejected_before_anything_is_staged()
+    {
+        using var writer = new ShardWriter(_dir);
+        var rows = RandomRows(3, seed: 3);
+        rows[2] = rows[2] with { OldLogprobs = [-1f] , ResponseTokenIds = [1, 2] };
+        var e = Assert.Throws<ArgumentException>(() => writer.Append(rows));
+        Assert.Contains("old_logprobs has 1 values for 2 response tokens", e.Message);
+        Assert.Equal(0, writer.StagedRows);
+        Assert.Contains("finish_reason must be \"stop\" or \"length\"", Assert.Throws<ArgumentException>(() => writer.Append([RandomRows(1, 4)[0] with { FinishReason = "eos" }])).Message);
+    }
+
+    private string WriteOne(int rows = 50)
+    {
+        using var writer = new ShardWriter(_dir);
+        writer.Append(RandomRows(rows, seed: 5));
+        return writer.WritePart(0);
+    }
+
+    [Fact]
+    public void Truncated_shard_is_an_error_naming_the_file()
+    {
+        var file = WriteOne();
+        var bytes = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, bytes[..(bytes.Length * 2 / 3)]);
+        var e = Assert.Throws<DataFormatException>(() => new ShardReader(file));
+        Assert.Contains(file, e.Message);
+    }
+
+    [Fact]
+    public void Missing_column_version_mismatch_and_foreign_files_are_named()
+    {
+        using var db = DuckDbDatabase.Open();
+        using var conn = db.Connect();
+        var good = WriteOne();
+        var missing = Path.Combine(_dir, "missing.parquet");
+        conn.Execute($"COPY (SELECT * EXCLUDE (old_logprobs) FROM read_parquet({DuckDbConnection.Literal(good)})) TO {DuckDbConnection.Literal(missing)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '1'}})");
+        Assert.Contains($"{missing}: column old_logprobs (FLOAT[]) is missing", Assert.Throws<DataFormatException>(() => new ShardReader(missing)).Message);
+
+        var future = Path.Combine(_dir, "future.parquet");
+        conn.Execute($"COPY (SELECT * FROM read_parquet({DuckDbConnection.Literal(good)})) TO {DuckDbConnection.Literal(future)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '2'}})");
+        Assert.Contains($"{future}: shard schema version 2, this build reads version 1", Assert.Throws<DataFormatException>(() => new ShardReader(future)).Message);
+
+        var foreign = Path.Combine(_dir, "foreign.parquet");
+        conn.Execute($"COPY (SELECT 1 AS x) TO {DuckDbConnection.Literal(foreign)} (FORMAT parquet)");
+        Assert.Contains($"{foreign}: not a rollout shard", Assert.Throws<DataFormatException>(() => new ShardReader(foreign)).Message);
+    }
+
+    [Fact]
+    public void Files_folders_and_globs_resolve_or_fail_clearly()
+    {
+        WriteOne();
+        Assert.Single(ShardReader.Resolve(_dir));
+        Assert.Single(ShardReader.Resolve(Path.Combine(_dir, "part-*.parquet")));
+        Assert.Contains("no shard matches this pattern", Assert.Throws<DataFormatException>(() => ShardReader.Resolve(Path.Combine(_dir, "x-*.parquet"))).Message);
+        Assert.Contains("no such shard file, folder or pattern", Assert.Throws<DataFormatException>(() => ShardReader.Resolve(Path.Combine(_dir, "nope.parquet"))).Message);
+        var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        Assert.Contains("no *.parquet shards in this folder", Assert.Throws<DataFormatException>(() => ShardReader.Resolve(empty)).Message);
+        Assert.DoesNotContain(Directory.GetFiles(_dir), f => Path.GetFileName(f).StartsWith('.')); // no temporary left behind
+    }
+}
