@@ -16,6 +16,9 @@ public static class Program
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(LogprobsCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
+        root.Subcommands.Add(ShardsCommand.Create());
         return root;
     }
 }

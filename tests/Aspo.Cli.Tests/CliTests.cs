@@ -17,6 +17,9 @@ public sealed class CliTests
     [InlineData("version", new[] { "version", "--help" })]
     [InlineData("check", new[] { "check", "-h" })]
     [InlineData("logprobs", new[] { "logprobs", "--help" })]
+    [InlineData("tokenize", new[] { "tokenize", "--help" })]
+    [InlineData("data-validate", new[] { "data", "validate", "--help" })]
+    [InlineData("shards-query", new[] { "shards", "query", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
@@ -172,6 +175,87 @@ public sealed class CliTests
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string Qwen3TokenizerFolder => Path.Combine(
+        Aspo.Native.NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3");
+
+    [Fact]
+    public void Tokenize_encodes_and_decodes_json_lines()
+    {
+        var r = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "\"Hello 𠀀abc\"\n\"<|im_start|>user\"\n",
+            "tokenize", "--tokenizer", Qwen3TokenizerFolder);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // ids from Hugging Face tokenizers 0.23.2 on the same tokenizer.json
+        Assert.Equal(["[9707,220,172,63219,222,13683]", "[151644,872]"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var d = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "[9707,220,172,63219,222,13683]\n",
+            "tokenize", "--tokenizer", Qwen3TokenizerFolder, "--decode");
+        Assert.Equal("Hello 𠀀abc", System.Text.Json.JsonSerializer.Deserialize<string>(d.Stdout.Trim()));
+        var bad = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "\"ok\"\n42\n", "tokenize", "--tokenizer", Qwen3TokenizerFolder);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("stdin line 2: expected a JSON string", bad.Stderr);
+        Assert.Equal("", bad.Stdout);
+    }
+
+    [Fact]
+    public void Data_validate_reports_a_usable_file_and_every_problem_of_a_bad_one()
+    {
+        var good = Path.Combine(CliProcess.BuiltDirectory, "Fixtures", "verl_math.parquet");
+        var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "data", "validate", good, "--chat-template", "qwen2.5");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Contains("rows:        25 usable", r.Stdout);
+        Assert.Contains("data_source: lighteval/MATH (13), openai/gsm8k (12)", r.Stdout);
+        Assert.Contains("<|im_start|>user\nWhat is 1+1? (#0)", r.Stdout);
+        Assert.Contains("problems:    none", r.Stdout);
+
+        var dir = Directory.CreateTempSubdirectory("aspo-validate-").FullName;
+        try
+        {
+            var bad = Path.Combine(dir, "bad.jsonl");
+            File.WriteAllLines(bad, ["{\"prompt\": [{\"role\": \"user\", \"content\": \"q\"}], \"reward_model\": {\"ground_truth\": \"1\"}}",
+                                     "{\"prompt\": [], \"reward_model\": {\"ground_truth\": \"1\"}}"]);
+            var b = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "data", "validate", bad);
+            Assert.Equal(1, b.ExitCode);
+            Assert.Contains("row 1, column prompt: has no messages", b.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Shards_query_runs_sql_over_the_shards_view()
+    {
+        var dir = Directory.CreateTempSubdirectory("aspo-shards-cli-").FullName;
+        try
+        {
+            using (var writer = new Aspo.Data.Shards.ShardWriter(dir))
+            {
+                writer.Append(Enumerable.Range(0, 6).Select(i => new Aspo.Data.Shards.RolloutRow
+                {
+                    RunId = "r", Iteration = i / 3, PolicyVersion = i / 3, PromptUid = $"p{i}", SampleIndex = 0, DataSource = "toy",
+                    PromptTokenIds = [1], ResponseTokenIds = [2, 3], OldLogprobs = [-0.5f, -0.25f], ResponseText = "x", GroundTruth = "1",
+                    Reward = i, FinishReason = "stop", Temperature = 1, TopP = 1, TopK = 0, Seed = (ulong)i,
+                }).ToList());
+                writer.WritePart(0);
+            }
+            var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "shards", "query",
+                "SELECT iteration, avg(reward) AS mean_reward, count(*) AS n FROM shards GROUP BY 1 ORDER BY 1", "--shards", dir);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("iteration | mean_reward | n", lines[0]);
+            Assert.Equal("0         | 1.0         | 3", lines[2]);
+            Assert.Equal("1         | 4.0         | 3", lines[3]);
+            Assert.Equal("(2 rows, 1 shard file)", lines[4]);
+            var bad = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "shards", "query", "SELECT nope FROM shards", "--shards", dir);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Contains("nope", bad.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -11,7 +11,7 @@ internal static class CommandRunner
         {
             return body();
         }
-        catch (Exception e) when (e is AspoNativeException or Aspo.Model.ModelFormatException or ArgumentException or IOException
+        catch (Exception e) when (e is AspoNativeException or Aspo.Model.ModelFormatException or Aspo.Data.DataFormatException or ArgumentException or IOException
                                        or InvalidDataException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {e.Message}");

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Aspo.Data;
+
+namespace Aspo.Cli.Commands;
+
+/// <summary>
+/// <c>aspo data validate FILE</c>: answers "what must my dataset look like?" — row count, columns found, data_source
+/// counts, the first prompt rendered with the chat template, and every problem with its row and column. Exit 0 only
+/// when the file is usable.
+/// </summary>
+internal static class DataCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "Prompt dataset (.parquet or .jsonl), verl layout by default." };
+        var promptColumn = new Option<string>("--prompt-column") { Description = "Column with the prompt: a list of {role, content} (verl) or a string.", DefaultValueFactory = _ => "prompt" };
+        var answerColumn = new Option<string?>("--answer-column") { Description = "Column with the answer (default: verl's reward_model.ground_truth)." };
+        var template = new Option<string>("--chat-template") { Description = $"Template used to show the first prompt: {string.Join(", ", ChatTemplate.Names)}.", DefaultValueFactory = _ => "chatml" };
+        var validate = new Command("validate", "Check a prompt dataset and show how it will be read.") { file, promptColumn, answerColumn, template };
+        validate.SetAction(parse => CommandRunner.Run(() => Validate(parse.GetValue(file)!,
+            new DatasetMapping { PromptColumn = parse.GetValue(promptColumn)!, AnswerColumn = parse.GetValue(answerColumn) },
+            ChatTemplate.ByName(parse.GetValue(template)!), Console.Out)));
+        return new Command("data", "Prompt dataset tools.") { validate };
+    }
+
+    internal static int Validate(string file, DatasetMapping mapping, ChatTemplate template, TextWriter output)
+    {
+        var report = PromptDataset.Inspect(file, mapping);
+        output.WriteLine($"file:        {report.File}");
+        output.WriteLine($"columns:     {string.Join(", ", report.Columns.Select(c => $"{c.Name} {c.Type}"))}");
+        output.WriteLine($"rows:        {report.Records.Count} usable" + (report.Problems.Any(p => p.Row >= 0) ? $", {report.Problems.Where(p => p.Row >= 0).Select(p => p.Row).Distinct().Count()} with problems" : ""));
+        if (report.Records.Count > 0)
+        {
+            output.WriteLine("data_source: " + string.Join(", ", report.Records.GroupBy(r => r.DataSource).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} ({g.Count()})")));
+            var first = report.Records[0];
+            output.WriteLine($"first prompt (row {first.Row}, chat template {template.Name}), ground truth {System.Text.Json.JsonSerializer.Serialize(first.GroundTruth)}:");
+            output.WriteLine(template.Render(first.Prompt, addGenerationPrompt: true));
+        }
+        if (report.Problems.Count == 0 && report.Records.Count > 0)
+        {
+            output.WriteLine("problems:    none");
+            return 0;
+        }
+        output.WriteLine($"problems:    {Math.Max(report.Problems.Count, 1)}");
+        foreach (var p in report.Problems)
+            output.WriteLine($"  {p}");
+        if (report.Records.Count == 0 && report.Problems.Count == 0)
+            output.WriteLine("  the file has no rows");
+        return 1;
+    }
+}
