@@ -147,6 +147,22 @@ public sealed class Decoder
         }
     }
 
+    /// <summary>
+    /// The full logits [T, V] of one sequence (all positions), for comparisons with other implementations and the
+    /// naive generator baseline; materialises T × V floats, so use it on short sequences.
+    /// </summary>
+    public float[] Logits(ReadOnlySpan<int> tokens)
+    {
+        var n = tokens.Length;
+        var lp = new float[Math.Max(0, n - 1)];
+        Forward(tokens, [0, n], [Math.Min(1, n)], 1f, lp, [], forTraining: false); // fills the final hidden states
+        var ws = _ws!;
+        int c = Config.HiddenSize, v = Config.VocabSize;
+        var logits = new float[(long)n * v];
+        _gemm.Sgemm(false, true, n, v, c, 1f, ws.Xf.AsSpan(0, n * c), c, P(Layout.LmHead, (long)v * c), c, 0f, logits, v);
+        return logits;
+    }
+
     /// <summary>Logits chunk by chunk at the positions before each scored token; log-prob of the token and entropy, at temperature T.</summary>
     private void VocabForward(Workspace ws, BatchShape batch, Span<float> logProbs, Span<float> entropies)
     {
@@ -386,7 +402,8 @@ public sealed class Decoder
         _ropePositions = positions;
     }
 
-    internal static float[] RopeInverseFrequencies(ModelConfig config)
+    /// <summary>inv_freq[j] = 1/θ^(2j/D), with llama3 scaling when configured (fp32, as Hugging Face computes it).</summary>
+    public static float[] RopeInverseFrequencies(ModelConfig config)
     {
         var d = config.HeadDim;
         var inv = new float[d / 2];

@@ -15,10 +15,26 @@ public sealed class OnnxGraphBuilder
     public const long DefaultOpset = 21;
 
     private readonly GraphProto _graph;
+    private Stream? _externalData;
+    private string _externalLocation = "";
+    private long _externalThreshold;
     private readonly Dictionary<string, long> _opsets = new(StringComparer.Ordinal) { [""] = DefaultOpset };
     private int _nodeCount;
 
     public OnnxGraphBuilder(string graphName = "main_graph") => _graph = new GraphProto { Name = graphName };
+
+    /// <summary>
+    /// From now on, initializers of at least <paramref name="thresholdBytes"/> are written to <paramref name="data"/>
+    /// (the external data file named <paramref name="location"/>, relative to the model file) instead of the protobuf,
+    /// so models above protobuf's 2 GB limit work. Large tensors start on 4 KB boundaries (memory-mappable).
+    /// </summary>
+    public OnnxGraphBuilder UseExternalData(Stream data, string location, long thresholdBytes = 1024)
+    {
+        _externalData = data;
+        _externalLocation = location;
+        _externalThreshold = thresholdBytes;
+        return this;
+    }
 
     /// <summary>Sets the opset version of <paramref name="domain"/> ("" is ai.onnx, "com.microsoft" the contrib ops).</summary>
     public OnnxGraphBuilder Opset(string domain, long version)
@@ -82,8 +98,22 @@ public sealed class OnnxGraphBuilder
         var expected = dims.Aggregate(1L, (a, d) => a * d);
         if (expected != count)
             throw new ArgumentException($"initializer {name}: shape [{string.Join(", ", dims)}] has {expected} elements but {count} values were given", nameof(dims));
-        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(raw) };
+        var tensor = new TensorProto { Name = name, DataType = (int)type };
         tensor.Dims.AddRange(dims);
+        if (_externalData is not null && raw.Length >= _externalThreshold)
+        {
+            var align = raw.Length >= (1 << 20) ? 4096 : 64;
+            var padding = (int)((align - _externalData.Position % align) % align);
+            _externalData.Write(new byte[padding]);
+            var offset = _externalData.Position;
+            _externalData.Write(raw);
+            tensor.DataLocation = TensorProto.Types.DataLocation.External;
+            tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = _externalLocation });
+            tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = raw.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
+        else
+            tensor.RawData = ByteString.CopyFrom(raw);
         _graph.Initializer.Add(tensor);
         return this;
     }

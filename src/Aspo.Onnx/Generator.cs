@@ -1,0 +1,259 @@
+using Aspo.Data.Tokenization;
+using Aspo.Native.Ort;
+
+namespace Aspo.Onnx;
+
+/// <summary>Sampling settings. Temperature 0 = greedy. top_k 0 = off; top_p 1 = off.</summary>
+public sealed record SamplingParams
+{
+    public float Temperature { get; init; } = 1f;
+    public float TopP { get; init; } = 1f;
+    public int TopK { get; init; }
+    public int MaxNewTokens { get; init; } = 256;
+    /// <summary>Extra stop token ids besides the model's EOS ids.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    /// <summary>Stop when the generated text contains one of these (needs a tokenizer).</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+    public bool RecordEntropy { get; init; }
+
+    public void Validate()
+    {
+        if (!(Temperature >= 0) || float.IsInfinity(Temperature)) throw new ArgumentException($"temperature must be ≥ 0, got {Temperature}");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top_p must be in (0, 1], got {TopP}");
+        if (TopK < 0) throw new ArgumentException($"top_k must be ≥ 0 (0 = off), got {TopK}");
+        if (MaxNewTokens < 1) throw new ArgumentException($"max new tokens must be ≥ 1, got {MaxNewTokens}");
+    }
+}
+
+/// <summary>One prompt to complete, with the seed of its sample (derive it with <see cref="SampleSeeds.Derive"/>).</summary>
+public sealed record GenerationRequest(int[] PromptIds, ulong Seed);
+
+/// <summary>
+/// The sampled tokens, log_softmax(logits/T)[token] over the full vocabulary in fp32 for each (T = 1 when greedy),
+/// the entropies when asked, and why it stopped ("stop": a stop token or string; "length": max new tokens).
+/// </summary>
+public sealed record GenerationResult(int[] Tokens, float[] LogProbs, float[]? Entropies, string FinishReason, string? Text);
+
+/// <summary>Per-sample seeds from (master seed, iteration, prompt uid, sample index): never from batch position or thread.</summary>
+public static class SampleSeeds
+{
+    public static ulong Derive(ulong masterSeed, int iteration, string promptUid, int sampleIndex)
+    {
+        var h = 14695981039346656037UL; // FNV-1a over the uid's UTF-16 code units
+        foreach (var ch in promptUid)
+            h = (h ^ ch) * 1099511628211UL;
+        var state = masterSeed ^ Mix(h) ^ Mix((ulong)iteration * 0x9E3779B97F4A7C15UL + 1) ^ Mix((ulong)sampleIndex + 0xD1B54A32D192ED03UL);
+        return Mix(state);
+    }
+
+    internal static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}
+
+/// <summary>
+/// Batched sampling on an exported decoder, GenAI-equivalent (§2.3): one shared KV buffer per layer
+/// [B, KV, max_length, D] bound as both past and present input/output on every Run (never reallocated or copied),
+/// the attention mask growing by one column per step, one decode Run per token. Each distinct prompt is prefilled
+/// once (batch 1, its exact length, so no padding is computed) and its KV rows are copied to every sample of it —
+/// GQA rejects multi-token steps with past context at batch &gt; 1, so a batched prefill would have to pad. Rows
+/// that have finished are fed the pad token until the whole batch is done (no compaction; see the README).
+/// </summary>
+public sealed class Generator
+{
+    private readonly OnnxDecoder _model;
+    private readonly BpeTokenizer? _tokenizer;
+
+    /// <summary>Test hook: called with (step, logits [B, V]) before each sampling step (step 0 follows the prefill).</summary>
+    internal Action<int, float[]>? OnLogits { get; set; }
+
+    public Generator(OnnxDecoder model, BpeTokenizer? tokenizer = null)
+    {
+        _model = model;
+        _tokenizer = tokenizer;
+    }
+
+    public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<GenerationRequest> requests, SamplingParams sampling)
+    {
+        sampling.Validate();
+        if (requests.Count == 0)
+            return [];
+        if (sampling.StopStrings.Count > 0 && _tokenizer is null)
+            throw new ArgumentException("stop strings need a tokenizer");
+        var m = _model;
+        int b = requests.Count, kv = m.KvHeads, d = m.HeadSize, v = m.VocabSize;
+        foreach (var r in requests)
+            if (r.PromptIds.Length == 0 || r.PromptIds.Any(t => (uint)t >= (uint)v))
+                throw new ArgumentException($"a prompt is empty or has a token id outside [0, {v})");
+        var maxPrompt = requests.Max(r => r.PromptIds.Length);
+        var maxLength = maxPrompt + sampling.MaxNewTokens;
+        if (maxLength > m.ContextLength)
+            throw new ArgumentException($"prompt ({maxPrompt}) + max new tokens ({sampling.MaxNewTokens}) exceeds the model's context length {m.ContextLength}");
+
+        // shared KV buffers [B, KV, maxLength, D] per layer, bound as past and present
+        var rowFloats = kv * maxLength * d;
+        var keys = new float[m.Layers][];
+        var values = new float[m.Layers][];
+        for (var l = 0; l < m.Layers; l++)
+        {
+            keys[l] = new float[b * rowFloats];
+            values[l] = new float[b * rowFloats];
+        }
+        var stops = new HashSet<int>(m.EosTokenIds.Concat(sampling.StopTokenIds));
+        var rows = requests.Select(r => new Row(r, sampling, _tokenizer)).ToArray();
+        var logits = new float[b * v];
+
+        // prefill each distinct prompt once (batch 1), then copy its cache rows to every sample of it
+        var scratchK = Enumerable.Range(0, m.Layers).Select(_ => new float[rowFloats]).ToArray();
+        var scratchV = Enumerable.Range(0, m.Layers).Select(_ => new float[rowFloats]).ToArray();
+        foreach (var group in Enumerable.Range(0, b).GroupBy(i => requests[i].PromptIds, ArrayComparer.Instance))
+        {
+            var prompt = group.Key;
+            var last = Prefill(prompt, maxLength, scratchK, scratchV);
+            foreach (var i in group)
+            {
+                for (var l = 0; l < m.Layers; l++)
+                {
+                    Array.Copy(scratchK[l], 0, keys[l], i * rowFloats, rowFloats);
+                    Array.Copy(scratchV[l], 0, values[l], i * rowFloats, rowFloats);
+                }
+                last.CopyTo(logits, i * v);
+            }
+        }
+
+        var inputIds = new long[b];
+        for (var step = 0; ; step++)
+        {
+            OnLogits?.Invoke(step, logits);
+            for (var i = 0; i < b; i++)
+                if (!rows[i].Done)
+                    inputIds[i] = rows[i].Choose(logits.AsSpan(i * v, v), stops);
+                else
+                    inputIds[i] = m.PadTokenId;
+            if (rows.All(r => r.Done))
+                break;
+            // decode: mask row i has (prompt + generated) ones; total = the longest
+            var total = rows.Max(r => r.Length);
+            var mask = new long[b * total];
+            for (var i = 0; i < b; i++)
+                mask.AsSpan(i * total, rows[i].Length).Fill(1);
+            Run(inputIds, b, 1, mask, total, keys, values, maxLength, logits);
+        }
+        return rows.Select(r => r.Result()).ToArray();
+    }
+
+    /// <summary>Prefill of one prompt at batch 1 into the scratch caches; returns the logits of its last position.</summary>
+    private float[] Prefill(int[] prompt, int maxLength, float[][] keys, float[][] values)
+    {
+        var v = _model.VocabSize;
+        var ids = prompt.Select(t => (long)t).ToArray();
+        var mask = new long[prompt.Length];
+        Array.Fill(mask, 1);
+        var logits = new float[prompt.Length * v];
+        Run(ids, 1, prompt.Length, mask, prompt.Length, keys, values, maxLength, logits);
+        return logits.AsSpan((prompt.Length - 1) * v, v).ToArray();
+    }
+
+    private void Run(long[] ids, int batch, int seq, long[] mask, int total, float[][] keys, float[][] values, int maxLength, float[] logits)
+    {
+        var m = _model;
+        var inputs = new List<OrtValue>();
+        var outputs = new List<OrtValue>();
+        try
+        {
+            var names = new List<string> { "input_ids", "attention_mask" };
+            inputs.Add(OrtValue.FromMemory<long>(ids.AsMemory(0, batch * seq), [batch, seq]));
+            inputs.Add(OrtValue.FromMemory<long>(mask.AsMemory(0, batch * total), [batch, total]));
+            var outNames = new List<string> { "logits" };
+            outputs.Add(OrtValue.FromMemory<float>(logits.AsMemory(0, batch * seq * m.VocabSize), [batch, seq, m.VocabSize]));
+            long[] cacheShape = [batch, m.KvHeads, maxLength, m.HeadSize];
+            for (var l = 0; l < m.Layers; l++)
+            {
+                var k = OrtValue.FromMemory<float>(keys[l].AsMemory(0, batch * m.KvHeads * maxLength * m.HeadSize), cacheShape);
+                var val = OrtValue.FromMemory<float>(values[l].AsMemory(0, batch * m.KvHeads * maxLength * m.HeadSize), cacheShape);
+                inputs.Add(k);
+                inputs.Add(val);
+                names.Add($"past_key_values.{l}.key");
+                names.Add($"past_key_values.{l}.value");
+                outNames.Add($"present.{l}.key");
+                outNames.Add($"present.{l}.value");
+                outputs.Add(k); // the same buffers: GQA writes the new key/value in place
+                outputs.Add(val);
+            }
+            var outputSlots = outputs.Select(o => (OrtValue?)o).ToArray();
+            m.Session.Run(names.ToArray(), inputs.ToArray(), outNames.ToArray(), outputSlots);
+        }
+        finally
+        {
+            foreach (var value in inputs.Concat(outputs).Distinct())
+                value.Dispose();
+        }
+    }
+
+    private sealed class ArrayComparer : IEqualityComparer<int[]>
+    {
+        public static readonly ArrayComparer Instance = new();
+        public bool Equals(int[]? a, int[]? b) => a.AsSpan().SequenceEqual(b);
+        public int GetHashCode(int[] a)
+        {
+            var h = new HashCode();
+            foreach (var x in a)
+                h.Add(x);
+            return h.ToHashCode();
+        }
+    }
+
+    /// <summary>One sample's state: its RNG, tokens, log-probs and stop checks.</summary>
+    private sealed class Row
+    {
+        private readonly SamplingParams _p;
+        private readonly List<int> _tokens = [];
+        private readonly List<float> _logProbs = [];
+        private readonly List<float>? _entropies;
+        private readonly StreamingDecoder? _decoder;
+        private readonly System.Text.StringBuilder _text = new();
+        private readonly BpeTokenizer? _tokenizer;
+        private ulong _rng;
+        private float[] _scratch = [];
+
+        public Row(GenerationRequest request, SamplingParams p, BpeTokenizer? tokenizer)
+        {
+            _p = p;
+            _rng = request.Seed;
+            PromptLength = request.PromptIds.Length;
+            _entropies = p.RecordEntropy ? [] : null;
+            _tokenizer = tokenizer;
+            _decoder = tokenizer?.CreateStreamingDecoder();
+        }
+
+        public int PromptLength { get; }
+        public int Length => PromptLength + _tokens.Count;
+        public bool Done { get; private set; }
+        public string FinishReason { get; private set; } = "length";
+
+        public int Choose(ReadOnlySpan<float> logits, HashSet<int> stops)
+        {
+            var (token, logProb, entropy) = Sampling.Sample(logits, _p, ref _rng, ref _scratch);
+            _tokens.Add(token);
+            _logProbs.Add(logProb);
+            _entropies?.Add(entropy);
+            if (_decoder is not null)
+                _text.Append(_decoder.Push(token));
+            if (stops.Contains(token) || _p.StopStrings.Any(s => _text.ToString().Contains(s, StringComparison.Ordinal)))
+            {
+                Done = true;
+                FinishReason = "stop";
+            }
+            else if (_tokens.Count >= _p.MaxNewTokens)
+                Done = true;
+            return token;
+        }
+
+        public GenerationResult Result() =>
+            new([.. _tokens], [.. _logProbs], _entropies?.ToArray(), FinishReason, _decoder is null ? null : _text.Append(_decoder.Flush()).ToString());
+    }
+}

@@ -1,0 +1,116 @@
+namespace Aspo.Onnx;
+
+/// <summary>
+/// Choosing the next token from one logits row. The recorded log-prob is always log_softmax(logits/T) over the full
+/// vocabulary in fp32 at the chosen token (DESIGN invariant 1); top-k/top-p only restrict which token may be drawn.
+/// Temperature 0 is greedy (log-prob and entropy then at T = 1).
+/// </summary>
+public static class Sampling
+{
+    /// <summary>Returns the token, its full-vocabulary log-prob at temperature T, and the entropy of softmax(logits/T).</summary>
+    public static (int Token, float LogProb, float Entropy) Sample(ReadOnlySpan<float> logits, SamplingParams p, ref ulong rng, ref float[] scratch)
+    {
+        var v = logits.Length;
+        if (scratch.Length < v)
+            scratch = new float[v];
+        var t = p.Temperature == 0 ? 1f : p.Temperature;
+        var invT = 1f / t;
+        var max = float.NegativeInfinity;
+        var argmax = 0;
+        for (var j = 0; j < v; j++)
+            if (logits[j] > max)
+            {
+                max = logits[j];
+                argmax = j;
+            }
+        // probabilities (unnormalised) e_j = exp((z_j − max)/T) in scratch; log Σ e; entropy
+        double sum = 0, weighted = 0;
+        for (var j = 0; j < v; j++)
+        {
+            var u = (logits[j] - max) * invT;
+            var e = MathF.Exp(u);
+            scratch[j] = e;
+            sum += e;
+            weighted += e * u;
+        }
+        var logSum = Math.Log(sum);
+        var entropy = (float)(logSum - weighted / sum);
+
+        int token;
+        if (p.Temperature == 0 || p.TopK == 1)
+            token = argmax;
+        else if (p.TopK == 0 && p.TopP >= 1)
+            token = Draw(scratch.AsSpan(0, v), sum, ref rng);
+        else
+            token = DrawTruncated(scratch.AsSpan(0, v), p.TopK, p.TopP, ref rng);
+        var logProb = (float)((logits[token] - max) * invT - logSum);
+        return (token, logProb, entropy);
+    }
+
+    /// <summary>Inverse-CDF draw from unnormalised weights.</summary>
+    private static int Draw(ReadOnlySpan<float> weights, double sum, ref ulong rng)
+    {
+        var target = NextDouble(ref rng) * sum;
+        double cumulative = 0;
+        for (var j = 0; j < weights.Length; j++)
+        {
+            cumulative += weights[j];
+            if (cumulative > target)
+                return j;
+        }
+        for (var j = weights.Length - 1; j >= 0; j--) // rounding: the last token with weight
+            if (weights[j] > 0)
+                return j;
+        return 0;
+    }
+
+    /// <summary>Keep the top-k weights (k = 0: all), then the smallest prefix (descending) whose mass reaches top_p; draw among them.</summary>
+    private static int DrawTruncated(ReadOnlySpan<float> weights, int topK, float topP, ref ulong rng)
+    {
+        var order = new int[weights.Length];
+        for (var j = 0; j < order.Length; j++)
+            order[j] = j;
+        var w = weights.ToArray();
+        Array.Sort(order, (a, b) => w[b].CompareTo(w[a]) != 0 ? w[b].CompareTo(w[a]) : a.CompareTo(b));
+        var keep = topK > 0 ? Math.Min(topK, order.Length) : order.Length;
+        double total = 0;
+        for (var i = 0; i < keep; i++)
+            total += w[order[i]];
+        if (topP < 1)
+        {
+            double cumulative = 0;
+            for (var i = 0; i < keep; i++)
+            {
+                cumulative += w[order[i]];
+                if (cumulative >= topP * total)
+                {
+                    keep = i + 1;
+                    break;
+                }
+            }
+            total = 0;
+            for (var i = 0; i < keep; i++)
+                total += w[order[i]];
+        }
+        var target = NextDouble(ref rng) * total;
+        double acc = 0;
+        for (var i = 0; i < keep; i++)
+        {
+            acc += w[order[i]];
+            if (acc > target)
+                return order[i];
+        }
+        return order[keep - 1];
+    }
+
+    /// <summary>Uniform [0, 1) from a SplitMix64 stream (53 bits).</summary>
+    internal static double NextDouble(ref ulong state)
+    {
+        state += 0x9E3779B97F4A7C15UL;
+        var z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 11) * (1.0 / (1UL << 53));
+    }
+}
