@@ -15,6 +15,8 @@ public static class Program
             "(export to ONNX, rollout with ONNX Runtime, learn with GRPO advantages and the ASPO loss).");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(LogprobsCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(DataCommand.Create());

@@ -106,5 +106,69 @@ public sealed class OnnxDecoder : IDisposable
         }
     }
 
+    /// <summary>The folder's tokenizer.json, checked against the model: every token id it can produce must be a logits row.</summary>
+    /// <exception cref="Aspo.Model.ModelFormatException">no tokenizer.json, or one with more ids than the model's vocabulary</exception>
+    public Aspo.Data.Tokenization.BpeTokenizer LoadTokenizer()
+    {
+        var path = Path.Combine(Folder, "tokenizer.json");
+        if (!File.Exists(path))
+            throw new Aspo.Model.ModelFormatException($"{path}: tokenizer.json not found in the model folder (export with --tokenizer)");
+        var tokenizer = Aspo.Data.Tokenization.BpeTokenizer.Load(path);
+        if (tokenizer.VocabSize > VocabSize)
+            throw new Aspo.Model.ModelFormatException(
+                $"{path}: the tokenizer has {tokenizer.VocabSize} token ids but the model's vocabulary ({Path.Combine(Folder, DecoderExporter.GenAiConfigFile)} model.vocab_size) has {VocabSize}");
+        return tokenizer;
+    }
+
+    /// <summary>
+    /// log_softmax(logits/T) of tokens[k…] from one batch-1 prefill of the whole sequence (logits at t−1 score token t),
+    /// and the entropies — the exported graph's answer to `aspo logprobs`.
+    /// </summary>
+    public (float[] LogProbs, float[] Entropies) Score(int[] tokens, int responseStart, float temperature)
+    {
+        if (responseStart < 1 || responseStart > tokens.Length)
+            throw new ArgumentException($"response start {responseStart} must be in [1, {tokens.Length}]");
+        var n = tokens.Length;
+        var keys = Enumerable.Range(0, Layers).Select(_ => new float[KvHeads * n * HeadSize]).ToArray();
+        var values = Enumerable.Range(0, Layers).Select(_ => new float[KvHeads * n * HeadSize]).ToArray();
+        var logits = new float[n * VocabSize];
+        var inputs = new List<OrtValue>();
+        var outputs = new List<OrtValue>();
+        try
+        {
+            var ids = tokens.Select(t => (long)t).ToArray();
+            var mask = Enumerable.Repeat(1L, n).ToArray();
+            var names = new List<string> { "input_ids", "attention_mask" };
+            var outNames = new List<string> { "logits" };
+            inputs.Add(OrtValue.FromMemory<long>(ids, [1, n]));
+            inputs.Add(OrtValue.FromMemory<long>(mask, [1, n]));
+            outputs.Add(OrtValue.FromMemory<float>(logits, [1, n, VocabSize]));
+            for (var l = 0; l < Layers; l++)
+            {
+                var k = OrtValue.FromMemory<float>(keys[l], [1, KvHeads, n, HeadSize]);
+                var v = OrtValue.FromMemory<float>(values[l], [1, KvHeads, n, HeadSize]);
+                inputs.AddRange([k, v]);
+                outputs.AddRange([k, v]);
+                names.AddRange([$"past_key_values.{l}.key", $"past_key_values.{l}.value"]);
+                outNames.AddRange([$"present.{l}.key", $"present.{l}.value"]);
+            }
+            Session.Run(names.ToArray(), inputs.ToArray(), outNames.ToArray(), outputs.Select(o => (OrtValue?)o).ToArray());
+        }
+        finally
+        {
+            foreach (var value in inputs.Concat(outputs).Distinct())
+                value.Dispose();
+        }
+        var count = n - responseStart;
+        var lp = new float[count];
+        var h = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            var row = logits.AsSpan((responseStart - 1 + i) * VocabSize, VocabSize);
+            (lp[i], h[i]) = Sampling.LogProbAndEntropy(row, tokens[responseStart + i], temperature);
+        }
+        return (lp, h);
+    }
+
     public void Dispose() => Session.Dispose();
 }

@@ -18,6 +18,8 @@ public sealed class CliTests
     [InlineData("check", new[] { "check", "-h" })]
     [InlineData("logprobs", new[] { "logprobs", "--help" })]
     [InlineData("tokenize", new[] { "tokenize", "--help" })]
+    [InlineData("export", new[] { "export", "--help" })]
+    [InlineData("generate", new[] { "generate", "--help" })]
     [InlineData("data-validate", new[] { "data", "validate", "--help" })]
     [InlineData("shards-query", new[] { "shards", "query", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
@@ -252,6 +254,57 @@ public sealed class CliTests
             var bad = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "shards", "query", "SELECT nope FROM shards", "--shards", dir);
             Assert.Equal(1, bad.ExitCode);
             Assert.Contains("nope", bad.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>A random Qwen2-shaped model over the Qwen3 tokenizer's vocabulary: export, generate, and score with both backends.</summary>
+    [Fact]
+    public void Export_generate_and_logprobs_on_the_exported_folder_agree_with_the_learner()
+    {
+        var dir = Directory.CreateTempSubdirectory("aspo-cli-export-").FullName;
+        try
+        {
+            var config = new Aspo.Model.ModelConfig
+            {
+                Family = Aspo.Model.ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 1, NumHeads = 2, NumKvHeads = 1,
+                HeadDim = 16, VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 256, EosTokenIds = [151645],
+            };
+            var layout = new Aspo.Model.ParameterLayout(config);
+            var rng = new Random(1);
+            var p = new float[layout.TotalCount];
+            for (var i = 0; i < p.Length; i++)
+                p[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
+            var hf = Path.Combine(dir, "hf");
+            Aspo.Model.Checkpoint.Save(hf, config, p);
+            foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+                File.Copy(Path.Combine(Qwen3TokenizerFolder, f), Path.Combine(hf, f));
+            var onnx = Path.Combine(dir, "onnx");
+            var e = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "export", "--model", hf, "--out", onnx);
+            Assert.True(e.ExitCode == 0, e.Stderr);
+            Assert.True(File.Exists(Path.Combine(onnx, "model.onnx.data")) && File.Exists(Path.Combine(onnx, "genai_config.json")) && File.Exists(Path.Combine(onnx, "tokenizer.json")));
+
+            var g = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "generate", "--model", onnx, "--prompt", "What is 2+2?",
+                "--n", "2", "--max-new-tokens", "5", "--seed", "3");
+            Assert.True(g.ExitCode == 0, g.Stderr);
+            var lines = g.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+            Assert.Equal(2, lines.Length);
+            var tokens = lines[0].GetProperty("tokens").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+            Assert.Equal(5, tokens.Length);
+
+            // score the sampled tokens with both backends: the ONNX graph and the learner on the HF folder
+            var input = $"{{\"tokens\": [151644, 872, 198, 3838, 374, 220, 17, 10, 17, 30, {string.Join(", ", tokens)}], \"response_start\": 10}}\n";
+            var fromOnnx = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", onnx);
+            var fromLearner = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", hf);
+            Assert.True(fromOnnx.ExitCode == 0 && fromLearner.ExitCode == 0, fromOnnx.Stderr + fromLearner.Stderr);
+            double[] Read(string s) => System.Text.Json.JsonDocument.Parse(s).RootElement.GetProperty("logprobs").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            var a = Read(fromOnnx.Stdout);
+            var b = Read(fromLearner.Stdout);
+            Assert.Equal(5, a.Length);
+            Assert.True(a.Zip(b, (x, y) => Math.Abs(x - y)).Max() <= 1e-4, "ONNX and learner log-probs differ");
         }
         finally
         {

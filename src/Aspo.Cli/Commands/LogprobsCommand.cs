@@ -17,7 +17,7 @@ internal static class LogprobsCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder (config.json + model.safetensors).", Required = true };
+        var model = new Option<string>("--model") { Description = "Hugging Face model folder (config.json + model.safetensors), or an exported ONNX folder (genai_config.json).", Required = true };
         var temperature = new Option<float>("--temperature") { Description = "Temperature T: log_softmax(logits / T).", DefaultValueFactory = _ => 1f };
         var command = new Command("logprobs", "Score token sequences: per-token log-probs and entropies of the response part, JSON lines in and out.")
         {
@@ -31,15 +31,38 @@ internal static class LogprobsCommand
     {
         if (!(temperature > 0) || float.IsInfinity(temperature))
             throw new ArgumentException($"--temperature must be a positive number, got {temperature.ToString(CultureInfo.InvariantCulture)}");
-        var (config, parameters) = Checkpoint.Load(modelFolder);
-        var requests = ReadRequests(input, config.VocabSize);
-        var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault());
+        // an exported folder (genai_config.json) is scored by ONNX Runtime; a Hugging Face folder by the learner
+        Func<int[], int, (float[], float[])> score;
+        int vocab;
+        Aspo.Native.Ort.OrtEnvironment? env = null;
+        Aspo.Onnx.OnnxDecoder? onnx = null;
+        if (File.Exists(Path.Combine(modelFolder, Aspo.Onnx.DecoderExporter.GenAiConfigFile)))
+        {
+            env = new Aspo.Native.Ort.OrtEnvironment();
+            onnx = Aspo.Onnx.OnnxDecoder.Open(env, modelFolder);
+            vocab = onnx.VocabSize;
+            score = (tokens, start) => onnx.Score(tokens, start, temperature);
+        }
+        else
+        {
+            var (config, parameters) = Checkpoint.Load(modelFolder);
+            var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault());
+            vocab = config.VocabSize;
+            score = (tokens, start) =>
+            {
+                var lp = new float[tokens.Length - start];
+                var h = new float[tokens.Length - start];
+                decoder.Forward(tokens, [0, tokens.Length], [start], temperature, lp, h, forTraining: false);
+                return (lp, h);
+            };
+        }
+        using var disposeOnnx = onnx;
+        using var disposeEnv = env;
+        var requests = ReadRequests(input, vocab);
         var results = new List<string>(requests.Count);
         foreach (var (tokens, start) in requests)
         {
-            var lp = new float[tokens.Length - start];
-            var h = new float[tokens.Length - start];
-            decoder.Forward(tokens, [0, tokens.Length], [start], temperature, lp, h, forTraining: false);
+            var (lp, h) = score(tokens, start);
             results.Add(new JsonObject
             {
                 ["logprobs"] = new JsonArray(lp.Select(x => (JsonNode)x).ToArray()),

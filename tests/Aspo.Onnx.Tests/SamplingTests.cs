@@ -1,0 +1,156 @@
+using System.Text.Json.Nodes;
+using Aspo.Model;
+
+namespace Aspo.Onnx.Tests;
+
+public sealed class SamplingTests
+{
+    /// <summary>Upper 0.1 % point of chi-square with <paramref name="df"/> degrees of freedom (Wilson–Hilferty).</summary>
+    private static double ChiSquareCritical(int df)
+    {
+        const double z = 3.0902; // standard normal 99.9 %
+        var a = 2.0 / (9 * df);
+        return df * Math.Pow(1 - a + z * Math.Sqrt(a), 3);
+    }
+
+    /// <summary>20,000 draws from one logits row: the empirical frequencies match softmax(logits/T) after top-k/top-p
+    /// truncation (chi-square at the 0.1 % level, fixed seed), and no truncated token is ever drawn.</summary>
+    [Theory]
+    [InlineData(1.0f, 0, 1.0f)]
+    [InlineData(0.7f, 0, 1.0f)]
+    [InlineData(1.0f, 5, 1.0f)]
+    [InlineData(1.3f, 0, 0.8f)]
+    [InlineData(0.9f, 8, 0.9f)]
+    public void Draws_follow_the_truncated_distribution(float temperature, int topK, float topP)
+    {
+        var rng = new Random(3);
+        var logits = Enumerable.Range(0, 20).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var p = new SamplingParams { Temperature = temperature, TopK = topK, TopP = topP };
+        // expected: softmax(z/T), keep top-k, then the smallest descending prefix with mass ≥ top_p, renormalised
+        var probs = logits.Select(z => Math.Exp(z / temperature)).ToArray();
+        var order = Enumerable.Range(0, probs.Length).OrderByDescending(j => probs[j]).ToArray();
+        var kept = topK > 0 ? order.Take(topK).ToArray() : order;
+        var keptMass = kept.Sum(j => probs[j]);
+        var cumulative = 0.0;
+        var nucleus = new List<int>();
+        foreach (var j in kept)
+        {
+            nucleus.Add(j);
+            cumulative += probs[j];
+            if (cumulative >= topP * keptMass)
+                break;
+        }
+        var mass = nucleus.Sum(j => probs[j]);
+
+        const int draws = 20_000;
+        var counts = new int[logits.Length];
+        var state = 12345UL;
+        var scratch = Array.Empty<float>();
+        var fullLogSum = Math.Log(probs.Sum());
+        for (var i = 0; i < draws; i++)
+        {
+            var (token, logProb, _) = Sampling.Sample(logits, p, ref state, ref scratch);
+            counts[token]++;
+            Assert.True(Math.Abs(logProb - (Math.Log(probs[token]) - fullLogSum)) < 1e-5); // full-vocabulary log-prob, not the truncated one
+        }
+        var chi = 0.0;
+        foreach (var j in nucleus)
+        {
+            var expected = draws * probs[j] / mass;
+            chi += (counts[j] - expected) * (counts[j] - expected) / expected;
+        }
+        Assert.Equal(draws, nucleus.Sum(j => counts[j])); // nothing outside the nucleus
+        Assert.True(chi < ChiSquareCritical(Math.Max(1, nucleus.Count - 1)), $"chi-square {chi:F1} with {nucleus.Count - 1} degrees of freedom");
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_samples_regardless_of_batch_composition()
+    {
+        var (_, _, folder) = TestModels.Exported("qwen3");
+        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        var generator = new Generator(model);
+        var sampling = new SamplingParams { Temperature = 1.0f, MaxNewTokens = 20 };
+        int[] prompt = [3, 14, 15, 92];
+        var target = new GenerationRequest(prompt, SampleSeeds.Derive(9, 2, "uid-7", 3));
+        var alone = generator.Generate([target], sampling)[0];
+        var others = Enumerable.Range(0, 6).Select(i => new GenerationRequest([(i * 7) % 90 + 1, 2, 3], SampleSeeds.Derive(9, 2, $"other-{i}", 0))).ToList();
+        others.Insert(4, target);
+        var inBatch = generator.Generate(others, sampling)[4];
+        Assert.Equal(alone.Tokens, inBatch.Tokens);
+        Assert.Equal(alone.LogProbs.Select(x => Math.Round(x, 4)), inBatch.LogProbs.Select(x => Math.Round(x, 4)));
+        // the seed is a function of (master, iteration, uid, sample index) only
+        Assert.Equal(SampleSeeds.Derive(9, 2, "uid-7", 3), SampleSeeds.Derive(9, 2, "uid-7", 3));
+        Assert.NotEqual(SampleSeeds.Derive(9, 2, "uid-7", 3), SampleSeeds.Derive(9, 2, "uid-7", 4));
+        Assert.NotEqual(SampleSeeds.Derive(9, 2, "uid-7", 3), SampleSeeds.Derive(9, 3, "uid-7", 3));
+    }
+
+    [Fact]
+    public void Stop_tokens_stop_strings_and_length_set_the_finish_reason()
+    {
+        var (config, _, folder) = TestModels.Exported("qwen2");
+        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        var generator = new Generator(model);
+        var greedy = generator.Generate([new GenerationRequest([1, 2, 3], 0)], new SamplingParams { Temperature = 0, MaxNewTokens = 6 })[0];
+        Assert.Equal("length", greedy.FinishReason);
+        Assert.Equal(6, greedy.Tokens.Length);
+        var stopAt = greedy.Tokens[2];
+        var stopped = generator.Generate([new GenerationRequest([1, 2, 3], 0)], new SamplingParams { Temperature = 0, MaxNewTokens = 6, StopTokenIds = [stopAt] })[0];
+        Assert.Equal("stop", stopped.FinishReason);
+        Assert.Equal(greedy.Tokens[..(Array.IndexOf(greedy.Tokens, stopAt) + 1)], stopped.Tokens); // the stop token is kept, with its log-prob
+        Assert.Equal(stopped.Tokens.Length, stopped.LogProbs.Length);
+        _ = config;
+    }
+
+    [Fact]
+    public void Bad_requests_and_settings_are_argument_errors()
+    {
+        var (_, _, folder) = TestModels.Exported("qwen2");
+        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        var generator = new Generator(model);
+        Assert.Contains("exceeds the model's context length 128", Assert.Throws<ArgumentException>(() =>
+            generator.Generate([new GenerationRequest([1, 2], 0)], new SamplingParams { MaxNewTokens = 200 })).Message);
+        Assert.Contains("outside [0, 97)", Assert.Throws<ArgumentException>(() => generator.Generate([new GenerationRequest([1, 500], 0)], new SamplingParams())).Message);
+        Assert.Contains("top_p must be in (0, 1]", Assert.Throws<ArgumentException>(() => generator.Generate([new GenerationRequest([1], 0)], new SamplingParams { TopP = 0 })).Message);
+        Assert.Contains("stop strings need a tokenizer", Assert.Throws<ArgumentException>(() => generator.Generate([new GenerationRequest([1], 0)], new SamplingParams { StopStrings = ["\n"] })).Message);
+    }
+
+    [Fact]
+    public void Broken_model_folders_are_one_clear_error()
+    {
+        var (config, p, _) = TestModels.Exported("qwen2");
+        var folder = Directory.CreateTempSubdirectory("aspo-broken-export-").FullName;
+        try
+        {
+            DecoderExporter.Export(config, p, folder, tokenizerFolder: null);
+            var genai = Path.Combine(folder, "genai_config.json");
+            var json = JsonNode.Parse(File.ReadAllText(genai))!.AsObject();
+            json["model"]!["vocab_size"] = 100;
+            File.WriteAllText(genai, json.ToJsonString());
+            var e = Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder));
+            Assert.Contains($"{genai}: model.vocab_size 100 does not match the logits width 97", e.Message);
+
+            json["model"]!["vocab_size"] = 97;
+            json["model"]!["decoder"]!["num_key_value_heads"] = 4;
+            File.WriteAllText(genai, json.ToJsonString());
+            Assert.Contains("num_key_value_heads 4 / head_size 16 do not match", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+
+            json["model"]!["decoder"]!["num_key_value_heads"] = "two";
+            File.WriteAllText(genai, json.ToJsonString());
+            Assert.Contains("field \"model.decoder.num_key_value_heads\" must be a positive integer", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+
+            DecoderExporter.Export(config, p, folder, tokenizerFolder: null);
+            File.Delete(Path.Combine(folder, "model.onnx.data"));
+            Assert.Contains("model.onnx.data: the external data file", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+
+            File.Delete(genai);
+            Assert.Contains("genai_config.json not found", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+
+            Assert.Contains("head_dim 10 cannot be exported", Assert.Throws<ModelFormatException>(() =>
+                DecoderExporter.Export(config with { HeadDim = 10 }, new float[new ParameterLayout(config with { HeadDim = 10 }).TotalCount], folder, null)).Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
