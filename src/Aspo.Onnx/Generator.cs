@@ -61,15 +61,21 @@ public static class SampleSeeds
 /// the attention mask growing by one column per step, one decode Run per token. Each distinct prompt is prefilled
 /// once (batch 1, its exact length, so no padding is computed) and its KV rows are copied to every sample of it —
 /// GQA rejects multi-token steps with past context at batch &gt; 1, so a batched prefill would have to pad. Rows
-/// that have finished are fed the pad token until the whole batch is done (no compaction; see the README).
+/// that finish are compacted out of the batch (<see cref="CompactFinishedRows"/>).
 /// </summary>
 public sealed class Generator
 {
     private readonly OnnxDecoder _model;
     private readonly BpeTokenizer? _tokenizer;
 
-    /// <summary>Test hook: called with (step, logits [B, V]) before each sampling step (step 0 follows the prefill).</summary>
-    internal Action<int, float[]>? OnLogits { get; set; }
+    /// <summary>Test hook: (step, logits [active, V], request index of each batch slot) before each sampling step (step 0 follows the prefill).</summary>
+    internal Action<int, float[], int[]>? OnLogits { get; set; }
+
+    /// <summary>
+    /// When rows finish, move the live rows' KV blocks to the front and run the next steps at the smaller batch
+    /// (true), or keep feeding finished rows a pad token as GenAI does (false). The benchmark measures both.
+    /// </summary>
+    public bool CompactFinishedRows { get; init; } = true;
 
     public Generator(OnnxDecoder model, BpeTokenizer? tokenizer = null)
     {
@@ -126,22 +132,45 @@ public sealed class Generator
         }
 
         var inputIds = new long[b];
+        var slots = Enumerable.Range(0, b).ToArray(); // slots[s] = the request in batch slot s
+        var active = b;
         for (var step = 0; ; step++)
         {
-            OnLogits?.Invoke(step, logits);
-            for (var i = 0; i < b; i++)
-                if (!rows[i].Done)
-                    inputIds[i] = rows[i].Choose(logits.AsSpan(i * v, v), stops);
-                else
-                    inputIds[i] = m.PadTokenId;
+            OnLogits?.Invoke(step, logits, slots[..active]);
+            for (var s = 0; s < active; s++)
+            {
+                var row = rows[slots[s]];
+                inputIds[s] = row.Done ? m.PadTokenId : row.Choose(logits.AsSpan(s * v, v), stops);
+            }
             if (rows.All(r => r.Done))
                 break;
-            // decode: mask row i has (prompt + generated) ones; total = the longest
-            var total = rows.Max(r => r.Length);
-            var mask = new long[b * total];
-            for (var i = 0; i < b; i++)
-                mask.AsSpan(i * total, rows[i].Length).Fill(1);
-            Run(inputIds, b, 1, mask, total, keys, values, maxLength, logits);
+            if (CompactFinishedRows && slots.Take(active).Any(i => rows[i].Done))
+            {
+                var kept = 0;
+                for (var s = 0; s < active; s++)
+                {
+                    if (rows[slots[s]].Done)
+                        continue;
+                    if (s != kept)
+                    {
+                        for (var l = 0; l < m.Layers; l++)
+                        {
+                            Array.Copy(keys[l], s * rowFloats, keys[l], kept * rowFloats, rowFloats);
+                            Array.Copy(values[l], s * rowFloats, values[l], kept * rowFloats, rowFloats);
+                        }
+                        slots[kept] = slots[s];
+                        inputIds[kept] = inputIds[s];
+                    }
+                    kept++;
+                }
+                active = kept;
+            }
+            // decode: mask row s has (prompt + generated) ones; total = the longest
+            var total = slots.Take(active).Max(i => rows[i].Length);
+            var mask = new long[active * total];
+            for (var s = 0; s < active; s++)
+                mask.AsSpan(s * total, rows[slots[s]].Length).Fill(1);
+            Run(inputIds, active, 1, mask, total, keys, values, maxLength, logits);
         }
         return rows.Select(r => r.Result()).ToArray();
     }

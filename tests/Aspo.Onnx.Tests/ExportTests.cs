@@ -16,8 +16,8 @@ public sealed class ExportTests
         var (config, p, folder) = TestModels.Exported(family);
         using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
         var generator = new Generator(model);
-        var captured = new List<float[]>();
-        generator.OnLogits = (_, logits) => captured.Add((float[])logits.Clone());
+        var captured = new List<(float[] Logits, int[] Slots)>();
+        generator.OnLogits = (_, logits, slots) => captured.Add(((float[])logits.Clone(), slots));
         var results = generator.Generate(Prompts.Select(x => new GenerationRequest(x, 1)).ToArray(),
             new SamplingParams { Temperature = 0, MaxNewTokens = 8, StopTokenIds = [] });
 
@@ -30,9 +30,10 @@ public sealed class ExportTests
             var reference = learner.Logits(sequence);
             for (var step = 0; step < captured.Count && step < results[row].Tokens.Length; step++)
             {
+                var slot = Array.IndexOf(captured[step].Slots, row);
                 var position = Prompts[row].Length - 1 + step;
                 for (var j = 0; j < v; j++)
-                    maxDiff = Math.Max(maxDiff, Math.Abs(captured[step][row * v + j] - reference[position * v + j]));
+                    maxDiff = Math.Max(maxDiff, Math.Abs(captured[step].Logits[slot * v + j] - reference[position * v + j]));
             }
         }
         Assert.True(maxDiff <= 1e-4, $"{family}: max |Δ logits| = {maxDiff:G3}");

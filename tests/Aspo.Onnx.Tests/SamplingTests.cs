@@ -101,6 +101,27 @@ public sealed class SamplingTests
         _ = config;
     }
 
+    /// <summary>Rows that stop early are compacted out of the batch; the samples are the same as without compaction.</summary>
+    [Fact]
+    public void Compacting_finished_rows_changes_no_sample()
+    {
+        var (_, _, folder) = TestModels.Exported("llama");
+        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        var requests = Enumerable.Range(0, 8).Select(i => new GenerationRequest([i + 1, 2 * i + 3, 7], SampleSeeds.Derive(5, 0, $"q{i}", 0))).ToArray();
+        // frequent stop tokens so rows finish at different steps
+        var sampling = new SamplingParams { Temperature = 1.2f, MaxNewTokens = 24, StopTokenIds = [3, 5, 8, 13, 21, 34] };
+        var compacted = new Generator(model) { CompactFinishedRows = true }.Generate(requests, sampling);
+        var padded = new Generator(model) { CompactFinishedRows = false }.Generate(requests, sampling);
+        Assert.Contains(compacted, r => r.FinishReason == "stop");
+        Assert.Contains(compacted, r => r.Tokens.Length > 3);
+        for (var i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(padded[i].Tokens, compacted[i].Tokens);
+            Assert.Equal(padded[i].FinishReason, compacted[i].FinishReason);
+            Assert.True(padded[i].LogProbs.Zip(compacted[i].LogProbs, (a, b) => Math.Abs(a - b)).DefaultIfEmpty(0).Max() <= 1e-5);
+        }
+    }
+
     [Fact]
     public void Bad_requests_and_settings_are_argument_errors()
     {
