@@ -1,0 +1,82 @@
+using System.Globalization;
+using Aspo.Data;
+using Aspo.Data.Shards;
+using Aspo.Data.Tokenization;
+using Aspo.Onnx;
+
+namespace Aspo.Pipeline;
+
+/// <summary>A reward's verdict on one response: the score and its named components (all logged).</summary>
+public sealed record RewardResult(double Score, IReadOnlyDictionary<string, double> Components);
+
+/// <summary>Scores one response; chosen by data_source (the reward registry arrives with the rewards issue).</summary>
+public interface IRewardFunction
+{
+    RewardResult Score(string dataSource, string response, string groundTruth);
+}
+
+/// <summary>What one rollout iteration samples and how it labels the rows.</summary>
+public sealed record RolloutSettings
+{
+    public required string RunId { get; init; }
+    public required int Iteration { get; init; }
+    public required int PolicyVersion { get; init; }
+    public required ulong MasterSeed { get; init; }
+    public int SamplesPerPrompt { get; init; } = 8;
+    /// <summary>Sequences per generator call (prompts × samples are split into batches of this size).</summary>
+    public int BatchSize { get; init; } = 64;
+    public SamplingParams Sampling { get; init; } = new();
+}
+
+/// <summary>
+/// The rollout stage core: prompts rendered with the chat template and tokenized, n samples each from the generator
+/// (seeds from master seed, iteration, prompt uid and sample index), rewards, and shard rows with the old log-probs.
+/// </summary>
+public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, ChatTemplate template, IRewardFunction reward)
+{
+    /// <summary>The uid of a prompt: its data source and row in the dataset.</summary>
+    public static string PromptUid(PromptRecord p) => $"{p.DataSource}#{p.Row.ToString(CultureInfo.InvariantCulture)}";
+
+    public List<RolloutRow> Run(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings)
+    {
+        if (settings.SamplesPerPrompt < 1 || settings.BatchSize < 1)
+            throw new ArgumentException("samples per prompt and batch size must be at least 1");
+        var jobs = new List<(PromptRecord Prompt, int[] Ids, int Sample, ulong Seed)>();
+        foreach (var p in prompts)
+        {
+            var ids = tokenizer.Encode(template.Render(p.Prompt, addGenerationPrompt: true));
+            for (var s = 0; s < settings.SamplesPerPrompt; s++)
+                jobs.Add((p, ids, s, SampleSeeds.Derive(settings.MasterSeed, settings.Iteration, PromptUid(p), s)));
+        }
+        var generator = new Generator(model, tokenizer);
+        var rows = new List<RolloutRow>(jobs.Count);
+        for (var start = 0; start < jobs.Count; start += settings.BatchSize)
+        {
+            var batch = jobs.GetRange(start, Math.Min(settings.BatchSize, jobs.Count - start));
+            var results = generator.Generate(batch.Select(j => new GenerationRequest(j.Ids, j.Seed)).ToArray(), settings.Sampling);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var (p, ids, sample, seed) = batch[i];
+                var r = results[i];
+                var text = r.Text ?? tokenizer.Decode(r.Tokens);
+                var verdict = reward.Score(p.DataSource, text, p.GroundTruth);
+                rows.Add(new RolloutRow
+                {
+                    RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),
+                    SampleIndex = sample, DataSource = p.DataSource, PromptTokenIds = ids, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs,
+                    Entropies = r.Entropies, ResponseText = text, GroundTruth = p.GroundTruth, Reward = verdict.Score,
+                    RewardComponents = verdict.Components, FinishReason = r.FinishReason, Temperature = settings.Sampling.Temperature,
+                    TopP = settings.Sampling.TopP, TopK = settings.Sampling.TopK, Seed = seed,
+                });
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>Runs the stage and writes the rows as one shard part.</summary>
+    public string RunToShard(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings, ShardWriter writer, int part)
+    {
+        writer.Append(Run(prompts, settings));
+        return writer.WritePart(part);
+    }
+}
