@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Aspo.Model;
+using Aspo.Native.Blas;
+using Aspo.Native.Ort;
+using Aspo.Onnx;
+
+namespace Aspo.Bench;
+
+/// <summary>
+/// `tools/bench/run rollout [tiny|qwen0.5b|all]`: rollout tokens/s with 64-token prompts and 256 new tokens at batch
+/// 1, 16 and 64 — our generator (fp32, ONNX Runtime) vs a PyTorch 1.13 KV-cache sampling loop on the same shapes
+/// (tools/bench/torch_rollout.py) vs a naive generator that reruns the learner's forward over the whole sequence per
+/// token — and batch-1 decode speed against the memory-bandwidth bound (fp32 weight bytes per token ÷ copy bandwidth).
+/// </summary>
+internal static class RolloutBench
+{
+    private sealed record Shape(string Name, int Hidden, int Inter, int Layers, int Heads, int Kv, int HeadDim, int Vocab, bool Tied);
+
+    private static readonly Shape[] Shapes =
+    [
+        new("tiny", 128, 384, 4, 4, 2, 32, 4096, false),
+        new("qwen0.5b", 896, 4864, 24, 14, 2, 64, 151936, true),
+    ];
+
+    private const int PromptLength = 64, NewTokens = 256;
+
+    public static int Run(string[] args)
+    {
+        var which = args.Length > 1 ? args[1] : "all";
+        var threads = Environment.ProcessorCount;
+        var bandwidth = CopyBandwidth();
+        var lines = new List<string>();
+        var bounds = new List<string>();
+        foreach (var s in Shapes.Where(s => which == "all" || s.Name == which))
+        {
+            var config = new ModelConfig
+            {
+                Family = ModelFamily.Qwen2, HiddenSize = s.Hidden, IntermediateSize = s.Inter, NumLayers = s.Layers, NumHeads = s.Heads,
+                NumKvHeads = s.Kv, HeadDim = s.HeadDim, VocabSize = s.Vocab, TieWordEmbeddings = s.Tied, RopeTheta = 1e6,
+                MaxPositionEmbeddings = PromptLength + NewTokens, EosTokenIds = [s.Vocab - 1],
+            };
+            var layout = new ParameterLayout(config);
+            var parameters = new float[layout.TotalCount];
+            var rng = new Random(0);
+            foreach (var t in layout.Tensors)
+                for (var i = 0; i < t.Count; i++)
+                    parameters[t.Offset + i] = t.Name.EndsWith("norm.weight", StringComparison.Ordinal) ? 1f : (float)((rng.NextDouble() - 0.5) * 0.05);
+            var folder = Path.Combine(Path.GetTempPath(), $"aspo-rollout-bench-{s.Name}-{Environment.ProcessId}");
+            DecoderExporter.Export(config, parameters, folder, tokenizerFolder: null);
+            try
+            {
+                using var env = new OrtEnvironment();
+                using var model = OnnxDecoder.Open(env, folder, threads);
+                foreach (var batch in new[] { 1, 16, 64 })
+                {
+                    var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest(
+                        Enumerable.Range(0, PromptLength).Select(_ => rng.Next(s.Vocab - 1)).ToArray(), SampleSeeds.Derive(1, 0, $"b{i}", 0))).ToArray();
+                    var sampling = new SamplingParams { Temperature = 1f, MaxNewTokens = NewTokens };
+                    var watch = Stopwatch.StartNew();
+                    var results = new Generator(model).Generate(requests, sampling);
+                    var seconds = watch.Elapsed.TotalSeconds;
+                    var tokens = results.Sum(r => r.Tokens.Length);
+                    var torch = Torch(s, batch, threads);
+                    var naive = batch == 1 || s.Name == "tiny" && batch == 16 ? Naive(config, parameters, requests, s.Name == "tiny" ? NewTokens : 16) : (double?)null;
+                    Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} batch {batch}: ours {tokens / seconds:F1} tok/s, torch {torch?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a"}"));
+                    lines.Add(FormattableString.Invariant(
+                        $"| {s.Name} | {batch} | {tokens / seconds:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{tokens / seconds / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
+                    if (batch == 1)
+                    {
+                        var bound = bandwidth * 1e9 / (4.0 * layout.TotalCount);
+                        bounds.Add(FormattableString.Invariant($"| {s.Name} | {layout.TotalCount / 1e6:F1} M | {4.0 * layout.TotalCount / 1e6:F0} MB | {bound:F1} | {tokens / seconds:F1} | {tokens / seconds / bound * 100:F0} % |"));
+                    }
+                }
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Rollout tokens/s (all rows), {PromptLength}-token prompts, {NewTokens} new tokens, T = 1 sampling, fp32, {threads} threads");
+        Console.WriteLine();
+        Console.WriteLine("| model | batch | ours (ONNX Runtime) | PyTorch KV-cache loop | ours vs PyTorch | naive (learner forward per token) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var l in lines)
+            Console.WriteLine(l);
+        Console.WriteLine();
+        Console.WriteLine(FormattableString.Invariant($"Batch-1 decode against the memory-bandwidth bound (measured copy bandwidth {bandwidth:F1} GB/s; every fp32 weight read once per token):"));
+        Console.WriteLine();
+        Console.WriteLine("| model | parameters | weight bytes/token | bound tokens/s | ours tokens/s (incl. prefill) | of bound |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var b in bounds)
+            Console.WriteLine(b);
+        return 0;
+    }
+
+    /// <summary>Tokens/s of regenerating with the learner's full forward per new token (no KV cache), over <paramref name="newTokens"/> tokens.</summary>
+    private static double Naive(ModelConfig config, float[] parameters, GenerationRequest[] requests, int newTokens)
+    {
+        var learner = new Decoder(config, parameters, new OneDnnGemm());
+        var watch = Stopwatch.StartNew();
+        var state = 7UL;
+        var scratch = Array.Empty<float>();
+        var sampling = new SamplingParams { Temperature = 1f };
+        foreach (var r in requests)
+        {
+            var sequence = r.PromptIds.ToList();
+            for (var t = 0; t < newTokens; t++)
+            {
+                var logits = learner.Logits(sequence.ToArray());
+                var (token, _, _) = Sampling.Sample(logits.AsSpan((sequence.Count - 1) * config.VocabSize, config.VocabSize), sampling, ref state, ref scratch);
+                sequence.Add(token);
+            }
+        }
+        return requests.Length * newTokens / watch.Elapsed.TotalSeconds;
+    }
+
+    private static double? Torch(Shape s, int batch, int threads)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
+            root = Path.GetDirectoryName(root)!;
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(root, "tools", "bench", "torch_rollout.py"));
+        foreach (var a in new[] { s.Hidden, s.Inter, s.Layers, s.Heads, s.Kv, s.HeadDim, s.Vocab, s.Tied ? 1 : 0, batch, PromptLength, NewTokens, threads })
+            info.ArgumentList.Add(a.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            using var p = Process.Start(info)!;
+            var output = p.StandardOutput.ReadToEnd();
+            var error = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+            {
+                Console.Error.WriteLine($"PyTorch run failed: {error.Trim()}");
+                return null;
+            }
+            var json = JsonDocument.Parse(output).RootElement;
+            return json.GetProperty("tokens").GetDouble() / json.GetProperty("seconds").GetDouble();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Median GB/s of copying a 512 MB buffer (read + write counted once, as the bound reads weights once).</summary>
+    private static double CopyBandwidth()
+    {
+        var src = new float[128 << 20];
+        var dst = new float[128 << 20];
+        Array.Fill(src, 1f);
+        var times = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            var w = Stopwatch.StartNew();
+            src.AsSpan().CopyTo(dst);
+            times.Add(w.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return src.Length * 4.0 / times[2] / 1e9;
+    }
+}
