@@ -15,6 +15,15 @@ namespace Aspo.Onnx;
 /// fp32 I/O; inputs input_ids, attention_mask, past_key_values.i.key/value; outputs logits, present.i.key/value.
 /// Qwen3's per-head q/k RMSNorm is applied before GQA (q, k, v passed separately).
 /// </summary>
+/// <summary>Export options. Int4: every projection MatMul (not the lm_head: log-prob fidelity) as MatMulNBits.</summary>
+public sealed record ExportOptions
+{
+    public int? ContextLength { get; init; }
+    public bool Int4 { get; init; }
+    /// <summary>MatMulNBits accuracy_level: 4 = int8 activations (fastest on CPU), 1 = fp32 compute (exact to the dequantized weights).</summary>
+    public int Int4AccuracyLevel { get; init; } = 4;
+}
+
 public static class DecoderExporter
 {
     public const string ModelFile = "model.onnx";
@@ -23,8 +32,12 @@ public static class DecoderExporter
 
     /// <summary>Exports <paramref name="config"/> + <paramref name="parameters"/> into <paramref name="folder"/> (files written atomically).</summary>
     /// <param name="tokenizerFolder">folder whose tokenizer.json / tokenizer_config.json are copied (null: none)</param>
-    public static void Export(ModelConfig config, float[] parameters, string folder, string? tokenizerFolder, int? contextLength = null)
+    public static void Export(ModelConfig config, float[] parameters, string folder, string? tokenizerFolder, int? contextLength = null) =>
+        Export(config, parameters, folder, tokenizerFolder, new ExportOptions { ContextLength = contextLength });
+
+    public static void Export(ModelConfig config, float[] parameters, string folder, string? tokenizerFolder, ExportOptions options)
     {
+        var contextLength = options.ContextLength;
         var c = config;
         if (c.HeadDim % 16 != 0)
             throw new ModelFormatException($"head_dim {c.HeadDim} cannot be exported: ONNX Runtime's GroupQueryAttention with fused rotary needs a multiple of 16");
@@ -38,7 +51,7 @@ public static class DecoderExporter
             using (var data = new FileStream(dataTemp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 var g = new OnnxGraphBuilder().Opset("com.microsoft", 1).UseExternalData(data, DataFile);
-                Build(g, c, layout, parameters, ctx);
+                Build(g, c, layout, parameters, ctx, options);
                 File.WriteAllBytes(modelTemp, g.Build(producer: "aspo-export").ToByteArray());
             }
             File.Move(dataTemp, Path.Combine(folder, DataFile), overwrite: true);
@@ -116,8 +129,34 @@ public static class DecoderExporter
         return t;
     }
 
-    private static void Build(OnnxGraphBuilder g, ModelConfig c, ParameterLayout layout, float[] p, int ctx)
+    private static void Build(OnnxGraphBuilder g, ModelConfig c, ParameterLayout layout, float[] p, int ctx, ExportOptions options)
     {
+        // y = x · Wᵀ for W [N, K] at slab offset; a MatMul on Wᵀ, or MatMulNBits on the quantized W
+        void Linear(string name, string input, string output, long offset, int n, int k) =>
+            LinearFrom(p.AsSpan((int)offset, n * k).ToArray(), name, input, output, n, k);
+
+        void LinearFrom(float[] w, string name, string input, string output, int n, int k)
+        {
+            if (options.Int4)
+            {
+                var (packed, scales) = Int4Quantizer.Quantize(w, n, k);
+                var blocks = (k + Int4Quantizer.BlockSize - 1) / Int4Quantizer.BlockSize;
+                g.Initializer($"{name}.weight_Q4", packed, n, blocks, Int4Quantizer.BlockSize / 2);
+                g.Initializer($"{name}.weight_scales", scales, n, blocks);
+                g.Node("MatMulNBits", [input, $"{name}.weight_Q4", $"{name}.weight_scales"], [output], "com.microsoft",
+                    new Dictionary<string, object>
+                    {
+                        ["K"] = (long)k, ["N"] = (long)n, ["bits"] = 4L, ["block_size"] = (long)Int4Quantizer.BlockSize,
+                        ["accuracy_level"] = (long)options.Int4AccuracyLevel,
+                    }, name.Replace(".", "/", StringComparison.Ordinal));
+            }
+            else
+            {
+                g.Initializer($"{name}.weight", Transposed(w, 0, n, k), k, n);
+                g.Node("MatMul", [input, $"{name}.weight"], [output], name: name.Replace(".", "/", StringComparison.Ordinal));
+            }
+        }
+
         int C = c.HiddenSize, D = c.HeadDim, H = c.NumHeads, KV = c.NumKvHeads, F = c.IntermediateSize, V = c.VocabSize;
         int qd = H * D, kvd = KV * D;
         var eps = (float)c.RmsNormEps;
@@ -191,20 +230,13 @@ public static class DecoderExporter
                 residual = sum;
             }
 
-            // packed QKV projection [C, (H + 2·KV)·D] (+ bias)
-            var qkvW = new float[C * (qd + 2 * kvd)];
-            var wq = Transposed(p, L.Wq, qd, C);
-            var wk = Transposed(p, L.Wk, kvd, C);
-            var wv = Transposed(p, L.Wv, kvd, C);
-            for (var r = 0; r < C; r++)
-            {
-                Array.Copy(wq, r * qd, qkvW, r * (qd + 2 * kvd), qd);
-                Array.Copy(wk, r * kvd, qkvW, r * (qd + 2 * kvd) + qd, kvd);
-                Array.Copy(wv, r * kvd, qkvW, r * (qd + 2 * kvd) + qd + kvd, kvd);
-            }
+            // packed QKV projection: the q, k, v weights [out, C] stacked into one [(H + 2·KV)·D, C] (+ bias)
+            var qkvSlab = new float[(qd + 2 * kvd) * C];
+            Array.Copy(p, L.Wq, qkvSlab, 0, qd * C);
+            Array.Copy(p, L.Wk, qkvSlab, qd * C, kvd * C);
+            Array.Copy(p, L.Wv, qkvSlab, (qd + kvd) * C, kvd * C);
             var qkv = $"{pre}/attn/qkv_proj/MatMul/output_0";
-            g.Initializer($"model.layers.{i}.attn.qkv_proj.MatMul.weight", qkvW, C, qd + 2 * kvd);
-            g.Node("MatMul", [norm1, $"model.layers.{i}.attn.qkv_proj.MatMul.weight"], [qkv], name: $"{pre}/attn/qkv_proj/MatMul");
+            LinearFrom(qkvSlab, $"model.layers.{i}.attn.qkv_proj.MatMul", norm1, qkv, qd + 2 * kvd, C);
             if (L.Bq >= 0)
             {
                 var bias = p.AsSpan((int)L.Bq, qd).ToArray().Concat(p.AsSpan((int)L.Bk, kvd).ToArray()).Concat(p.AsSpan((int)L.Bv, kvd).ToArray()).ToArray();
@@ -245,8 +277,7 @@ public static class DecoderExporter
                 }, $"{pre}/attn/GroupQueryAttention");
 
             var o = $"{pre}/attn/o_proj/MatMul/output_0";
-            g.Initializer($"model.layers.{i}.attn.o_proj.MatMul.weight", Transposed(p, L.Wo, C, qd), qd, C);
-            g.Node("MatMul", [attn, $"model.layers.{i}.attn.o_proj.MatMul.weight"], [o], name: $"{pre}/attn/o_proj/MatMul");
+            Linear($"model.layers.{i}.attn.o_proj.MatMul", attn, o, L.Wo, C, qd);
             if (L.Bo >= 0)
             {
                 g.Initializer($"model.layers.{i}.attn.o_proj.Add.bias", p.AsSpan((int)L.Bo, C), C);
@@ -261,15 +292,12 @@ public static class DecoderExporter
                 new Dictionary<string, object> { ["epsilon"] = eps }, $"{pre}/post_attention_layernorm/SkipLayerNorm");
             residual = sum2;
 
-            g.Initializer($"model.layers.{i}.mlp.gate_proj.MatMul.weight", Transposed(p, L.WGate, F, C), C, F);
-            g.Initializer($"model.layers.{i}.mlp.up_proj.MatMul.weight", Transposed(p, L.WUp, F, C), C, F);
-            g.Initializer($"model.layers.{i}.mlp.down_proj.MatMul.weight", Transposed(p, L.WDown, C, F), F, C);
-            g.Node("MatMul", [norm2, $"model.layers.{i}.mlp.gate_proj.MatMul.weight"], [$"{pre}/mlp/gate_proj/MatMul/output_0"], name: $"{pre}/mlp/gate_proj/MatMul");
-            g.Node("MatMul", [norm2, $"model.layers.{i}.mlp.up_proj.MatMul.weight"], [$"{pre}/mlp/up_proj/MatMul/output_0"], name: $"{pre}/mlp/up_proj/MatMul");
+            Linear($"model.layers.{i}.mlp.gate_proj.MatMul", norm2, $"{pre}/mlp/gate_proj/MatMul/output_0", L.WGate, F, C);
+            Linear($"model.layers.{i}.mlp.up_proj.MatMul", norm2, $"{pre}/mlp/up_proj/MatMul/output_0", L.WUp, F, C);
             g.Node("Sigmoid", [$"{pre}/mlp/gate_proj/MatMul/output_0"], [$"{pre}/mlp/act_fn/Sigmoid/output_0"], name: $"{pre}/mlp/act_fn/Sigmoid");
             g.Node("Mul", [$"{pre}/mlp/gate_proj/MatMul/output_0", $"{pre}/mlp/act_fn/Sigmoid/output_0"], [$"{pre}/mlp/act_fn/Mul/output_0"], name: $"{pre}/mlp/act_fn/Mul");
             g.Node("Mul", [$"{pre}/mlp/act_fn/Mul/output_0", $"{pre}/mlp/up_proj/MatMul/output_0"], [$"{pre}/mlp/Mul/output_0"], name: $"{pre}/mlp/Mul");
-            g.Node("MatMul", [$"{pre}/mlp/Mul/output_0", $"model.layers.{i}.mlp.down_proj.MatMul.weight"], [$"{pre}/mlp/down_proj/MatMul/output_0"], name: $"{pre}/mlp/down_proj/MatMul");
+            Linear($"model.layers.{i}.mlp.down_proj.MatMul", $"{pre}/mlp/Mul/output_0", $"{pre}/mlp/down_proj/MatMul/output_0", L.WDown, C, F);
             skip = $"{pre}/mlp/down_proj/MatMul/output_0";
         }
 

@@ -30,7 +30,7 @@ internal static class RolloutBench
     {
         var which = args.Length > 1 ? args[1] : "all";
         var threads = Environment.ProcessorCount;
-        var bandwidth = CopyBandwidth();
+        var bandwidth = ReadBandwidth();
         var lines = new List<string>();
         var bounds = new List<string>();
         foreach (var s in Shapes.Where(s => which == "all" || s.Name == which))
@@ -48,11 +48,14 @@ internal static class RolloutBench
                 for (var i = 0; i < t.Count; i++)
                     parameters[t.Offset + i] = t.Name.EndsWith("norm.weight", StringComparison.Ordinal) ? 1f : (float)((rng.NextDouble() - 0.5) * 0.05);
             var folder = Path.Combine(Path.GetTempPath(), $"aspo-rollout-bench-{s.Name}-{Environment.ProcessId}");
+            var folder4 = folder + "-int4";
             DecoderExporter.Export(config, parameters, folder, tokenizerFolder: null);
+            DecoderExporter.Export(config, parameters, folder4, tokenizerFolder: null, new ExportOptions { Int4 = true });
             try
             {
                 using var env = new OrtEnvironment();
                 using var model = OnnxDecoder.Open(env, folder, threads);
+                using var model4 = OnnxDecoder.Open(env, folder4, threads);
                 foreach (var batch in new[] { 1, 16, 64 })
                 {
                     var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest(
@@ -62,11 +65,14 @@ internal static class RolloutBench
                     var results = new Generator(model).Generate(requests, sampling);
                     var seconds = watch.Elapsed.TotalSeconds;
                     var tokens = results.Sum(r => r.Tokens.Length);
+                    var watch4 = Stopwatch.StartNew();
+                    var tokens4 = new Generator(model4).Generate(requests, sampling).Sum(r => r.Tokens.Length);
+                    var int4 = tokens4 / watch4.Elapsed.TotalSeconds;
                     var torch = Torch(s, batch, threads);
                     var naive = batch == 1 || s.Name == "tiny" && batch == 16 ? Naive(config, parameters, requests, s.Name == "tiny" ? NewTokens : 16) : (double?)null;
                     Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} batch {batch}: ours {tokens / seconds:F1} tok/s, torch {torch?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a"}"));
                     lines.Add(FormattableString.Invariant(
-                        $"| {s.Name} | {batch} | {tokens / seconds:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{tokens / seconds / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
+                        $"| {s.Name} | {batch} | {tokens / seconds:F1} | {int4:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{tokens / seconds / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
                     if (batch == 1)
                     {
                         var bound = bandwidth * 1e9 / (4.0 * layout.TotalCount);
@@ -77,17 +83,18 @@ internal static class RolloutBench
             finally
             {
                 Directory.Delete(folder, recursive: true);
+                Directory.Delete(folder4, recursive: true);
             }
         }
         Console.WriteLine();
         Console.WriteLine($"Rollout tokens/s (all rows), {PromptLength}-token prompts, {NewTokens} new tokens, T = 1 sampling, fp32, {threads} threads");
         Console.WriteLine();
-        Console.WriteLine("| model | batch | ours (ONNX Runtime) | PyTorch KV-cache loop | ours vs PyTorch | naive (learner forward per token) |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| model | batch | ours fp32 (ONNX Runtime) | ours int4 (MatMulNBits, acc. 4) | PyTorch KV-cache loop | ours fp32 vs PyTorch | naive (learner forward per token) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var l in lines)
             Console.WriteLine(l);
         Console.WriteLine();
-        Console.WriteLine(FormattableString.Invariant($"Batch-1 decode against the memory-bandwidth bound (measured copy bandwidth {bandwidth:F1} GB/s; every fp32 weight read once per token):"));
+        Console.WriteLine(FormattableString.Invariant($"Batch-1 decode against the memory-bandwidth bound (measured read bandwidth {bandwidth:F1} GB/s, {Environment.ProcessorCount} threads; every fp32 weight read once per token):"));
         Console.WriteLine();
         Console.WriteLine("| model | parameters | weight bytes/token | bound tokens/s | ours tokens/s (incl. prefill) | of bound |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -146,20 +153,24 @@ internal static class RolloutBench
         }
     }
 
-    /// <summary>Median GB/s of copying a 512 MB buffer (read + write counted once, as the bound reads weights once).</summary>
-    private static double CopyBandwidth()
+    /// <summary>
+    /// Median GB/s of reading a 1 GB buffer with one thread per core (what decode does with the weights: read them
+    /// once per token). A single-threaded copy underestimates it by about half on this machine.
+    /// </summary>
+    private static double ReadBandwidth()
     {
-        var src = new float[128 << 20];
-        var dst = new float[128 << 20];
-        Array.Fill(src, 1f);
+        var data = new float[256 << 20];
+        Array.Fill(data, 1f);
+        var cores = Environment.ProcessorCount;
+        var part = data.Length / cores;
         var times = new List<double>();
         for (var i = 0; i < 5; i++)
         {
             var w = Stopwatch.StartNew();
-            src.AsSpan().CopyTo(dst);
+            Parallel.For(0, cores, c => System.Numerics.Tensors.TensorPrimitives.Sum(data.AsSpan(c * part, part)));
             times.Add(w.Elapsed.TotalSeconds);
         }
         times.Sort();
-        return src.Length * 4.0 / times[2] / 1e9;
+        return data.Length * 4.0 / times[2] / 1e9;
     }
 }
