@@ -108,26 +108,19 @@ public sealed class ShardReader : IDisposable
     private static List<RolloutRow> Rows(DuckDbDataChunk chunk)
     {
         var n = chunk.Size;
-        var v = Enumerable.Range(0, 19).Select(chunk.GetVector).ToArray();
+        var s = new ShardVectors(chunk, n);
+        var v = s.V;
         var rows = new List<RolloutRow>(n);
-        var iteration = v[1].GetData<int>(n);
-        var policy = v[2].GetData<int>(n);
-        var sample = v[4].GetData<int>(n);
-        var reward = v[12].GetData<double>(n);
-        var temperature = v[15].GetData<float>(n);
-        var topP = v[16].GetData<float>(n);
-        var topK = v[17].GetData<int>(n);
-        var seed = v[18].GetData<ulong>(n);
         for (var r = 0; r < n; r++)
             rows.Add(new RolloutRow
             {
-                RunId = v[0].GetString(r), Iteration = iteration[r], PolicyVersion = policy[r], PromptUid = v[3].GetString(r),
-                SampleIndex = sample[r], DataSource = v[5].GetString(r),
+                RunId = v[0].GetString(r), Iteration = s.Iteration[r], PolicyVersion = s.PolicyVersion[r], PromptUid = v[3].GetString(r),
+                SampleIndex = s.SampleIndex[r], DataSource = v[5].GetString(r),
                 PromptTokenIds = List<int>(v[6], r, n), ResponseTokenIds = List<int>(v[7], r, n), OldLogprobs = List<float>(v[8], r, n),
                 Entropies = v[9].IsValid(r) ? List<float>(v[9], r, n) : null,
-                ResponseText = v[10].GetString(r), GroundTruth = v[11].GetString(r), Reward = reward[r],
+                ResponseText = v[10].GetString(r), GroundTruth = v[11].GetString(r), Reward = s.Reward[r],
                 RewardComponents = JsonSerializer.Deserialize<Dictionary<string, double>>(v[13].GetString(r)) ?? [],
-                FinishReason = v[14].GetString(r), Temperature = temperature[r], TopP = topP[r], TopK = topK[r], Seed = seed[r],
+                FinishReason = v[14].GetString(r), Temperature = s.Temperature[r], TopP = s.TopP[r], TopK = s.TopK[r], Seed = s.Seed[r],
             });
         return rows;
     }

@@ -46,23 +46,16 @@ public sealed class ShardWriter : IDisposable
         {
             chunk.Reset();
             var n = Math.Min(DuckDbDatabase.VectorSize, rows.Count - start);
-            var v = Enumerable.Range(0, 19).Select(chunk.GetVector).ToArray();
-            var iteration = v[1].GetData<int>(n);
-            var policy = v[2].GetData<int>(n);
-            var sample = v[4].GetData<int>(n);
-            var reward = v[12].GetData<double>(n);
-            var temperature = v[15].GetData<float>(n);
-            var topP = v[16].GetData<float>(n);
-            var topK = v[17].GetData<int>(n);
-            var seed = v[18].GetData<ulong>(n);
+            var s = new ShardVectors(chunk, n);
+            var v = s.V;
             for (var r = 0; r < n; r++)
             {
                 var row = rows[start + r];
                 v[0].SetString(r, row.RunId);
-                iteration[r] = row.Iteration;
-                policy[r] = row.PolicyVersion;
+                s.Iteration[r] = row.Iteration;
+                s.PolicyVersion[r] = row.PolicyVersion;
                 v[3].SetString(r, row.PromptUid);
-                sample[r] = row.SampleIndex;
+                s.SampleIndex[r] = row.SampleIndex;
                 v[5].SetString(r, row.DataSource);
                 v[6].AppendList<int>(r, row.PromptTokenIds);
                 v[7].AppendList<int>(r, row.ResponseTokenIds);
@@ -70,13 +63,13 @@ public sealed class ShardWriter : IDisposable
                 if (row.Entropies is null) v[9].SetNull(r); else v[9].AppendList<float>(r, row.Entropies);
                 v[10].SetString(r, row.ResponseText);
                 v[11].SetString(r, row.GroundTruth);
-                reward[r] = row.Reward;
+                s.Reward[r] = row.Reward;
                 v[13].SetString(r, JsonSerializer.Serialize(row.RewardComponents));
                 v[14].SetString(r, row.FinishReason);
-                temperature[r] = row.Temperature;
-                topP[r] = row.TopP;
-                topK[r] = row.TopK;
-                seed[r] = row.Seed;
+                s.Temperature[r] = row.Temperature;
+                s.TopP[r] = row.TopP;
+                s.TopK[r] = row.TopK;
+                s.Seed[r] = row.Seed;
             }
             chunk.Size = n;
             appender.Append(chunk);

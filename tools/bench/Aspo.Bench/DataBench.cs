@@ -17,9 +17,7 @@ internal static class DataBench
 {
     public static int Run()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root)!;
+        var root = ReferenceProcess.RepositoryRoot;
         var tokenizerPath = Path.Combine(NativeLibraryLocator.FindRepositoryNativeDirectory(root)!, "tokenizers", "qwen3", "tokenizer.json");
         var work = Directory.CreateTempSubdirectory("aspo-databench-").FullName;
         try
@@ -94,31 +92,10 @@ internal static class DataBench
         }
         warmTimes.Sort();
 
-        double? hfSeconds = null;
-        long hfTokens = 0;
-        try
-        {
-            var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(Path.Combine(root, "tools", "bench", "tokenizer_encode.mjs"));
-            info.ArgumentList.Add(tokenizerPath);
-            info.ArgumentList.Add(corpusFile);
-            using var p = Process.Start(info)!;
-            var output = p.StandardOutput.ReadToEnd();
-            var error = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode == 0)
-            {
-                var json = JsonDocument.Parse(output).RootElement;
-                hfSeconds = json.GetProperty("seconds").GetDouble();
-                hfTokens = json.GetProperty("tokens").GetInt64();
-            }
-            else
-                Console.Error.WriteLine($"HF tokenizers run failed (cd tools/reference && npm install): {error.Trim()}");
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Console.Error.WriteLine("node not found: HF column left empty");
-        }
+        var hf = ReferenceProcess.RunJson("node", [Path.Combine(root, "tools", "bench", "tokenizer_encode.mjs"), tokenizerPath, corpusFile],
+            "cd tools/reference && npm install");
+        double? hfSeconds = hf?.GetProperty("seconds").GetDouble();
+        var hfTokens = hf?.GetProperty("tokens").GetInt64() ?? 0;
 
         Console.WriteLine();
         Console.WriteLine(FormattableString.Invariant($"Tokenizer encode, Qwen3 vocabulary, {megabytes:F1} MB in {lines.Count} lines, one thread, one call per line"));

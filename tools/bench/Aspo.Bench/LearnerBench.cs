@@ -94,34 +94,12 @@ internal static class LearnerBench
         return (Median(times.Skip(1).ToList()), layout.TotalCount, MemoryPlan.Estimate(config, [s.T]));
     }
 
-    private static double? Torch(Shape s, int threads)
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(root, "tools", "bench", "torch_learner_step.py"));
-        foreach (var a in new[] { s.Hidden, s.Inter, s.Layers, s.Heads, s.Kv, s.HeadDim, s.Vocab, s.Tied ? 1 : 0, s.T, threads, s.Steps })
-            info.ArgumentList.Add(a.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            using var process = Process.Start(info)!;
-            var output = process.StandardOutput.ReadToEnd();
-            var error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                Console.Error.WriteLine($"PyTorch run failed (apt-get install python3-torch?): {error.Trim()}");
-                return null;
-            }
-            return JsonDocument.Parse(output).RootElement.GetProperty("median_s").GetDouble();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Console.Error.WriteLine("/usr/bin/python3 not found: PyTorch column left empty");
-            return null;
-        }
-    }
+    private static double? Torch(Shape s, int threads) =>
+        ReferenceProcess.RunJson("/usr/bin/python3",
+            new[] { Path.Combine(ReferenceProcess.RepositoryRoot, "tools", "bench", "torch_learner_step.py") }
+                .Concat(new[] { s.Hidden, s.Inter, s.Layers, s.Heads, s.Kv, s.HeadDim, s.Vocab, s.Tied ? 1 : 0, s.T, threads, s.Steps }
+                    .Select(a => a.ToString(CultureInfo.InvariantCulture))),
+            "apt-get install python3-torch")?.GetProperty("median_s").GetDouble();
 
     private static double Median(List<double> values)
     {

@@ -124,34 +124,14 @@ internal static class RolloutBench
         return requests.Length * newTokens / watch.Elapsed.TotalSeconds;
     }
 
-    private static double? Torch(Shape s, int batch, int threads)
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root)!;
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(root, "tools", "bench", "torch_rollout.py"));
-        foreach (var a in new[] { s.Hidden, s.Inter, s.Layers, s.Heads, s.Kv, s.HeadDim, s.Vocab, s.Tied ? 1 : 0, batch, PromptLength, NewTokens, threads })
-            info.ArgumentList.Add(a.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            using var p = Process.Start(info)!;
-            var output = p.StandardOutput.ReadToEnd();
-            var error = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                Console.Error.WriteLine($"PyTorch run failed: {error.Trim()}");
-                return null;
-            }
-            var json = JsonDocument.Parse(output).RootElement;
-            return json.GetProperty("tokens").GetDouble() / json.GetProperty("seconds").GetDouble();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
-    }
+    private static double? Torch(Shape s, int batch, int threads) =>
+        ReferenceProcess.RunJson("/usr/bin/python3",
+            new[] { Path.Combine(ReferenceProcess.RepositoryRoot, "tools", "bench", "torch_rollout.py") }
+                .Concat(new[] { s.Hidden, s.Inter, s.Layers, s.Heads, s.Kv, s.HeadDim, s.Vocab, s.Tied ? 1 : 0, batch, PromptLength, NewTokens, threads }
+                    .Select(a => a.ToString(CultureInfo.InvariantCulture))),
+            "apt-get install python3-torch") is { } json
+            ? json.GetProperty("tokens").GetDouble() / json.GetProperty("seconds").GetDouble()
+            : null;
 
     /// <summary>
     /// Median GB/s of reading a 1 GB buffer with one thread per core (what decode does with the weights: read them
