@@ -33,6 +33,7 @@ internal static class RolloutBench
         var bandwidth = ReadBandwidth();
         var lines = new List<string>();
         var bounds = new List<string>();
+        var compaction = new List<string>();
         foreach (var s in Shapes.Where(s => which == "all" || s.Name == which))
         {
             var config = new ModelConfig
@@ -73,6 +74,20 @@ internal static class RolloutBench
                     Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} batch {batch}: ours {tokens / seconds:F1} tok/s, torch {torch?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a"}"));
                     lines.Add(FormattableString.Invariant(
                         $"| {s.Name} | {batch} | {tokens / seconds:F1} | {int4:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{tokens / seconds / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
+                    if (batch == 64)
+                    {
+                        // rows that stop early: every 50th token id stops (≈ 2 % per step); compaction vs GenAI's padding
+                        var early = sampling with { StopTokenIds = Enumerable.Range(0, s.Vocab / 50).Select(i => i * 50).ToArray() };
+                        double Rate(bool compact)
+                        {
+                            var w = Stopwatch.StartNew();
+                            var generated = new Generator(model) { CompactFinishedRows = compact }.Generate(requests, early).Sum(r => r.Tokens.Length);
+                            return generated / w.Elapsed.TotalSeconds;
+                        }
+                        var padded = Rate(false);
+                        var compacted = Rate(true);
+                        compaction.Add(FormattableString.Invariant($"| {s.Name} | {batch} | {padded:F1} | {compacted:F1} | {compacted / padded:F2}× |"));
+                    }
                     if (batch == 1)
                     {
                         var bound = bandwidth * 1e9 / (4.0 * layout.TotalCount);
@@ -100,6 +115,13 @@ internal static class RolloutBench
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var b in bounds)
             Console.WriteLine(b);
+        Console.WriteLine();
+        Console.WriteLine("Rows that finish early (every 50th token id stops): feeding finished rows a pad token (GenAI) vs compacting them out, tokens/s:");
+        Console.WriteLine();
+        Console.WriteLine("| model | batch | padding | compaction | compaction vs padding |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var c in compaction)
+            Console.WriteLine(c);
         return 0;
     }
 
