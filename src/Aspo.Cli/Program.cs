@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(ShardsCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
         return root;
     }
 }

@@ -3,17 +3,9 @@ using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Data.Tokenization;
 using Aspo.Onnx;
+using Aspo.Rewards;
 
 namespace Aspo.Pipeline;
-
-/// <summary>A reward's verdict on one response: the score and its named components (all logged).</summary>
-public sealed record RewardResult(double Score, IReadOnlyDictionary<string, double> Components);
-
-/// <summary>Scores one response; chosen by data_source (the reward registry arrives with the rewards issue).</summary>
-public interface IRewardFunction
-{
-    RewardResult Score(string dataSource, string response, string groundTruth);
-}
 
 /// <summary>What one rollout iteration samples and how it labels the rows.</summary>
 public sealed record RolloutSettings

@@ -201,6 +201,35 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Score_grades_json_lines_and_rejects_bad_input_with_nothing_printed()
+    {
+        var env = new Dictionary<string, string?>();
+        const string input = "{\"response\": \"so \\\\boxed{0.5}\", \"ground_truth\": \"\\\\frac{1}{2}\"}\n"
+                           + "{\"response\": \"\\\\boxed{1,000}\", \"ground_truth\": \"1000\"}\n";
+        var r = CliProcess.RunWithInput(CliProcess.BuiltDirectory, env, input, "score", "--data-source", "lighteval/MATH");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // scores from verl math_reward.compute_score (formats.md D.7); numeric: 1,000 = 1000 exactly
+        Assert.Equal(["{\"score\":1,\"format\":1,\"hendrycks\":1,\"numeric\":1}", "{\"score\":0,\"format\":1,\"hendrycks\":0,\"numeric\":1}"],
+            r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        (string Input, string[] Args, string Message)[] bad =
+        [
+            ("{\"response\": \"x\", \"ground_truth\": \"x\"}\n", ["--data-source", "nope"], "no reward for data_source 'nope'; known data sources:"),
+            ("{\"response\": \"x\", \"ground_truth\": \"x\"}\n{\"response\": \"x\"}\n", ["--data-source", "lighteval/MATH"], "stdin line 2: field \"ground_truth\" must be a JSON string"),
+            ("{\"response\": 3, \"ground_truth\": \"x\"}\n", ["--data-source", "lighteval/MATH"], "stdin line 1: field \"response\" must be a JSON string"),
+            ("[1]\n", ["--data-source", "lighteval/MATH"], "stdin line 1: expected a JSON object"),
+            ("{\"response\": \n", ["--data-source", "lighteval/MATH"], "stdin line 1: not valid JSON"),
+        ];
+        foreach (var (text, args, message) in bad)
+        {
+            var b = CliProcess.RunWithInput(CliProcess.BuiltDirectory, env, text, ["score", .. args]);
+            Assert.Equal(1, b.ExitCode);
+            Assert.Contains(message, b.Stderr);
+            Assert.Equal("", b.Stdout);
+        }
+    }
+
+    [Fact]
     public void Data_validate_reports_a_usable_file_and_every_problem_of_a_bad_one()
     {
         var good = Path.Combine(CliProcess.BuiltDirectory, "Fixtures", "verl_math.parquet");

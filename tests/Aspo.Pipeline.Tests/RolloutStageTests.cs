@@ -6,6 +6,7 @@ using Aspo.Native;
 using Aspo.Native.Blas;
 using Aspo.Native.Ort;
 using Aspo.Onnx;
+using Aspo.Rewards;
 
 namespace Aspo.Pipeline.Tests;
 

@@ -1,0 +1,50 @@
+using Aspo.Rewards;
+
+namespace Aspo.Rewards.Tests;
+
+public sealed class RewardRegistryTests
+{
+    [Theory]
+    [InlineData("lighteval/MATH")]
+    [InlineData("DigitalLearningGmbH/MATH-lighteval")]
+    [InlineData("HuggingFaceH4/MATH-500")]
+    [InlineData("hendrycks_math")]
+    public void Hendrycks_sources_use_the_verl_math_reward_grader(string source)
+    {
+        var registry = RewardRegistry.CreateDefault();
+        // verl math_reward.compute_score (formats.md D.7): 0.5 ≡ \frac{1}{2} → 1; "1,000" vs "1000" → 0
+        Assert.Equal(1.0, registry.Score(source, @"so \boxed{0.5}", @"\frac{1}{2}").Score);
+        var thousands = registry.Score(source, @"\boxed{1,000}", "1000");
+        Assert.Equal(0.0, thousands.Score);
+        Assert.Equal(1.0, thousands.Components["numeric"]); // the exact-rational component: 1,000 = 1000
+    }
+
+    [Fact]
+    public void An_unknown_data_source_fails_naming_it_and_the_known_ones()
+    {
+        var e = Assert.Throws<ArgumentException>(() => RewardRegistry.CreateDefault().Score("openai/gsm8k", "x", "y"));
+        Assert.Contains("'openai/gsm8k'", e.Message);
+        Assert.Contains("HuggingFaceH4/MATH-500", e.Message);
+        Assert.Contains("lighteval/MATH", e.Message);
+    }
+
+    [Fact]
+    public void Registering_a_data_source_twice_is_an_error_and_user_graders_are_dispatched()
+    {
+        var registry = RewardRegistry.CreateDefault();
+        Assert.Throws<ArgumentException>(() => registry.Register("lighteval/MATH", (_, _) => new RewardResult(0, new Dictionary<string, double>())));
+        registry.Register("echo", (r, t) => new RewardResult(r == t ? 1 : 0, new Dictionary<string, double> { ["len"] = r.Length }));
+        Assert.Equal(1.0, registry.Score("echo", "ab", "ab").Score);
+        Assert.Equal(2.0, registry.Score("echo", "ab", "cd").Components["len"]);
+        Assert.Contains("echo", registry.DataSources);
+    }
+
+    [Fact]
+    public void Require_think_close_grades_only_the_text_after_the_reasoning()
+    {
+        var registry = RewardRegistry.CreateDefault(requireThinkClose: true);
+        Assert.Equal(1.0, registry.Score("lighteval/MATH", @"<think>maybe \boxed{3}</think> \boxed{4}", "4").Score);
+        Assert.Equal(0.0, registry.Score("lighteval/MATH", @"<think>maybe \boxed{3}</think> \boxed{4}", "3").Score);
+        Assert.Equal(0.0, registry.Score("lighteval/MATH", @"never closed \boxed{4}", "4").Score);
+    }
+}
