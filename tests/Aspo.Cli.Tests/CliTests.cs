@@ -22,6 +22,7 @@ public sealed class CliTests
     [InlineData("generate", new[] { "generate", "--help" })]
     [InlineData("data-validate", new[] { "data", "validate", "--help" })]
     [InlineData("shards-query", new[] { "shards", "query", "--help" })]
+    [InlineData("score", new[] { "score", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
