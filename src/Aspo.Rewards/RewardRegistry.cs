@@ -11,8 +11,9 @@ public interface IRewardFunction
 
 /// <summary>
 /// data_source → grader, verl's convention (<c>default_compute_score</c>): the Hendrycks MATH sources use verl's
-/// <c>math_reward</c> grader (1/0) with the exact-rational numeric match as a logged component. An unknown
-/// data_source is an error listing the known ones, never a silent default grader.
+/// <c>math_reward</c> grader (1/0) with the exact-rational numeric match as a logged component; math_dapo, math,
+/// math_dapo_reasoning and every name starting "aime" use <c>math_dapo</c> (+1/−1, acc). An unknown data_source is an
+/// error listing the known ones, never a silent default grader.
 /// </summary>
 public sealed class RewardRegistry : IRewardFunction
 {
@@ -20,7 +21,13 @@ public sealed class RewardRegistry : IRewardFunction
     public static readonly IReadOnlyList<string> HendrycksMathSources =
         ["lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500", "hendrycks_math"];
 
+    /// <summary>The data sources verl grades with <c>math_dapo.py</c>; names starting with <see cref="DapoMathPrefix"/> too.</summary>
+    public static readonly IReadOnlyList<string> DapoMathSources = ["math_dapo", "math", "math_dapo_reasoning"];
+
+    public const string DapoMathPrefix = "aime";
+
     private readonly Dictionary<string, Func<string, string, RewardResult>> _graders = new(StringComparer.Ordinal);
+    private readonly List<(string Prefix, Func<string, string, RewardResult> Grader)> _prefixGraders = [];
 
     /// <param name="requireThinkClose">Grade only the text after "&lt;/think&gt;" (reasoning models); no close tag scores 0.</param>
     public static RewardRegistry CreateDefault(bool requireThinkClose = false)
@@ -28,6 +35,10 @@ public sealed class RewardRegistry : IRewardFunction
         var registry = new RewardRegistry();
         foreach (var source in HendrycksMathSources)
             registry.Register(source, (response, truth) => MathVerifier.Verify(response, truth, requireThinkClose));
+        // math_dapo keeps only the last 300 characters, so the reasoning before </think> rarely matters; it is not stripped
+        foreach (var source in DapoMathSources)
+            registry.Register(source, (response, truth) => DapoMath.Score(response, truth));
+        registry.RegisterPrefix(DapoMathPrefix, (response, truth) => DapoMath.Score(response, truth));
         return registry;
     }
 
@@ -39,14 +50,31 @@ public sealed class RewardRegistry : IRewardFunction
             throw new ArgumentException($"a reward for data_source '{dataSource}' is already registered");
     }
 
-    /// <summary>The registered data sources, sorted.</summary>
-    public IReadOnlyList<string> DataSources => [.. _graders.Keys.Order(StringComparer.Ordinal)];
+    /// <summary>Registers a grader for every data_source starting with <paramref name="prefix"/> (exact names win).</summary>
+    public void RegisterPrefix(string prefix, Func<string, string, RewardResult> grader)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        if (_prefixGraders.Exists(p => p.Prefix == prefix))
+            throw new ArgumentException($"a reward for data_source prefix '{prefix}*' is already registered");
+        _prefixGraders.Add((prefix, grader));
+    }
+
+    /// <summary>The registered data sources, sorted; prefixes shown as "prefix*".</summary>
+    public IReadOnlyList<string> DataSources =>
+        [.. _graders.Keys.Concat(_prefixGraders.Select(p => p.Prefix + "*")).Order(StringComparer.Ordinal)];
 
     /// <summary>The grader of a data_source; an unknown one fails naming it and the known ones.</summary>
-    public Func<string, string, RewardResult> Resolve(string dataSource) =>
-        _graders.TryGetValue(dataSource, out var grader)
-            ? grader
-            : throw new ArgumentException($"no reward for data_source '{dataSource}'; known data sources: {string.Join(", ", DataSources)}");
+    public Func<string, string, RewardResult> Resolve(string dataSource)
+    {
+        if (_graders.TryGetValue(dataSource, out var grader))
+            return grader;
+        foreach (var (prefix, prefixGrader) in _prefixGraders)
+        {
+            if (dataSource.StartsWith(prefix, StringComparison.Ordinal))
+                return prefixGrader;
+        }
+        throw new ArgumentException($"no reward for data_source '{dataSource}'; known data sources: {string.Join(", ", DataSources)}");
+    }
 
     public RewardResult Score(string dataSource, string response, string groundTruth) => Resolve(dataSource)(response, groundTruth);
 }

@@ -1,0 +1,275 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Aspo.Rewards;
+
+/// <summary>
+/// verl's <c>math_dapo.py</c> grader (DAPO-Math, AIME; shared/reference/formats.md D.3): +1 correct, −1 otherwise.
+/// Default (Minerva) mode: only the last 300 characters count; the last "Answer: …" line is the prediction (a
+/// \boxed answer without such a line is wrong); both sides go through <c>normalize_final_answer</c> and are compared as
+/// strings. Strict-box mode: the last \boxed{…} of the last 100 characters must equal the raw ground truth.
+/// Python's regex substitutions are written as linear scanners with the same match semantics ('.' stops at a newline),
+/// so a long or adversarial input costs microseconds, never a backtracking blow-up.
+/// </summary>
+public static class DapoMath
+{
+    // Python str \s is Unicode whitespace, which also counts the separators U+001C..U+001F
+    private static readonly Regex AnswerLine = new(@"Answer[\s\x1c-\x1f]*:[\s\x1c-\x1f]*([^\n]+)",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    private static readonly (string Before, string After)[] Substitutions =
+    [
+        ("an ", ""), ("a ", ""), (".$", "$"), ("\\$", ""), ("\\ ", ""), (" ", ""), ("mbox", "text"),
+        (",\\text{and}", ","), ("\\text{and}", ","), ("\\text{m}", "\\text{}"),
+    ];
+
+    private static readonly string[] RemovedExpressions =
+    [
+        "square", "ways", "integers", "dollars", "mph", "inches", "hours", "km", "units", "\\ldots", "sue", "points", "feet",
+        "minutes", "digits", "cents", "degrees", "cm", "gm", "pounds", "meters", "meals", "edges", "students",
+        "childrentickets", "multiples", "\\text{s}", "\\text{.}", "\\text{\ns}", "\\text{}^2", "\\text{}^3", "\\text{\n}",
+        "\\text{}", "\\mathrm{th}", "^\\circ", "^{\\circ}", "\\;", ",\\!", "{,}", "\"", "\\dots",
+    ];
+
+    /// <summary><c>compute_score</c>: (+1 or −1, components acc ∈ {0, 1}).</summary>
+    public static RewardResult Score(string response, string groundTruth, bool strictBox = false)
+    {
+        var tail = LastCodePoints(response, 300);
+        var correct = strictBox ? StrictBoxCorrect(tail, groundTruth) : MinervaCorrect(tail, groundTruth);
+        return new RewardResult(correct ? 1 : -1, new Dictionary<string, double> { ["acc"] = correct ? 1 : 0 });
+    }
+
+    /// <summary><c>is_correct_minerva</c>: the last "Answer: X" (case-insensitive) normalised equals the normalised ground truth.</summary>
+    public static bool MinervaCorrect(string solution, string groundTruth)
+    {
+        string extracted;
+        try
+        {
+            var matches = AnswerLine.Matches(solution);
+            extracted = matches.Count > 0 ? matches[^1].Groups[1].Value : "[INVALID]";
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+        return NormalizeFinalAnswer(extracted) == NormalizeFinalAnswer(groundTruth);
+    }
+
+    /// <summary><c>is_correct_strict_box</c>: the last \boxed{…} (balanced) of the last 100 characters equals the raw ground truth.</summary>
+    public static bool StrictBoxCorrect(string solution, string groundTruth)
+    {
+        var pred = LastCodePoints(solution, 100);
+        var index = pred.LastIndexOf("\\boxed{", StringComparison.Ordinal);
+        if (index < 0)
+            return false;
+        var open = 0;
+        for (var i = index; i < pred.Length; i++)
+        {
+            if (pred[i] == '{')
+                open++;
+            else if (pred[i] == '}' && --open == 0)
+                return pred[(index + "\\boxed{".Length)..i] == groundTruth;
+        }
+        return false;
+    }
+
+    /// <summary><c>normalize_final_answer</c>, step by step in the reference order.</summary>
+    public static string NormalizeFinalAnswer(string answer)
+    {
+        var s = answer[(answer.LastIndexOf('=') + 1)..];
+        foreach (var (before, after) in Substitutions)
+            s = s.Replace(before, after, StringComparison.Ordinal);
+        foreach (var expression in RemovedExpressions)
+            s = s.Replace(expression, "", StringComparison.Ordinal);
+        s = KeepFirstDollarSpan(s);
+        s = UnwrapLazy(s, "\\text{");
+        s = UnwrapLazy(s, "\\textbf{");
+        s = UnwrapLazy(s, "\\overline{");
+        s = UnwrapBoxedGreedy(s);
+        s = FixFracs(s);
+        s = FixSqrt(s);
+        s = s.Replace("$", "", StringComparison.Ordinal);
+        var noCommas = s.Replace(",", "", StringComparison.Ordinal);
+        if (IsPythonDigits(noCommas))
+            s = noCommas;
+        return StripPython(s);
+    }
+
+    // re.sub(r"(.*?)(\$)(.*?)(\$)(.*)", "$\3$"): '.' stops at '\n', so each line with two or more '$' becomes
+    // "$" + (text between its first two '$') + "$"; other lines are unchanged.
+    private static string KeepFirstDollarSpan(string s)
+    {
+        if (s.IndexOf('$') < 0)
+            return s;
+        var sb = new StringBuilder(s.Length);
+        var start = 0;
+        while (start <= s.Length)
+        {
+            var end = s.IndexOf('\n', start);
+            var line = s.AsSpan(start, (end < 0 ? s.Length : end) - start);
+            var first = line.IndexOf('$');
+            var second = first < 0 ? -1 : line[(first + 1)..].IndexOf('$');
+            if (second < 0)
+                sb.Append(line);
+            else
+                sb.Append('$').Append(line.Slice(first + 1, second)).Append('$');
+            if (end < 0)
+                break;
+            sb.Append('\n');
+            start = end + 1;
+        }
+        return sb.ToString();
+    }
+
+    // re.sub(r"(\\cmd\{)(.*?)(\})", r"\2"): each "\cmd{" up to the first '}' on the same line is replaced by what is between.
+    private static string UnwrapLazy(string s, string command)
+    {
+        var sb = new StringBuilder(s.Length);
+        var i = 0;
+        while (true)
+        {
+            var at = s.IndexOf(command, i, StringComparison.Ordinal);
+            if (at < 0)
+                break;
+            var contentStart = at + command.Length;
+            var close = IndexBeforeNewline(s, '}', contentStart);
+            if (close < 0)
+            {
+                // no '}' before the end of this line: no later "\cmd{" on the line can match either
+                var lineEnd = s.IndexOf('\n', contentStart);
+                var resume = lineEnd < 0 ? s.Length : lineEnd;
+                sb.Append(s, i, resume - i);
+                i = resume;
+                continue;
+            }
+            sb.Append(s, i, at - i).Append(s, contentStart, close - contentStart);
+            i = close + 1;
+        }
+        return sb.Append(s, i, s.Length - i).ToString();
+    }
+
+    // re.sub(r"(\\boxed\{)(.*)(\})", r"\2"): greedy, so the content runs to the last '}' of the line.
+    private static string UnwrapBoxedGreedy(string s)
+    {
+        const string command = "\\boxed{";
+        var sb = new StringBuilder(s.Length);
+        var i = 0;
+        while (true)
+        {
+            var at = s.IndexOf(command, i, StringComparison.Ordinal);
+            if (at < 0)
+                break;
+            var contentStart = at + command.Length;
+            var lineEnd = s.IndexOf('\n', contentStart);
+            var end = lineEnd < 0 ? s.Length : lineEnd;
+            var close = s.LastIndexOf('}', end - 1, end - contentStart);
+            if (close < 0)
+            {
+                sb.Append(s, i, end - i);
+                i = end;
+                continue;
+            }
+            sb.Append(s, i, at - i).Append(s, contentStart, close - contentStart);
+            i = close + 1;
+        }
+        return sb.Append(s, i, s.Length - i).ToString();
+    }
+
+    // re.sub(r"(frac)([^{])(.)", r"frac{\2}{\3}"): [^{] takes any code point but '{' (a newline too), '.' any but a newline.
+    private static string FixFracs(string s)
+    {
+        var sb = new StringBuilder(s.Length + 8);
+        var i = 0;
+        while (true)
+        {
+            var at = s.IndexOf("frac", i, StringComparison.Ordinal);
+            if (at < 0)
+                break;
+            var second = at + 4 + CodePointLength(s, at + 4);
+            if (at + 4 < s.Length && s[at + 4] != '{' && second < s.Length && s[second] != '\n')
+            {
+                var end = second + CodePointLength(s, second);
+                sb.Append(s, i, at - i).Append("frac{").Append(s, at + 4, second - at - 4).Append("}{").Append(s, second, end - second).Append('}');
+                i = end;
+            }
+            else
+            {
+                sb.Append(s, i, at + 1 - i);
+                i = at + 1;
+            }
+        }
+        return sb.Append(s, i, s.Length - i).ToString();
+    }
+
+    // re.sub(r"(sqrt)([^{])", r"sqrt{\2}")
+    private static string FixSqrt(string s)
+    {
+        var sb = new StringBuilder(s.Length + 4);
+        var i = 0;
+        while (true)
+        {
+            var at = s.IndexOf("sqrt", i, StringComparison.Ordinal);
+            if (at < 0)
+                break;
+            if (at + 4 < s.Length && s[at + 4] != '{')
+            {
+                var end = at + 4 + CodePointLength(s, at + 4);
+                sb.Append(s, i, at - i).Append("sqrt{").Append(s, at + 4, end - at - 4).Append('}');
+                i = end;
+            }
+            else
+            {
+                sb.Append(s, i, at + 1 - i);
+                i = at + 1;
+            }
+        }
+        return sb.Append(s, i, s.Length - i).ToString();
+    }
+
+    private static int CodePointLength(string s, int i) => i + 1 < s.Length && char.IsSurrogatePair(s[i], s[i + 1]) ? 2 : 1;
+
+    private static int IndexBeforeNewline(string s, char c, int from)
+    {
+        for (var i = from; i < s.Length && s[i] != '\n'; i++)
+        {
+            if (s[i] == c)
+                return i;
+        }
+        return -1;
+    }
+
+    // Python str.isdigit(): non-empty and every character has a digit value (Nd digits, superscripts, circled digits …)
+    private static bool IsPythonDigits(string s)
+    {
+        if (s.Length == 0)
+            return false;
+        for (var i = 0; i < s.Length; i += char.IsSurrogatePair(s, i) ? 2 : 1)
+        {
+            if (CharUnicodeInfo.GetDigitValue(s, i) < 0)
+                return false;
+        }
+        return true;
+    }
+
+    // Python str.strip(): Unicode whitespace, which includes U+001C..U+001F
+    private static string StripPython(string s)
+    {
+        static bool IsSpace(char c) => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f';
+        int start = 0, end = s.Length;
+        while (start < end && IsSpace(s[start]))
+            start++;
+        while (end > start && IsSpace(s[end - 1]))
+            end--;
+        return s[start..end];
+    }
+
+    /// <summary>Python's <c>s[-n:]</c>: the last n code points (a surrogate pair counts once).</summary>
+    internal static string LastCodePoints(string s, int n)
+    {
+        var i = s.Length;
+        for (var count = 0; count < n && i > 0; count++)
+            i -= i >= 2 && char.IsSurrogatePair(s[i - 2], s[i - 1]) ? 2 : 1;
+        return s[i..];
+    }
+}
