@@ -230,6 +230,20 @@ public sealed class CliTests
         }
     }
 
+    [Theory]
+    [InlineData("{\"prompt\": 3}\n", "stdin line 1: field \"prompt\" must be a JSON string")]
+    [InlineData("{\"prompt\": \"ok\"}\n\n[\"x\"]\n", "stdin line 3: expected {\"prompt\": \"…\"}")]
+    [InlineData("{\"prompt\": \"ok\"}\n{\"prompt\":\n", "stdin line 2: not valid JSON")]
+    [InlineData("\n", "no prompts: pass --prompt or JSON lines")]
+    public void Generate_rejects_bad_stdin_prompts_before_loading_anything(string input, string message)
+    {
+        var r = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "generate", "--model", "/nonexistent-model");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr); // one message, no stack trace
+        Assert.Equal("", r.Stdout);
+    }
+
     [Fact]
     public void Data_validate_reports_a_usable_file_and_every_problem_of_a_bad_one()
     {

@@ -68,22 +68,8 @@ internal static class GenerateCommand
     private static List<string> ReadPrompts(TextReader input)
     {
         var prompts = new List<string>();
-        var lineNumber = 0;
-        while (input.ReadLine() is { } line)
-        {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            try
-            {
-                prompts.Add((JsonNode.Parse(line) as JsonObject)?["prompt"]?.GetValue<string>()
-                    ?? throw new InvalidDataException($"stdin line {lineNumber}: expected {{\"prompt\": \"…\"}}"));
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"stdin line {lineNumber}: not valid JSON ({e.Message})");
-            }
-        }
+        foreach (var (obj, lineNumber) in JsonLines.ReadObjects(input, "{\"prompt\": \"…\"}"))
+            prompts.Add(JsonLines.RequiredString(obj, "prompt", lineNumber));
         if (prompts.Count == 0)
             throw new InvalidDataException("no prompts: pass --prompt or JSON lines {\"prompt\": …} on stdin");
         return prompts;

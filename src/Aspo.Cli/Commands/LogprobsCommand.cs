@@ -77,21 +77,8 @@ internal static class LogprobsCommand
     private static List<(int[] Tokens, int Start)> ReadRequests(TextReader input, int vocab)
     {
         var requests = new List<(int[], int)>();
-        var lineNumber = 0;
-        while (input.ReadLine() is { } line)
+        foreach (var (obj, lineNumber) in JsonLines.ReadObjects(input, "a JSON object"))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            JsonObject obj;
-            try
-            {
-                obj = JsonNode.Parse(line) as JsonObject ?? throw new InvalidDataException($"stdin line {lineNumber}: expected a JSON object");
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"stdin line {lineNumber}: not valid JSON ({e.Message})");
-            }
             if (obj["tokens"] is not JsonArray tokenArray || tokenArray.Count == 0)
                 throw new InvalidDataException($"stdin line {lineNumber}: field \"tokens\" must be a non-empty array of token ids");
             var tokens = new int[tokenArray.Count];

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Aspo.Rewards;
 
 namespace Aspo.Cli.Commands;
@@ -31,35 +30,12 @@ internal static class ScoreCommand
     {
         var grader = registry.Resolve(dataSource);
         var results = new List<string>();
-        var lineNumber = 0;
-        while (input.ReadLine() is { } line)
-        {
-            lineNumber++;
-            if (line.Length == 0)
-                continue;
-            JsonNode? node;
-            try
-            {
-                node = JsonNode.Parse(line);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"stdin line {lineNumber}: not valid JSON ({e.Message})");
-            }
-            if (node is not JsonObject obj)
-                throw new InvalidDataException($"stdin line {lineNumber}: expected a JSON object with \"response\" and \"ground_truth\"");
-            var result = grader(StringField(obj, "response", lineNumber), StringField(obj, "ground_truth", lineNumber));
-            results.Add(Format(result));
-        }
+        foreach (var (obj, lineNumber) in JsonLines.ReadObjects(input, "a JSON object with \"response\" and \"ground_truth\""))
+            results.Add(Format(grader(JsonLines.RequiredString(obj, "response", lineNumber), JsonLines.RequiredString(obj, "ground_truth", lineNumber))));
         foreach (var r in results)
             output.WriteLine(r);
         return 0;
     }
-
-    private static string StringField(JsonObject obj, string name, int lineNumber) =>
-        obj[name] is JsonValue v && v.TryGetValue<string>(out var text)
-            ? text
-            : throw new InvalidDataException($"stdin line {lineNumber}: field \"{name}\" must be a JSON string");
 
     // {"score":1,"format":1,"hendrycks":1,"numeric":1}: score first, components in their registered order
     private static string Format(RewardResult result)

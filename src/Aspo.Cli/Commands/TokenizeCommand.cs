@@ -30,21 +30,8 @@ internal static class TokenizeCommand
     {
         var tokenizer = BpeTokenizer.Load(tokenizerPath);
         var results = new List<string>();
-        var lineNumber = 0;
-        while (input.ReadLine() is { } line)
+        foreach (var (node, lineNumber) in JsonLines.Read(input))
         {
-            lineNumber++;
-            if (line.Length == 0)
-                continue;
-            JsonNode? node;
-            try
-            {
-                node = JsonNode.Parse(line);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"stdin line {lineNumber}: not valid JSON ({e.Message})");
-            }
             if (decode)
             {
                 if (node is not JsonArray array)
