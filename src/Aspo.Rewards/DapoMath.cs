@@ -87,8 +87,8 @@ public static class DapoMath
         s = UnwrapLazy(s, "\\textbf{");
         s = UnwrapLazy(s, "\\overline{");
         s = UnwrapBoxedGreedy(s);
-        s = FixFracs(s);
-        s = FixSqrt(s);
+        s = BraceArguments(s, "frac", 2);
+        s = BraceArguments(s, "sqrt", 1);
         s = s.Replace("$", "", StringComparison.Ordinal);
         var noCommas = s.Replace(",", "", StringComparison.Ordinal);
         if (IsPythonDigits(noCommas))
@@ -98,7 +98,7 @@ public static class DapoMath
 
     // re.sub(r"(.*?)(\$)(.*?)(\$)(.*)", "$\3$"): '.' stops at '\n', so each line with two or more '$' becomes
     // "$" + (text between its first two '$') + "$"; other lines are unchanged.
-    private static string KeepFirstDollarSpan(string s)
+    internal static string KeepFirstDollarSpan(string s)
     {
         if (s.IndexOf('$') < 0)
             return s;
@@ -123,7 +123,7 @@ public static class DapoMath
     }
 
     // re.sub(r"(\\cmd\{)(.*?)(\})", r"\2"): each "\cmd{" up to the first '}' on the same line is replaced by what is between.
-    private static string UnwrapLazy(string s, string command)
+    internal static string UnwrapLazy(string s, string command)
     {
         var sb = new StringBuilder(s.Length);
         var i = 0;
@@ -150,7 +150,7 @@ public static class DapoMath
     }
 
     // re.sub(r"(\\boxed\{)(.*)(\})", r"\2"): greedy, so the content runs to the last '}' of the line.
-    private static string UnwrapBoxedGreedy(string s)
+    internal static string UnwrapBoxedGreedy(string s)
     {
         const string command = "\\boxed{";
         var sb = new StringBuilder(s.Length);
@@ -176,53 +176,35 @@ public static class DapoMath
         return sb.Append(s, i, s.Length - i).ToString();
     }
 
-    // re.sub(r"(frac)([^{])(.)", r"frac{\2}{\3}"): [^{] takes any code point but '{' (a newline too), '.' any but a newline.
-    private static string FixFracs(string s)
+    // re.sub(r"(frac)([^{])(.)", r"frac{\2}{\3}") and re.sub(r"(sqrt)([^{])", r"sqrt{\2}"): the first argument is any
+    // code point but '{' (a newline too), a second one any code point but a newline; each is wrapped in braces.
+    internal static string BraceArguments(string s, string name, int arguments)
     {
         var sb = new StringBuilder(s.Length + 8);
+        Span<int> bounds = stackalloc int[3]; // argument k spans [bounds[k], bounds[k + 1])
         var i = 0;
         while (true)
         {
-            var at = s.IndexOf("frac", i, StringComparison.Ordinal);
+            var at = s.IndexOf(name, i, StringComparison.Ordinal);
             if (at < 0)
                 break;
-            var second = at + 4 + CodePointLength(s, at + 4);
-            if (at + 4 < s.Length && s[at + 4] != '{' && second < s.Length && s[second] != '\n')
+            var pos = bounds[0] = at + name.Length;
+            var matched = true;
+            for (var k = 0; k < arguments && matched; k++)
             {
-                var end = second + CodePointLength(s, second);
-                sb.Append(s, i, at - i).Append("frac{").Append(s, at + 4, second - at - 4).Append("}{").Append(s, second, end - second).Append('}');
-                i = end;
+                matched = pos < s.Length && s[pos] != (k == 0 ? '{' : '\n');
+                pos = bounds[k + 1] = pos + CodePointLength(s, pos);
             }
-            else
+            if (!matched)
             {
                 sb.Append(s, i, at + 1 - i);
                 i = at + 1;
+                continue;
             }
-        }
-        return sb.Append(s, i, s.Length - i).ToString();
-    }
-
-    // re.sub(r"(sqrt)([^{])", r"sqrt{\2}")
-    private static string FixSqrt(string s)
-    {
-        var sb = new StringBuilder(s.Length + 4);
-        var i = 0;
-        while (true)
-        {
-            var at = s.IndexOf("sqrt", i, StringComparison.Ordinal);
-            if (at < 0)
-                break;
-            if (at + 4 < s.Length && s[at + 4] != '{')
-            {
-                var end = at + 4 + CodePointLength(s, at + 4);
-                sb.Append(s, i, at - i).Append("sqrt{").Append(s, at + 4, end - at - 4).Append('}');
-                i = end;
-            }
-            else
-            {
-                sb.Append(s, i, at + 1 - i);
-                i = at + 1;
-            }
+            sb.Append(s, i, at - i).Append(name);
+            for (var k = 0; k < arguments; k++)
+                sb.Append('{').Append(s, bounds[k], bounds[k + 1] - bounds[k]).Append('}');
+            i = pos;
         }
         return sb.Append(s, i, s.Length - i).ToString();
     }

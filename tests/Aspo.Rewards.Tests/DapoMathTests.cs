@@ -24,6 +24,35 @@ public sealed class DapoMathTests
     public void Normalisation_matches_verl(string answer, string expected) =>
         Assert.Equal(expected, DapoMath.NormalizeFinalAnswer(answer));
 
+    /// <summary>
+    /// The scanners against CPython 3.11's re.sub with the reference patterns (python3 -c 'import re; print(repr(re.sub(…)))'):
+    /// '.' stops at a newline, [^{] does not, a lazy group ends at the first '}', a greedy one at the line's last, code points count once.
+    /// </summary>
+    [Theory]
+    [InlineData("frac", "\\frac1", "\\frac1")]
+    [InlineData("frac", "\\frac{1}2", "\\frac{1}2")]
+    [InlineData("frac", "\\frac\U0001d4652", "\\frac{\U0001d465}{2}")]
+    [InlineData("frac", "\\frac1\n2", "\\frac1\n2")]
+    [InlineData("frac", "\\frac\n12", "\\frac{\n}{1}2")]
+    [InlineData("sqrt", "sqrt", "sqrt")]
+    [InlineData("sqrt", "sqrt\U0001d465", "sqrt{\U0001d465}")]
+    [InlineData("dollar", "a$b$c$d$e\nx$y", "$b$\nx$y")]
+    [InlineData("text", "\\text{a}\\text{b}", "ab")]
+    [InlineData("text", "\\text{a\n}b}", "\\text{a\n}b}")]
+    [InlineData("boxed", "\\boxed{a}b}\n}", "a}b\n}")]
+    public void Scanners_match_python_re_sub(string step, string input, string expected)
+    {
+        var actual = step switch
+        {
+            "frac" => DapoMath.BraceArguments(input, "frac", 2),
+            "sqrt" => DapoMath.BraceArguments(input, "sqrt", 1),
+            "dollar" => DapoMath.KeepFirstDollarSpan(input),
+            "text" => DapoMath.UnwrapLazy(input, "\\text{"),
+            _ => DapoMath.UnwrapBoxedGreedy(input),
+        };
+        Assert.Equal(expected, actual);
+    }
+
     [Fact]
     public void Minerva_mode_grades_the_last_answer_line_and_scores_plus_or_minus_one()
     {
