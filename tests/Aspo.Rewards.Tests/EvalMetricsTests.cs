@@ -1,0 +1,86 @@
+namespace Aspo.Rewards.Tests;
+
+public sealed class EvalMetricsTests
+{
+    /// <summary>pass@k by exact enumeration: the fraction of k-subsets of n samples (the first c correct) holding a correct one.</summary>
+    private static double EnumeratedPassAtK(int n, int c, int k)
+    {
+        long subsets = 0, hits = 0;
+        for (var mask = 0; mask < 1 << n; mask++)
+        {
+            if (System.Numerics.BitOperations.PopCount((uint)mask) != k)
+                continue;
+            subsets++;
+            if ((mask & ((1 << c) - 1)) != 0)
+                hits++;
+        }
+        return (double)hits / subsets;
+    }
+
+    [Fact]
+    public void Pass_at_k_equals_exact_enumeration_for_every_n_c_k_up_to_12()
+    {
+        for (var n = 1; n <= 12; n++)
+        for (var c = 0; c <= n; c++)
+        for (var k = 1; k <= n; k++)
+            Assert.True(Math.Abs(EvalMetrics.PassAtK(n, c, k) - EnumeratedPassAtK(n, c, k)) < 1e-12, $"n={n} c={c} k={k}");
+    }
+
+    [Fact]
+    public void Pass_at_k_stays_finite_for_large_n_and_rejects_impossible_arguments()
+    {
+        // C(2048, 1024) ≈ 1e615 overflows a double; the product form does not. 1 correct of n: pass@k = k/n exactly.
+        Assert.Equal(0.5, EvalMetrics.PassAtK(2048, 1, 1024), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => EvalMetrics.PassAtK(4, 5, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EvalMetrics.PassAtK(4, 1, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EvalMetrics.PassAtK(4, 1, 0));
+    }
+
+    [Fact]
+    public void Summaries_average_over_prompts_per_data_source_and_overall()
+    {
+        // source a: prompt p1 2/4 correct, p2 0/4; source b: p3 4/4 correct
+        var samples = new List<GradedSample>();
+        void Add(string source, string uid, int correct, int n)
+        {
+            for (var i = 0; i < n; i++)
+                samples.Add(new GradedSample(source, uid, i < correct ? 1 : -1, i < correct));
+        }
+        Add("a", "p1", 2, 4);
+        Add("a", "p2", 0, 4);
+        Add("b", "p3", 4, 4);
+        var ks = EvalMetrics.DefaultKs(4);
+        Assert.Equal([1, 2, 4], ks);
+        var summaries = EvalMetrics.Summarize(samples, ks);
+        Assert.Equal(["a", "b", "all"], summaries.Select(s => s.DataSource));
+        var a = summaries[0];
+        Assert.Equal((2, 8), (a.Prompts, a.Samples));
+        Assert.Equal(0.25, a.AvgAtN, 12);
+        Assert.Equal(-0.5, a.MeanScore, 12);
+        foreach (var (k, pass) in a.PassAtK)
+            Assert.Equal((EnumeratedPassAtK(4, 2, k) + EnumeratedPassAtK(4, 0, k)) / 2, pass, 12);
+        var all = summaries[2];
+        Assert.Equal(0.5, all.AvgAtN, 12);
+        foreach (var (k, pass) in all.PassAtK)
+            Assert.Equal((EnumeratedPassAtK(4, 2, k) + EnumeratedPassAtK(4, 0, k) + 1) / 3, pass, 12);
+        Assert.Equal([1, 2, 4, 6], EvalMetrics.DefaultKs(6));
+    }
+
+    [Fact]
+    public void Summaries_reject_prompts_with_too_few_samples_and_empty_input()
+    {
+        var samples = new[] { new GradedSample("a", "p1", 1, true), new GradedSample("a", "p2", 1, true), new GradedSample("a", "p2", 0, false) };
+        var e = Assert.Throws<ArgumentException>(() => EvalMetrics.Summarize(samples, [2]));
+        Assert.Contains("prompt p1 has 1 samples, fewer than k = 2", e.Message);
+        Assert.Throws<ArgumentException>(() => EvalMetrics.Summarize([], [1]));
+    }
+
+    [Fact]
+    public void Correctness_uses_the_acc_component_when_present()
+    {
+        Assert.False(EvalMetrics.IsCorrect(DapoMath.Score("\\boxed{3}", "3")));  // −1, acc 0
+        Assert.True(EvalMetrics.IsCorrect(DapoMath.Score("Answer: 3", "3")));    // +1, acc 1
+        Assert.True(EvalMetrics.IsCorrect(MathVerifier.Verify("\\boxed{3}", "3"))); // 1, no acc component
+        Assert.False(EvalMetrics.IsCorrect(MathVerifier.Verify("\\boxed{4}", "3")));
+    }
+}
