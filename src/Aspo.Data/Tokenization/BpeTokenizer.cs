@@ -129,8 +129,11 @@ public sealed class BpeTokenizer
         ids.AddRange(result);
     }
 
-    /// <summary>Token ids back to text: byte-level tokens to their bytes, added tokens to their content, invalid UTF-8 as U+FFFD.</summary>
-    /// <exception cref="ArgumentException">an id outside the vocabulary</exception>
+    /// <summary>
+    /// Token ids back to text: byte-level tokens to their bytes, added tokens to their content, invalid UTF-8 as U+FFFD.
+    /// Ids without a token are skipped, as Hugging Face tokenizers does: a model's embedding is often padded past the
+    /// tokenizer (Qwen: 151,936 rows, 151,669 tokens) and sampling may pick a padding id.
+    /// </summary>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
     {
         var bytes = new List<byte>(ids.Length * 4);
@@ -142,7 +145,7 @@ public sealed class BpeTokenizer
     internal void AppendBytes(int id, bool skipSpecialTokens, List<byte> bytes)
     {
         if ((uint)id >= (uint)_t.TokenBytes.Length || _t.TokenBytes[id] is null)
-            throw new ArgumentException($"token id {id} is not in the vocabulary of {_t.Source} (0 to {_t.TokenBytes.Length - 1})");
+            return;
         if (skipSpecialTokens && _t.Special.Contains(id))
             return;
         bytes.AddRange(_t.TokenBytes[id]!);
