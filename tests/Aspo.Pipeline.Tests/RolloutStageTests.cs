@@ -23,8 +23,7 @@ public sealed class RolloutStageTests : IDisposable
             new(response.Contains(groundTruth, StringComparison.Ordinal) ? 1 : 0, new Dictionary<string, double> { ["chars"] = response.Length });
     }
 
-    [Fact]
-    public void Rollout_rows_carry_seeds_old_logprobs_and_rewards_and_round_trip_through_a_shard()
+    private (ModelConfig Config, float[] Parameters, string OnnxFolder) ExportTinyModel()
     {
         var config = new ModelConfig
         {
@@ -39,6 +38,73 @@ public sealed class RolloutStageTests : IDisposable
         var tokenizerFolder = Path.Combine(NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3");
         var onnx = Path.Combine(_dir, "onnx");
         DecoderExporter.Export(config, p, onnx, tokenizerFolder);
+
+        return (config, p, onnx);
+    }
+
+    /// <summary>pass@k by exact enumeration over the k-subsets of n samples of which the first c are correct.</summary>
+    private static double EnumeratedPassAtK(int n, int c, int k)
+    {
+        long subsets = 0, hits = 0;
+        for (var mask = 0; mask < 1 << n; mask++)
+        {
+            if (System.Numerics.BitOperations.PopCount((uint)mask) != k)
+                continue;
+            subsets++;
+            if ((mask & ((1 << c) - 1)) != 0)
+                hits++;
+        }
+        return (double)hits / subsets;
+    }
+
+    [Fact]
+    public void Eval_grades_n_samples_per_prompt_and_summarises_avg_at_n_and_pass_at_k()
+    {
+        var (_, _, onnx) = ExportTinyModel();
+        using var env = new OrtEnvironment();
+        using var model = OnnxDecoder.Open(env, onnx, threads: 1);
+        var tokenizer = model.LoadTokenizer();
+        var template = ChatTemplate.FromTokenizerConfig(onnx);
+        var rewards = RewardRegistry.CreateDefault();
+        // a random model: "correct" = the response contains the ground-truth letter, so prompts get mixed correctness
+        rewards.Register("toy", (response, truth) => new RewardResult(response.Contains(truth, StringComparison.Ordinal) ? 1 : 0, new Dictionary<string, double>()));
+        PromptRecord[] prompts =
+        [
+            new(0, "toy", [new ChatMessage("user", "a")], "e", "", "{}"),
+            new(1, "toy", [new ChatMessage("user", "b")], "a", "", "{}"),
+            new(2, "toy", [new ChatMessage("user", "c")], "x", "", "{}"),
+            new(3, "lighteval/MATH", [new ChatMessage("user", "d")], "7", "", "{}"),
+        ];
+        var settings = new EvalSettings { SamplesPerPrompt = 4, Seed = 5, BatchSize = 8, Sampling = new SamplingParams { Temperature = 1f, MaxNewTokens = 12 } };
+        var result = EvalStage.Run(model, tokenizer, template, rewards, prompts, settings);
+        Assert.Equal(16, result.Rows.Count);
+        Assert.Equal(["lighteval/MATH", "toy", "all"], result.Summaries.Select(s => s.DataSource));
+
+        // expected figures straight from the rows: per prompt c correct of n = 4, pass@k by enumeration
+        var perPrompt = result.Rows.GroupBy(r => r.PromptUid).ToDictionary(g => g.Key, g => g.Count(r => r.Reward > 0));
+        var toy = result.Summaries[1];
+        var toyCounts = perPrompt.Where(kv => kv.Key.StartsWith("toy#", StringComparison.Ordinal)).Select(kv => kv.Value).ToList();
+        Assert.Equal(3, toy.Prompts);
+        Assert.Equal(toyCounts.Average(c => c / 4.0), toy.AvgAtN, 12);
+        Assert.Equal([1, 2, 4], toy.PassAtK.Select(x => x.K));
+        foreach (var (k, pass) in toy.PassAtK)
+            Assert.Equal(toyCounts.Average(c => EnumeratedPassAtK(4, c, k)), pass, 12);
+        var all = result.Summaries[2];
+        Assert.Equal(perPrompt.Values.Average(c => c / 4.0), all.AvgAtN, 12);
+        Assert.Equal(16, all.Samples);
+        Assert.True(toyCounts.Sum() > 0, "the toy grader should see some correct samples"); // else the check above is vacuous
+
+        // a data_source without a reward fails before any sampling, naming it and the known ones
+        var e = Assert.Throws<ArgumentException>(() => EvalStage.Run(model, tokenizer, template, rewards,
+            [new(0, "nope", [new ChatMessage("user", "a")], "1", "", "{}")], settings));
+        Assert.Contains("no reward for data_source 'nope'", e.Message);
+        Assert.Throws<ArgumentException>(() => EvalStage.Run(model, tokenizer, template, rewards, prompts, settings with { Ks = [8] }));
+    }
+
+    [Fact]
+    public void Rollout_rows_carry_seeds_old_logprobs_and_rewards_and_round_trip_through_a_shard()
+    {
+        var (config, p, onnx) = ExportTinyModel();
 
         using var env = new OrtEnvironment();
         using var model = OnnxDecoder.Open(env, onnx, threads: 1);

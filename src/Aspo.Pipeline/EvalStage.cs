@@ -1,0 +1,51 @@
+using Aspo.Data;
+using Aspo.Data.Shards;
+using Aspo.Data.Tokenization;
+using Aspo.Onnx;
+using Aspo.Rewards;
+
+namespace Aspo.Pipeline;
+
+/// <summary>How an evaluation samples: n answers per prompt (avg@n, pass@k for k ≤ n), the sampling and the seed.</summary>
+public sealed record EvalSettings
+{
+    public int SamplesPerPrompt { get; init; } = 4;
+    /// <summary>Reasoning-model evaluation defaults (temperature 0.6, top-p 0.95); greedy evaluation is temperature 0 with n = 1.</summary>
+    public SamplingParams Sampling { get; init; } = new() { Temperature = 0.6f, TopP = 0.95f, MaxNewTokens = 1024 };
+    public ulong Seed { get; init; } = 1;
+    public int BatchSize { get; init; } = 64;
+    /// <summary>The k of pass@k; null = 1, 2, 4, … and n.</summary>
+    public IReadOnlyList<int>? Ks { get; init; }
+}
+
+/// <summary>Every sampled row (graded) and the summaries per data_source and overall.</summary>
+public sealed record EvalResult(IReadOnlyList<RolloutRow> Rows, IReadOnlyList<EvalSummary> Summaries);
+
+/// <summary>
+/// Evaluates an exported checkpoint on a prompt set: n samples per prompt through the rollout stage, graded by the reward
+/// registry, summarised as avg@n and pass@k. Every prompt's data_source is resolved before any sampling, so a missing
+/// reward fails at once instead of after the compute.
+/// </summary>
+public static class EvalStage
+{
+    public static EvalResult Run(OnnxDecoder model, BpeTokenizer tokenizer, ChatTemplate template, RewardRegistry rewards,
+                                 IReadOnlyList<PromptRecord> prompts, EvalSettings settings)
+    {
+        if (prompts.Count == 0)
+            throw new ArgumentException("no prompts to evaluate");
+        var ks = settings.Ks ?? EvalMetrics.DefaultKs(settings.SamplesPerPrompt);
+        if (ks.Count == 0 || ks.Any(k => k < 1 || k > settings.SamplesPerPrompt))
+            throw new ArgumentException($"every k of pass@k must be in [1, n = {settings.SamplesPerPrompt}], got {string.Join(", ", ks)}");
+        settings.Sampling.Validate();
+        foreach (var source in prompts.Select(p => p.DataSource).Distinct())
+            rewards.Resolve(source);
+        var rows = new RolloutStage(model, tokenizer, template, rewards).Run(prompts, new RolloutSettings
+        {
+            RunId = "eval", Iteration = 0, PolicyVersion = 0, MasterSeed = settings.Seed,
+            SamplesPerPrompt = settings.SamplesPerPrompt, BatchSize = settings.BatchSize, Sampling = settings.Sampling,
+        });
+        var graded = rows.Select(r => new GradedSample(r.DataSource, r.PromptUid, r.Reward,
+            EvalMetrics.IsCorrect(new RewardResult(r.Reward, r.RewardComponents))));
+        return new EvalResult(rows, EvalMetrics.Summarize(graded, ks));
+    }
+}
