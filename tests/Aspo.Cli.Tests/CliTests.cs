@@ -23,6 +23,7 @@ public sealed class CliTests
     [InlineData("data-validate", new[] { "data", "validate", "--help" })]
     [InlineData("shards-query", new[] { "shards", "query", "--help" })]
     [InlineData("score", new[] { "score", "--help" })]
+    [InlineData("eval", new[] { "eval", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
@@ -349,6 +350,43 @@ public sealed class CliTests
             var b = Read(fromLearner.Stdout);
             Assert.Equal(5, a.Length);
             Assert.True(a.Zip(b, (x, y) => Math.Abs(x - y)).Max() <= 1e-4, "ONNX and learner log-probs differ");
+
+            // eval on a question/answer JSONL file: a table on stdout and the same figures as JSON
+            var questions = Path.Combine(dir, "q.jsonl");
+            File.WriteAllLines(questions, ["{\"question\": \"1+1?\", \"answer\": \"2\"}", "{\"question\": \"2+2?\", \"answer\": \"4\"}", "{\"question\": \"3+3?\", \"answer\": \"6\"}"]);
+            var report = Path.Combine(dir, "report.json");
+            string[] evalArgs = ["eval", "--model", onnx, "--data", questions, "--prompt-column", "question", "--answer-column", "answer",
+                                 "--data-source", "lighteval/MATH", "--n", "2", "--max-new-tokens", "4"];
+            var ev = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), [.. evalArgs, "--out", report]);
+            Assert.True(ev.ExitCode == 0, ev.Stderr);
+            var table = ev.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains("3 prompts × 2 samples, temperature 0.6000, top-p 0.9500", table[1]);
+            Assert.Matches(@"^data_source\s+prompts\s+avg@2\s+score\s+pass@1\s+pass@2$", table[2]);
+            Assert.Matches(@"^lighteval/MATH\s+3(\s+\d\.\d{4}){4}$", table[3]);
+            Assert.Matches(@"^all\s+3(\s+\d\.\d{4}){4}$", table[4]);
+            var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(report)).RootElement;
+            var all = json.GetProperty("summaries")[1];
+            Assert.Equal("all", all.GetProperty("data_source").GetString());
+            Assert.Equal(6, all.GetProperty("samples").GetInt32());
+            Assert.Equal(["1", "2"], all.GetProperty("pass_at_k").EnumerateObject().Select(p => p.Name));
+            Assert.Contains(all.GetProperty("avg_at_n").GetDouble().ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture), table[4]);
+
+            // bad input: one message, exit 1, no report
+            string[] With(string option, string value) => [.. evalArgs.Select((x, i) => i > 0 && evalArgs[i - 1] == option ? value : x)];
+            (string[] Args, string Message)[] badEval =
+            [
+                ([.. With("--n", "0"), "--out", Path.Combine(dir, "bad.json")], "--n must be at least 1"),
+                ([.. evalArgs, "--out", Path.Combine(dir, "missing", "r.json")], "folder " + Path.Combine(dir, "missing") + " does not exist"),
+                ([.. With("--data-source", "nope"), "--out", Path.Combine(dir, "bad.json")], "no reward for data_source 'nope'; known data sources:"),
+                ([.. With("--data", Path.Combine(dir, "absent.jsonl")), "--out", Path.Combine(dir, "bad.json")], "dataset file not found"),
+            ];
+            foreach (var (args, message) in badEval)
+            {
+                var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), args);
+                Assert.Equal(1, r.ExitCode);
+                Assert.Contains(message, r.Stderr);
+                Assert.False(File.Exists(Path.Combine(dir, "bad.json")));
+            }
         }
         finally
         {
