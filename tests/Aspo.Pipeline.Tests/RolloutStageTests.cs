@@ -1,3 +1,4 @@
+using Aspo.Tests.Shared;
 using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Data.Tokenization;
@@ -42,21 +43,6 @@ public sealed class RolloutStageTests : IDisposable
         return (config, p, onnx);
     }
 
-    /// <summary>pass@k by exact enumeration over the k-subsets of n samples of which the first c are correct.</summary>
-    private static double EnumeratedPassAtK(int n, int c, int k)
-    {
-        long subsets = 0, hits = 0;
-        for (var mask = 0; mask < 1 << n; mask++)
-        {
-            if (System.Numerics.BitOperations.PopCount((uint)mask) != k)
-                continue;
-            subsets++;
-            if ((mask & ((1 << c) - 1)) != 0)
-                hits++;
-        }
-        return (double)hits / subsets;
-    }
-
     [Fact]
     public void Eval_grades_n_samples_per_prompt_and_summarises_avg_at_n_and_pass_at_k()
     {
@@ -88,7 +74,7 @@ public sealed class RolloutStageTests : IDisposable
         Assert.Equal(toyCounts.Average(c => c / 4.0), toy.AvgAtN, 12);
         Assert.Equal([1, 2, 4], toy.PassAtK.Select(x => x.K));
         foreach (var (k, pass) in toy.PassAtK)
-            Assert.Equal(toyCounts.Average(c => EnumeratedPassAtK(4, c, k)), pass, 12);
+            Assert.Equal(toyCounts.Average(c => PassAtKEnumeration.Exact(4, c, k)), pass, 12);
         var all = result.Summaries[2];
         Assert.Equal(perPrompt.Values.Average(c => c / 4.0), all.AvgAtN, 12);
         Assert.Equal(16, all.Samples);

@@ -1,29 +1,16 @@
+using Aspo.Tests.Shared;
+
 namespace Aspo.Rewards.Tests;
 
 public sealed class EvalMetricsTests
 {
-    /// <summary>pass@k by exact enumeration: the fraction of k-subsets of n samples (the first c correct) holding a correct one.</summary>
-    private static double EnumeratedPassAtK(int n, int c, int k)
-    {
-        long subsets = 0, hits = 0;
-        for (var mask = 0; mask < 1 << n; mask++)
-        {
-            if (System.Numerics.BitOperations.PopCount((uint)mask) != k)
-                continue;
-            subsets++;
-            if ((mask & ((1 << c) - 1)) != 0)
-                hits++;
-        }
-        return (double)hits / subsets;
-    }
-
     [Fact]
     public void Pass_at_k_equals_exact_enumeration_for_every_n_c_k_up_to_12()
     {
         for (var n = 1; n <= 12; n++)
         for (var c = 0; c <= n; c++)
         for (var k = 1; k <= n; k++)
-            Assert.True(Math.Abs(EvalMetrics.PassAtK(n, c, k) - EnumeratedPassAtK(n, c, k)) < 1e-12, $"n={n} c={c} k={k}");
+            Assert.True(Math.Abs(EvalMetrics.PassAtK(n, c, k) - PassAtKEnumeration.Exact(n, c, k)) < 1e-12, $"n={n} c={c} k={k}");
     }
 
     [Fact]
@@ -58,11 +45,11 @@ public sealed class EvalMetricsTests
         Assert.Equal(0.25, a.AvgAtN, 12);
         Assert.Equal(-0.5, a.MeanScore, 12);
         foreach (var (k, pass) in a.PassAtK)
-            Assert.Equal((EnumeratedPassAtK(4, 2, k) + EnumeratedPassAtK(4, 0, k)) / 2, pass, 12);
+            Assert.Equal((PassAtKEnumeration.Exact(4, 2, k) + PassAtKEnumeration.Exact(4, 0, k)) / 2, pass, 12);
         var all = summaries[2];
         Assert.Equal(0.5, all.AvgAtN, 12);
         foreach (var (k, pass) in all.PassAtK)
-            Assert.Equal((EnumeratedPassAtK(4, 2, k) + EnumeratedPassAtK(4, 0, k) + 1) / 3, pass, 12);
+            Assert.Equal((PassAtKEnumeration.Exact(4, 2, k) + PassAtKEnumeration.Exact(4, 0, k) + 1) / 3, pass, 12);
         Assert.Equal([1, 2, 4, 6], EvalMetrics.DefaultKs(6));
     }
 
