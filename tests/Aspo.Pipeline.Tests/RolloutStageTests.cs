@@ -1,4 +1,3 @@
-using Aspo.Tests.Shared;
 using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Data.Tokenization;
@@ -8,6 +7,7 @@ using Aspo.Native.Blas;
 using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Rewards;
+using Aspo.Tests.Shared;
 
 namespace Aspo.Pipeline.Tests;
 
