@@ -63,15 +63,8 @@ public static class DapoMath
         var index = pred.LastIndexOf("\\boxed{", StringComparison.Ordinal);
         if (index < 0)
             return false;
-        var open = 0;
-        for (var i = index; i < pred.Length; i++)
-        {
-            if (pred[i] == '{')
-                open++;
-            else if (pred[i] == '}' && --open == 0)
-                return pred[(index + "\\boxed{".Length)..i] == groundTruth;
-        }
-        return false;
+        var close = LatexScan.ClosingBrace(pred, index);
+        return close >= 0 && pred[(index + "\\boxed{".Length)..close] == groundTruth;
     }
 
     /// <summary><c>normalize_final_answer</c>, step by step in the reference order.</summary>
@@ -83,10 +76,10 @@ public static class DapoMath
         foreach (var expression in RemovedExpressions)
             s = s.Replace(expression, "", StringComparison.Ordinal);
         s = KeepFirstDollarSpan(s);
-        s = UnwrapLazy(s, "\\text{");
-        s = UnwrapLazy(s, "\\textbf{");
-        s = UnwrapLazy(s, "\\overline{");
-        s = UnwrapBoxedGreedy(s);
+        s = Unwrap(s, "\\text{", greedy: false);
+        s = Unwrap(s, "\\textbf{", greedy: false);
+        s = Unwrap(s, "\\overline{", greedy: false);
+        s = Unwrap(s, "\\boxed{", greedy: true);
         s = BraceArguments(s, "frac", 2);
         s = BraceArguments(s, "sqrt", 1);
         s = s.Replace("$", "", StringComparison.Ordinal);
@@ -122,37 +115,10 @@ public static class DapoMath
         return sb.ToString();
     }
 
-    // re.sub(r"(\\cmd\{)(.*?)(\})", r"\2"): each "\cmd{" up to the first '}' on the same line is replaced by what is between.
-    internal static string UnwrapLazy(string s, string command)
+    // re.sub(r"(\\cmd\{)(.*?)(\})", r"\2") (lazy: up to the first '}' of the line) and, greedy, re.sub(r"(\\boxed\{)(.*)(\})", r"\2")
+    // (up to the last '}' of the line): '.' stops at a newline, so a match never leaves its line.
+    internal static string Unwrap(string s, string command, bool greedy)
     {
-        var sb = new StringBuilder(s.Length);
-        var i = 0;
-        while (true)
-        {
-            var at = s.IndexOf(command, i, StringComparison.Ordinal);
-            if (at < 0)
-                break;
-            var contentStart = at + command.Length;
-            var close = IndexBeforeNewline(s, '}', contentStart);
-            if (close < 0)
-            {
-                // no '}' before the end of this line: no later "\cmd{" on the line can match either
-                var lineEnd = s.IndexOf('\n', contentStart);
-                var resume = lineEnd < 0 ? s.Length : lineEnd;
-                sb.Append(s, i, resume - i);
-                i = resume;
-                continue;
-            }
-            sb.Append(s, i, at - i).Append(s, contentStart, close - contentStart);
-            i = close + 1;
-        }
-        return sb.Append(s, i, s.Length - i).ToString();
-    }
-
-    // re.sub(r"(\\boxed\{)(.*)(\})", r"\2"): greedy, so the content runs to the last '}' of the line.
-    internal static string UnwrapBoxedGreedy(string s)
-    {
-        const string command = "\\boxed{";
         var sb = new StringBuilder(s.Length);
         var i = 0;
         while (true)
@@ -163,9 +129,10 @@ public static class DapoMath
             var contentStart = at + command.Length;
             var lineEnd = s.IndexOf('\n', contentStart);
             var end = lineEnd < 0 ? s.Length : lineEnd;
-            var close = s.LastIndexOf('}', end - 1, end - contentStart);
+            var close = greedy ? s.LastIndexOf('}', end - 1, end - contentStart) : s.IndexOf('}', contentStart, end - contentStart);
             if (close < 0)
             {
+                // no '}' before the end of this line: no later "\cmd{" on the line can match either
                 sb.Append(s, i, end - i);
                 i = end;
                 continue;
@@ -210,16 +177,6 @@ public static class DapoMath
     }
 
     private static int CodePointLength(string s, int i) => i + 1 < s.Length && char.IsSurrogatePair(s[i], s[i + 1]) ? 2 : 1;
-
-    private static int IndexBeforeNewline(string s, char c, int from)
-    {
-        for (var i = from; i < s.Length && s[i] != '\n'; i++)
-        {
-            if (s[i] == c)
-                return i;
-        }
-        return -1;
-    }
 
     // Python str.isdigit(): non-empty and every character has a digit value (Nd digits, superscripts, circled digits …)
     private static bool IsPythonDigits(string s)

@@ -36,15 +36,8 @@ public static class HendrycksMath
             index = s.LastIndexOf("\\fbox", StringComparison.Ordinal);
         if (index < 0)
             return null;
-        var open = 0;
-        for (var i = index; i < s.Length; i++)
-        {
-            if (s[i] == '{')
-                open++;
-            else if (s[i] == '}' && --open == 0)
-                return s[index..(i + 1)];
-        }
-        return null;
+        var close = LatexScan.ClosingBrace(s, index);
+        return close < 0 ? null : s[index..(close + 1)];
     }
 
     /// <summary><c>remove_boxed</c>: the content of "\boxed X" or "\boxed{X}"; null where Python asserts (e.g. an \fbox hit).</summary>

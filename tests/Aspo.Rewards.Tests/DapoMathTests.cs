@@ -47,8 +47,8 @@ public sealed class DapoMathTests
             "frac" => DapoMath.BraceArguments(input, "frac", 2),
             "sqrt" => DapoMath.BraceArguments(input, "sqrt", 1),
             "dollar" => DapoMath.KeepFirstDollarSpan(input),
-            "text" => DapoMath.UnwrapLazy(input, "\\text{"),
-            _ => DapoMath.UnwrapBoxedGreedy(input),
+            "text" => DapoMath.Unwrap(input, "\\text{", greedy: false),
+            _ => DapoMath.Unwrap(input, "\\boxed{", greedy: true),
         };
         Assert.Equal(expected, actual);
     }
