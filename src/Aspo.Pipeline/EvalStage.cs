@@ -16,6 +16,21 @@ public sealed record EvalSettings
     public int BatchSize { get; init; } = 64;
     /// <summary>The k of pass@k; null = 1, 2, 4, … and n.</summary>
     public IReadOnlyList<int>? Ks { get; init; }
+
+    /// <summary>The k of pass@k in effect.</summary>
+    public IReadOnlyList<int> PassAtKs => Ks ?? EvalMetrics.DefaultKs(SamplesPerPrompt);
+
+    /// <summary>Checks every setting; callers run it before loading anything so bad settings cost nothing.</summary>
+    public void Validate()
+    {
+        if (SamplesPerPrompt < 1)
+            throw new ArgumentException($"samples per prompt must be at least 1, got {SamplesPerPrompt}");
+        if (BatchSize < 1)
+            throw new ArgumentException($"batch size must be at least 1, got {BatchSize}");
+        Sampling.Validate();
+        if (PassAtKs.Count == 0 || PassAtKs.Any(k => k < 1 || k > SamplesPerPrompt))
+            throw new ArgumentException($"every k of pass@k must be in [1, n = {SamplesPerPrompt}], got {string.Join(", ", PassAtKs)}");
+    }
 }
 
 /// <summary>Every sampled row (graded) and the summaries per data_source and overall.</summary>
@@ -33,10 +48,7 @@ public static class EvalStage
     {
         if (prompts.Count == 0)
             throw new ArgumentException("no prompts to evaluate");
-        var ks = settings.Ks ?? EvalMetrics.DefaultKs(settings.SamplesPerPrompt);
-        if (ks.Count == 0 || ks.Any(k => k < 1 || k > settings.SamplesPerPrompt))
-            throw new ArgumentException($"every k of pass@k must be in [1, n = {settings.SamplesPerPrompt}], got {string.Join(", ", ks)}");
-        settings.Sampling.Validate();
+        settings.Validate();
         foreach (var source in prompts.Select(p => p.DataSource).Distinct())
             rewards.Resolve(source);
         var rows = new RolloutStage(model, tokenizer, template, rewards).Run(prompts, new RolloutSettings
@@ -46,6 +58,6 @@ public static class EvalStage
         });
         var graded = rows.Select(r => new GradedSample(r.DataSource, r.PromptUid, r.Reward,
             EvalMetrics.IsCorrect(new RewardResult(r.Reward, r.RewardComponents))));
-        return new EvalResult(rows, EvalMetrics.Summarize(graded, ks));
+        return new EvalResult(rows, EvalMetrics.Summarize(graded, settings.PassAtKs));
     }
 }

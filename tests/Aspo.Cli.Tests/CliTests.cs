@@ -375,7 +375,7 @@ public sealed class CliTests
             string[] With(string option, string value) => [.. evalArgs.Select((x, i) => i > 0 && evalArgs[i - 1] == option ? value : x)];
             (string[] Args, string Message)[] badEval =
             [
-                ([.. With("--n", "0"), "--out", Path.Combine(dir, "bad.json")], "--n must be at least 1"),
+                ([.. With("--n", "0"), "--out", Path.Combine(dir, "bad.json")], "samples per prompt must be at least 1, got 0"),
                 ([.. evalArgs, "--out", Path.Combine(dir, "missing", "r.json")], "folder " + Path.Combine(dir, "missing") + " does not exist"),
                 ([.. With("--data-source", "nope"), "--out", Path.Combine(dir, "bad.json")], "no reward for data_source 'nope'; known data sources:"),
                 ([.. With("--data", Path.Combine(dir, "absent.jsonl")), "--out", Path.Combine(dir, "bad.json")], "dataset file not found"),

@@ -55,13 +55,9 @@ internal static class EvalCommand
 
     internal static int Run(EvalRequest request, TextWriter output)
     {
-        if (request.Settings.SamplesPerPrompt < 1)
-            throw new ArgumentException($"--n must be at least 1, got {request.Settings.SamplesPerPrompt}");
+        request.Settings.Validate();
         if (request.Limit < 0)
             throw new ArgumentException($"--limit must be ≥ 0, got {request.Limit}");
-        if (request.Settings.BatchSize < 1)
-            throw new ArgumentException($"--batch-size must be at least 1, got {request.Settings.BatchSize}");
-        request.Settings.Sampling.Validate();
         if (request.OutputPath is { } outPath && Path.GetDirectoryName(Path.GetFullPath(outPath)) is { } outDir && !Directory.Exists(outDir))
             throw new ArgumentException($"--out {outPath}: folder {outDir} does not exist");
         var prompts = PromptDataset.Load(request.Data, request.Mapping);
