@@ -33,6 +33,7 @@ public static class EvalMetrics
     /// <summary>The k reported for n samples: 1, 2, 4, … up to n, and n itself.</summary>
     public static IReadOnlyList<int> DefaultKs(int n)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         var ks = new List<int>();
         for (var k = 1; k <= n; k *= 2)
             ks.Add(k);
@@ -53,9 +54,11 @@ public static class EvalMetrics
         if (prompts.Count == 0)
             throw new ArgumentException("no graded samples to summarize");
         var kMax = ks.Max();
-        var few = prompts.FirstOrDefault(p => p.N < kMax);
-        if (few.PromptUid is not null)
-            throw new ArgumentException($"prompt {few.PromptUid} has {few.N} samples, fewer than k = {kMax}");
+        foreach (var p in prompts)
+        {
+            if (p.N < kMax)
+                throw new ArgumentException($"prompt {p.PromptUid} has {p.N} samples, fewer than k = {kMax}");
+        }
         var summaries = new List<EvalSummary>();
         foreach (var group in prompts.GroupBy(p => p.DataSource).OrderBy(g => g.Key, StringComparer.Ordinal))
             summaries.Add(Summary(group.Key, [.. group], ks));
