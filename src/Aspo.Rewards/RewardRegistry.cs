@@ -1,3 +1,5 @@
+using Aspo.Rewards.Code;
+
 namespace Aspo.Rewards;
 
 /// <summary>A reward's verdict on one response: the score and its named components (all logged).</summary>
@@ -26,11 +28,16 @@ public sealed class RewardRegistry : IRewardFunction
 
     public const string DapoMathPrefix = "aime";
 
+    /// <summary>Code data sources graded by running the response's program on stdin/stdout tests in the sandbox.</summary>
+    public static readonly IReadOnlyList<string> CodeSources = ["livecodebench", "codecontests", "apps", "taco", "codeforces"];
+
     private readonly Dictionary<string, Func<string, string, RewardResult>> _graders = new(StringComparer.Ordinal);
     private readonly List<(string Prefix, Func<string, string, RewardResult> Grader)> _prefixGraders = [];
 
     /// <param name="requireThinkClose">Grade only the text after "&lt;/think&gt;" (reasoning models); no close tag scores 0.</param>
-    public static RewardRegistry CreateDefault(bool requireThinkClose = false)
+    /// <param name="codeLimits">Sandbox limits of the code graders; the sandbox is created on first use, so machines
+    /// without it can still grade math.</param>
+    public static RewardRegistry CreateDefault(bool requireThinkClose = false, SandboxLimits? codeLimits = null)
     {
         var registry = new RewardRegistry();
         foreach (var source in HendrycksMathSources)
@@ -39,6 +46,9 @@ public sealed class RewardRegistry : IRewardFunction
         foreach (var source in DapoMathSources)
             registry.Register(source, (response, truth) => DapoMath.Score(response, truth));
         registry.RegisterPrefix(DapoMathPrefix, (response, truth) => DapoMath.Score(response, truth));
+        var code = new Lazy<CodeReward>(() => new CodeReward(new PythonSandbox(), codeLimits ?? new SandboxLimits(), Environment.ProcessorCount));
+        foreach (var source in CodeSources)
+            registry.Register(source, (response, truth) => code.Value.Score(response, truth));
         return registry;
     }
 

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Aspo.Rewards.Code;
+
+/// <summary>Limits of one sandboxed run. Defaults follow LiveCodeBench (6 s per test) with room for Python's start-up.</summary>
+public sealed record SandboxLimits
+{
+    /// <summary>Wall-clock limit per run; CPU time is limited to the same number of seconds (rounded up).</summary>
+    public double TimeLimitSeconds { get; init; } = 6;
+    /// <summary>Address-space limit (RLIMIT_AS) of the program.</summary>
+    public long MemoryBytes { get; init; } = 2L << 30;
+    /// <summary>Processes and threads of the program's private user id (RLIMIT_NPROC): contains fork bombs.</summary>
+    public int MaxProcesses { get; init; } = 32;
+    /// <summary>Bytes of stdout kept; a program that prints more is stopped and fails with OutputLimit.</summary>
+    public int MaxOutputBytes { get; init; } = 4 << 20;
+    /// <summary>Largest file the program may write (RLIMIT_FSIZE).</summary>
+    public long MaxFileBytes { get; init; } = 16 << 20;
+    /// <summary>Size of the private tmpfs that is the program's only writable directory (/tmp in the sandbox).</summary>
+    public long WorkDirBytes { get; init; } = 64 << 20;
+
+    public void Validate()
+    {
+        if (!(TimeLimitSeconds > 0) || MemoryBytes < (64 << 20) || MaxProcesses < 1 || MaxOutputBytes < 1 || MaxFileBytes < 1 || WorkDirBytes < (1 << 20))
+            throw new ArgumentException($"invalid sandbox limits: {this} (time > 0 s, memory ≥ 64 MiB, work dir ≥ 1 MiB, the rest ≥ 1)");
+    }
+}
+
+public enum SandboxStatus
+{
+    /// <summary>The program exited with status 0.</summary>
+    Exited,
+    /// <summary>Non-zero exit or killed by a signal other than the limits below (MemoryError, exceptions, SIGXFSZ…).</summary>
+    RuntimeError,
+    /// <summary>Wall-clock or CPU-time limit reached; the whole process tree was killed.</summary>
+    TimeLimit,
+    /// <summary>More than <see cref="SandboxLimits.MaxOutputBytes"/> on stdout; the program was killed.</summary>
+    OutputLimit,
+}
+
+/// <summary>What one sandboxed run produced. Stdout is the bytes decoded as UTF-8; stderr keeps only its first 8 KiB.</summary>
+public sealed record SandboxResult(SandboxStatus Status, int ExitCode, string Stdout, string StderrHead, double WallSeconds);
+
+/// <summary>The sandbox cannot be set up on this machine (missing tool, no namespaces): an infrastructure error, never a score.</summary>
+public sealed class SandboxUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// Runs an untrusted Python program on one stdin in a throw-away Linux sandbox built from util-linux tools:
+/// <c>unshare</c> gives it new network (no interfaces up: no network), PID (it cannot see or signal host processes; when
+/// it exits or is killed every process it started dies), mount, IPC and UTS namespaces; in the mount namespace every
+/// world-writable directory (/tmp, /var/tmp, /dev/shm, /run/lock, /dev/mqueue) is replaced by a private size-capped
+/// tmpfs that vanishes with the namespace; <c>setpriv</c> drops to a private unprivileged uid (no capabilities,
+/// no-new-privs), so nothing else on the host is writable; <c>prlimit</c> caps CPU time, address space, processes,
+/// file size, open files and core dumps. The host kills the tree at the wall-clock limit and stops reading stdout at
+/// its cap. Threat model and limits: src/Aspo.Rewards/README.md.
+/// </summary>
+public sealed class PythonSandbox
+{
+    // $1 program file on the host, $2 tmpfs size, $3 uid ("-" = stay: user-namespace mode), $4 cpu s, $5 as bytes,
+    // $6 nproc, $7 fsize bytes. The program file is opened before /tmp is covered and copied into the private tmpfs.
+    private const string Script = """
+        fail() { echo "aspo-sandbox: $1" >&2; exit 125; }
+        exec 3< "$1" || fail "cannot open the program file"
+        for d in /var/tmp /dev/shm /run/lock /dev/mqueue; do
+          if [ -d "$d" ]; then mount -t tmpfs -o size=1m,mode=1777,nosuid,nodev tmpfs "$d" || fail "cannot cover $d"; fi
+        done
+        mount -t tmpfs -o "size=$2,mode=1777,nosuid,nodev" tmpfs /tmp || fail "cannot mount the private /tmp"
+        mkdir -m 0777 /tmp/sandbox && cat <&3 > /tmp/sandbox/main.py && chmod 0444 /tmp/sandbox/main.py || fail "cannot copy the program"
+        exec 3<&-
+        cd /tmp/sandbox || fail "cannot enter /tmp/sandbox"
+        if [ "$3" = "-" ]; then
+          exec prlimit --cpu="$4" --as="$5" --nproc="$6" --fsize="$7" --nofile=64 --core=0 -- "$8" -I main.py
+        fi
+        exec setpriv --reuid="$3" --regid="$3" --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
+          prlimit --cpu="$4" --as="$5" --nproc="$6" --fsize="$7" --nofile=64 --core=0 -- "$8" -I main.py
+        """;
+
+    private const int SetupFailedExit = 125;
+    private const int StderrKeepBytes = 8 << 10;
+    // Private uids far above any real account; one per concurrent run so RLIMIT_NPROC counts only that run.
+    private const long UidBase = 1_500_000_000;
+    private static long _nextUid;
+
+    private readonly string _python;
+    private readonly bool _privileged;
+
+    /// <param name="python">The interpreter run inside the sandbox; it must be readable by an unprivileged user
+    /// (a pyenv shim under /root is not), hence the system interpreter by default.</param>
+    public PythonSandbox(string python = "/usr/bin/python3")
+    {
+        foreach (var tool in new[] { "/usr/bin/unshare", "/usr/bin/prlimit", "/usr/bin/setpriv", "/bin/sh" })
+        {
+            if (!File.Exists(tool))
+                throw new SandboxUnavailableException($"the code sandbox needs {tool} (Debian package util-linux)");
+        }
+        if (!File.Exists(python))
+            throw new SandboxUnavailableException($"the code sandbox's Python interpreter {python} does not exist (apt-get install python3)");
+        _python = python;
+        _privileged = Environment.IsPrivilegedProcess;
+    }
+
+    /// <summary>Runs <paramref name="program"/> with <paramref name="stdin"/> under <paramref name="limits"/>.</summary>
+    public SandboxResult Run(string program, string stdin, SandboxLimits limits)
+    {
+        limits.Validate();
+        var hostDir = Directory.CreateTempSubdirectory("aspo-sandbox-");
+        try
+        {
+            var programPath = Path.Combine(hostDir.FullName, "main.py");
+            File.WriteAllText(programPath, program, new UTF8Encoding(false));
+            return RunProcess(programPath, stdin, limits);
+        }
+        finally
+        {
+            hostDir.Delete(recursive: true);
+        }
+    }
+
+    private SandboxResult RunProcess(string programPath, string stdin, SandboxLimits limits)
+    {
+        var info = new ProcessStartInfo("/usr/bin/unshare")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        // Root builds the namespaces directly; anyone else needs a user namespace (mapped to root inside it, no uid switch).
+        if (!_privileged)
+            info.ArgumentList.Add("--map-root-user");
+        foreach (var a in new[] { "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc", "--", "/bin/sh", "-c", Script, "aspo-sandbox" })
+            info.ArgumentList.Add(a);
+        var uid = _privileged ? (UidBase + Interlocked.Increment(ref _nextUid) % 1_000_000).ToString(CultureInfo.InvariantCulture) : "-";
+        var cpuSeconds = (long)Math.Ceiling(limits.TimeLimitSeconds);
+        foreach (var a in new[] { programPath, limits.WorkDirBytes.ToString(CultureInfo.InvariantCulture), uid, cpuSeconds.ToString(CultureInfo.InvariantCulture),
+                                  limits.MemoryBytes.ToString(CultureInfo.InvariantCulture), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture),
+                                  limits.MaxFileBytes.ToString(CultureInfo.InvariantCulture), _python })
+            info.ArgumentList.Add(a);
+        info.Environment.Clear();
+        info.Environment["PATH"] = "/usr/bin:/bin";
+        info.Environment["LANG"] = "C.UTF-8";
+        info.Environment["HOME"] = "/tmp/sandbox";
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info) ?? throw new SandboxUnavailableException("could not start /usr/bin/unshare");
+        var stdinTask = WriteStdinAsync(process.StandardInput.BaseStream, stdin);
+        var stdoutTask = ReadCappedAsync(process.StandardOutput.BaseStream, limits.MaxOutputBytes, keepReading: false);
+        var stderrTask = ReadCappedAsync(process.StandardError.BaseStream, StderrKeepBytes, keepReading: true);
+        var deadline = TimeSpan.FromSeconds(limits.TimeLimitSeconds);
+        var outputCapped = false;
+        var timedOut = false;
+        // Wait for exit, the deadline, or stdout passing its cap (the reader returns early then).
+        var exited = process.WaitForExitAsync();
+        var first = Task.WhenAny(exited, stdoutTask, Task.Delay(deadline)).GetAwaiter().GetResult();
+        if (first == stdoutTask && stdoutTask.Result.Truncated)
+            outputCapped = true;
+        else if (first != exited && first != stdoutTask)
+            timedOut = true;
+        if (!outputCapped && !timedOut && !process.WaitForExit(Remaining(deadline, clock)))
+            timedOut = true;
+        if (outputCapped || timedOut)
+            Kill(process);
+        process.WaitForExit();
+        var wall = clock.Elapsed.TotalSeconds;
+        var stdout = stdoutTask.GetAwaiter().GetResult();
+        outputCapped |= stdout.Truncated;
+        var stderr = stderrTask.GetAwaiter().GetResult();
+        stdinTask.GetAwaiter().GetResult();
+        var stderrText = Encoding.UTF8.GetString(stderr.Bytes);
+        var exitCode = process.ExitCode;
+        if (!outputCapped && !timedOut && exitCode == SetupFailedExit && stderrText.StartsWith("aspo-sandbox:", StringComparison.Ordinal))
+            throw new SandboxUnavailableException($"the code sandbox could not be set up: {stderrText.Trim()}");
+        if (!outputCapped && !timedOut && exitCode == 1 && stderrText.StartsWith("unshare:", StringComparison.Ordinal))
+            throw new SandboxUnavailableException($"the code sandbox needs Linux namespaces (root, or unprivileged user namespaces): {stderrText.Trim()}");
+        var status = outputCapped ? SandboxStatus.OutputLimit
+            : timedOut || exitCode is 128 + 24 or 128 + 9 ? SandboxStatus.TimeLimit // SIGXCPU (soft CPU limit), SIGKILL (hard)
+            : exitCode == 0 ? SandboxStatus.Exited
+            : SandboxStatus.RuntimeError;
+        return new SandboxResult(status, exitCode, Encoding.UTF8.GetString(stdout.Bytes), stderrText, wall);
+    }
+
+    private static TimeSpan Remaining(TimeSpan deadline, Stopwatch clock)
+    {
+        var left = deadline - clock.Elapsed;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            // --kill-child makes unshare's death SIGKILL the namespace's first process, and with it every process inside
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
+    }
+
+    private static async Task WriteStdinAsync(Stream stdin, string text)
+    {
+        try
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            await stdin.WriteAsync(bytes).ConfigureAwait(false);
+            await stdin.FlushAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // the program exited or closed stdin without reading all of it: not an error of ours
+        }
+        finally
+        {
+            try
+            {
+                stdin.Dispose();
+            }
+            catch (IOException)
+            {
+                // broken pipe on close, same as above
+            }
+        }
+    }
+
+    private readonly record struct CappedBytes(byte[] Bytes, bool Truncated);
+
+    /// <summary>Reads up to <paramref name="cap"/> bytes; past the cap it either stops (stdout: the caller kills the
+    /// program) or keeps draining and discarding (stderr, so a chatty program does not block on a full pipe).</summary>
+    private static async Task<CappedBytes> ReadCappedAsync(Stream stream, int cap, bool keepReading)
+    {
+        var kept = new MemoryStream();
+        var buffer = new byte[64 << 10];
+        var truncated = false;
+        int read;
+        while ((read = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        {
+            var room = cap - (int)kept.Length;
+            if (read > room)
+            {
+                kept.Write(buffer, 0, Math.Max(room, 0));
+                truncated = true;
+                if (!keepReading)
+                    break;
+            }
+            else
+                kept.Write(buffer, 0, read);
+        }
+        return new CappedBytes(kept.ToArray(), truncated);
+    }
+}
