@@ -277,17 +277,9 @@ public sealed class PromptSampler
         var state = seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
         for (var i = count - 1; i > 0; i--)
         {
-            var j = (int)(SplitMix64(ref state) % (ulong)(i + 1));
+            var j = (int)(SplitMix64.Next(ref state) % (ulong)(i + 1));
             (order[i], order[j]) = (order[j], order[i]);
         }
         return order;
-    }
-
-    private static ulong SplitMix64(ref ulong state)
-    {
-        var z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

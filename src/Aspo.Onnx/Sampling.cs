@@ -1,3 +1,5 @@
+using Aspo.Data;
+
 namespace Aspo.Onnx;
 
 /// <summary>
@@ -69,7 +71,7 @@ public static class Sampling
     /// <summary>Inverse-CDF draw from unnormalised weights.</summary>
     private static int Draw(ReadOnlySpan<float> weights, double sum, ref ulong rng)
     {
-        var target = NextDouble(ref rng) * sum;
+        var target = SplitMix64.NextDouble(ref rng) * sum;
         double cumulative = 0;
         for (var j = 0; j < weights.Length; j++)
         {
@@ -111,7 +113,7 @@ public static class Sampling
             for (var i = 0; i < keep; i++)
                 total += w[order[i]];
         }
-        var target = NextDouble(ref rng) * total;
+        var target = SplitMix64.NextDouble(ref rng) * total;
         double acc = 0;
         for (var i = 0; i < keep; i++)
         {
@@ -120,16 +122,5 @@ public static class Sampling
                 return order[i];
         }
         return order[keep - 1];
-    }
-
-    /// <summary>Uniform [0, 1) from a SplitMix64 stream (53 bits).</summary>
-    internal static double NextDouble(ref ulong state)
-    {
-        state += 0x9E3779B97F4A7C15UL;
-        var z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (z >> 11) * (1.0 / (1UL << 53));
     }
 }

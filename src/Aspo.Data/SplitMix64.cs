@@ -1,0 +1,22 @@
+namespace Aspo.Data;
+
+/// <summary>
+/// SplitMix64 (Steele, Lea, Flood 2014): the project's one seeded random stream. Its output for a seed is fixed by
+/// these few lines, not by a .NET version, so prompt order, generated datasets and sampled tokens stay reproducible.
+/// </summary>
+public static class SplitMix64
+{
+    public static ulong Next(ref ulong state)
+    {
+        var z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Uniform [0, 1) from the top 53 bits.</summary>
+    public static double NextDouble(ref ulong state) => (Next(ref state) >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform integer in [min, max] (inclusive); the modulo bias is below 2^-40 for the ranges used here.</summary>
+    public static long NextInRange(ref ulong state, long min, long max) => min + (long)(Next(ref state) % (ulong)(max - min + 1));
+}
