@@ -51,13 +51,17 @@ public static class EvalStage
         settings.Validate();
         foreach (var source in prompts.Select(p => p.DataSource).Distinct())
             rewards.Resolve(source);
-        var rows = new RolloutStage(model, tokenizer, template, rewards).Run(prompts, new RolloutSettings
+        // the prompt uid is data_source#row: two files of one data_source would merge their prompts
+        var duplicate = prompts.GroupBy(RolloutStage.PromptUid).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"prompt uid {duplicate.Key} occurs {duplicate.Count()} times: give each dataset its own data_source");
+        var graded = new RolloutStage(model, tokenizer, template, rewards).RunGraded(prompts, new RolloutSettings
         {
             RunId = "eval", Iteration = 0, PolicyVersion = 0, MasterSeed = settings.Seed,
             SamplesPerPrompt = settings.SamplesPerPrompt, BatchSize = settings.BatchSize, Sampling = settings.Sampling,
         });
-        var graded = rows.Select(r => new GradedSample(r.DataSource, r.PromptUid, r.Reward,
-            EvalMetrics.IsCorrect(new RewardResult(r.Reward, r.RewardComponents))));
-        return new EvalResult(rows, EvalMetrics.Summarize(graded, settings.PassAtKs));
+        var samples = graded.Select(g => new GradedSample(g.Row.DataSource, g.Row.PromptUid, g.Row.SampleIndex, g.Verdict.Score,
+            EvalMetrics.IsCorrect(g.Verdict), g.Verdict.Answer, g.Row.ResponseTokenIds.Length, g.Row.FinishReason == "length"));
+        return new EvalResult([.. graded.Select(g => g.Row)], EvalMetrics.Summarize(samples, settings.PassAtKs));
     }
 }

@@ -29,7 +29,11 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
     /// <summary>The uid of a prompt: its data source and row in the dataset.</summary>
     public static string PromptUid(PromptRecord p) => $"{p.DataSource}#{p.Row.ToString(CultureInfo.InvariantCulture)}";
 
-    public List<RolloutRow> Run(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings)
+    public List<RolloutRow> Run(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings) =>
+        [.. RunGraded(prompts, settings).Select(g => g.Row)];
+
+    /// <summary>The rows with the reward verdicts (which also carry the extracted answers evaluation votes on).</summary>
+    public List<(RolloutRow Row, RewardResult Verdict)> RunGraded(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings)
     {
         if (settings.SamplesPerPrompt < 1 || settings.BatchSize < 1)
             throw new ArgumentException("samples per prompt and batch size must be at least 1");
@@ -41,7 +45,7 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
                 jobs.Add((p, ids, s, SampleSeeds.Derive(settings.MasterSeed, settings.Iteration, PromptUid(p), s)));
         }
         var generator = new Generator(model, tokenizer);
-        var rows = new List<RolloutRow>(jobs.Count);
+        var rows = new List<(RolloutRow, RewardResult)>(jobs.Count);
         for (var start = 0; start < jobs.Count; start += settings.BatchSize)
         {
             var batch = jobs.GetRange(start, Math.Min(settings.BatchSize, jobs.Count - start));
@@ -52,14 +56,14 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
                 var r = results[i];
                 var text = r.Text ?? tokenizer.Decode(r.Tokens);
                 var verdict = reward.Score(p.DataSource, text, p.GroundTruth);
-                rows.Add(new RolloutRow
+                rows.Add((new RolloutRow
                 {
                     RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),
                     SampleIndex = sample, DataSource = p.DataSource, PromptTokenIds = ids, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs,
                     Entropies = r.Entropies, ResponseText = text, GroundTruth = p.GroundTruth, Reward = verdict.Score,
                     RewardComponents = verdict.Components, FinishReason = r.FinishReason, Temperature = settings.Sampling.Temperature,
                     TopP = settings.Sampling.TopP, TopK = settings.Sampling.TopK, Seed = seed,
-                });
+                }, verdict));
             }
         }
         return rows;

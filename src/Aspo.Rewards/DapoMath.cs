@@ -36,24 +36,32 @@ public static class DapoMath
     public static RewardResult Score(string response, string groundTruth, bool strictBox = false)
     {
         var tail = LastCodePoints(response, 300);
-        var correct = strictBox ? StrictBoxCorrect(tail, groundTruth) : MinervaCorrect(tail, groundTruth);
-        return new RewardResult(correct ? 1 : -1, new Dictionary<string, double> { ["acc"] = correct ? 1 : 0 });
+        if (strictBox)
+        {
+            var boxed = StrictBoxCorrect(tail, groundTruth);
+            return new RewardResult(boxed ? 1 : -1, new Dictionary<string, double> { ["acc"] = boxed ? 1 : 0 });
+        }
+        var answer = MinervaAnswer(tail);
+        var correct = answer is not null && answer == NormalizeFinalAnswer(groundTruth);
+        return new RewardResult(correct ? 1 : -1, new Dictionary<string, double> { ["acc"] = correct ? 1 : 0 }, answer);
     }
 
     /// <summary><c>is_correct_minerva</c>: the last "Answer: X" (case-insensitive) normalised equals the normalised ground truth.</summary>
-    public static bool MinervaCorrect(string solution, string groundTruth)
+    public static bool MinervaCorrect(string solution, string groundTruth) =>
+        (MinervaAnswer(solution) ?? NormalizeFinalAnswer("[INVALID]")) == NormalizeFinalAnswer(groundTruth);
+
+    /// <summary>The normalised last "Answer: X", or null when there is none (the reference compares "[INVALID]" then).</summary>
+    public static string? MinervaAnswer(string solution)
     {
-        string extracted;
         try
         {
             var matches = AnswerLine.Matches(solution);
-            extracted = matches.Count > 0 ? matches[^1].Groups[1].Value : "[INVALID]";
+            return matches.Count > 0 ? NormalizeFinalAnswer(matches[^1].Groups[1].Value) : null;
         }
         catch (RegexMatchTimeoutException)
         {
-            return false;
+            return null;
         }
-        return NormalizeFinalAnswer(extracted) == NormalizeFinalAnswer(groundTruth);
     }
 
     /// <summary><c>is_correct_strict_box</c>: the last \boxed{…} (balanced) of the last 100 characters equals the raw ground truth.</summary>

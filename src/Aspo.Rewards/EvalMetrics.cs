@@ -1,15 +1,24 @@
 namespace Aspo.Rewards;
 
-/// <summary>One graded sample for evaluation: which prompt it answers, its score and whether it counts as correct.</summary>
-public readonly record struct GradedSample(string DataSource, string PromptUid, double Score, bool Correct);
+/// <summary>
+/// One graded sample for evaluation: which prompt it answers (and its sample index, the order maj@k reads), its score,
+/// whether it counts as correct, the normalised answer it gave (null: none), its length and whether it hit the limit.
+/// </summary>
+public readonly record struct GradedSample(string DataSource, string PromptUid, int SampleIndex, double Score, bool Correct, string? Answer,
+                                           int ResponseTokens, bool Truncated);
 
-/// <summary>Evaluation figures of one data_source (or "all"): avg@n and pass@k over prompts with n samples each.</summary>
-public sealed record EvalSummary(string DataSource, int Prompts, int Samples, double AvgAtN, double MeanScore, IReadOnlyList<(int K, double PassAtK)> PassAtK);
+/// <summary>
+/// Evaluation figures of one data_source (or "all"): avg@n, pass@k (unbiased), maj@k (null when the grader extracts
+/// no answers, e.g. code), mean response length in tokens and the fraction of responses cut at the token limit.
+/// </summary>
+public sealed record EvalSummary(string DataSource, int Prompts, int Samples, double AvgAtN, double MeanScore, IReadOnlyList<(int K, double PassAtK)> PassAtK,
+                                 int MajK, double? MajAtK, double MeanResponseLength, double TruncationRate);
 
 /// <summary>
 /// avg@n (mean accuracy over all n samples of every prompt, the paper's avg@K) and the unbiased pass@k estimator of
 /// Chen et al. (2021): per prompt with n samples of which c are correct, pass@k = 1 − C(n−c, k) / C(n, k), averaged over
-/// prompts. Pure functions, no I/O.
+/// prompts; maj@k: per prompt, the most frequent answer among its first k samples (ties: the answer seen first; samples
+/// without an answer do not vote) and whether that answer is correct, averaged over prompts. Pure functions, no I/O.
 /// </summary>
 public static class EvalMetrics
 {
@@ -42,18 +51,35 @@ public static class EvalMetrics
         return ks;
     }
 
+    /// <summary>Whether the majority answer of <paramref name="samples"/> (in sample order) is correct; null when none has an answer.</summary>
+    public static bool? MajorityCorrect(IReadOnlyList<GradedSample> samples)
+    {
+        var votes = new Dictionary<string, (int Count, int First, bool Correct)>(StringComparer.Ordinal);
+        for (var i = 0; i < samples.Count; i++)
+        {
+            if (samples[i].Answer is not { } answer)
+                continue;
+            votes[answer] = votes.TryGetValue(answer, out var v) ? v with { Count = v.Count + 1 } : (1, i, samples[i].Correct);
+        }
+        if (votes.Count == 0)
+            return null;
+        var best = votes.Values.MaxBy(v => (v.Count, -v.First));
+        return best.Correct;
+    }
+
     /// <summary>
     /// One summary per data_source (sorted) and a last one over all prompts ("all"). Every prompt must have at least
-    /// max(ks) samples; pass@k uses each prompt's own n.
+    /// max(ks) samples; pass@k uses each prompt's own n; maj@k uses k = max(ks).
     /// </summary>
     public static IReadOnlyList<EvalSummary> Summarize(IEnumerable<GradedSample> samples, IReadOnlyList<int> ks)
     {
+        var kMax = ks.Max();
         var prompts = samples.GroupBy(s => (s.DataSource, s.PromptUid))
-            .Select(g => (g.Key.DataSource, g.Key.PromptUid, N: g.Count(), C: g.Count(s => s.Correct), ScoreSum: g.Sum(s => s.Score)))
+            .Select(g => new PromptTally(g.Key.DataSource, g.Key.PromptUid, g.Count(), g.Count(s => s.Correct), g.Sum(s => s.Score),
+                MajorityCorrect([.. g.OrderBy(s => s.SampleIndex).Take(kMax)]), g.Sum(s => (double)s.ResponseTokens), g.Count(s => s.Truncated)))
             .ToList();
         if (prompts.Count == 0)
             throw new ArgumentException("no graded samples to summarize");
-        var kMax = ks.Max();
         foreach (var p in prompts)
         {
             if (p.N < kMax)
@@ -66,9 +92,19 @@ public static class EvalMetrics
         return summaries;
     }
 
-    private static EvalSummary Summary(string name, IReadOnlyList<(string DataSource, string PromptUid, int N, int C, double ScoreSum)> prompts, IReadOnlyList<int> ks) =>
-        new(name, prompts.Count, prompts.Sum(p => p.N),
+    private sealed record PromptTally(string DataSource, string PromptUid, int N, int C, double ScoreSum, bool? Majority, double Tokens, int Truncated);
+
+    private static EvalSummary Summary(string name, IReadOnlyList<PromptTally> prompts, IReadOnlyList<int> ks)
+    {
+        var samples = prompts.Sum(p => p.N);
+        return new(name, prompts.Count, samples,
             AvgAtN: prompts.Average(p => (double)p.C / p.N),
             MeanScore: prompts.Average(p => p.ScoreSum / p.N),
-            PassAtK: [.. ks.Select(k => (k, prompts.Average(p => PassAtK(p.N, p.C, k))))]);
+            PassAtK: [.. ks.Select(k => (k, prompts.Average(p => PassAtK(p.N, p.C, k))))],
+            MajK: ks.Max(),
+            // a prompt whose samples gave no answer at all counts as wrong, unless no prompt has answers (then n/a)
+            MajAtK: prompts.All(p => p.Majority is null) ? null : prompts.Average(p => p.Majority == true ? 1.0 : 0.0),
+            MeanResponseLength: prompts.Sum(p => p.Tokens) / samples,
+            TruncationRate: (double)prompts.Sum(p => p.Truncated) / samples);
+    }
 }

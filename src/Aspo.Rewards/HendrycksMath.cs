@@ -61,6 +61,19 @@ public static class HendrycksMath
         }
     }
 
+    /// <summary>The normalised answer (what maj@k votes on), or the raw text where normalisation raises.</summary>
+    public static string NormalizedOrRaw(string answer)
+    {
+        try
+        {
+            return StripString(answer);
+        }
+        catch (NormalizationFailed)
+        {
+            return answer;
+        }
+    }
+
     /// <summary>Where the Python normalisation raises (assert, IndexError).</summary>
     internal sealed class NormalizationFailed : Exception;
 

@@ -96,6 +96,6 @@ public static class MathVerifier
         return new RewardResult(hendrycks, new Dictionary<string, double>
         {
             ["format"] = boxed is null ? 0 : 1, ["hendrycks"] = hendrycks, ["numeric"] = numeric,
-        });
+        }, answer is null ? null : HendrycksMath.NormalizedOrRaw(answer));
     }
 }

@@ -2,8 +2,11 @@ using Aspo.Rewards.Code;
 
 namespace Aspo.Rewards;
 
-/// <summary>A reward's verdict on one response: the score and its named components (all logged).</summary>
-public sealed record RewardResult(double Score, IReadOnlyDictionary<string, double> Components);
+/// <summary>
+/// A reward's verdict on one response: the score and its named components (all logged), and the normalised final
+/// answer the grader compared when it has one (what maj@k votes on; null for code and for responses without an answer).
+/// </summary>
+public sealed record RewardResult(double Score, IReadOnlyDictionary<string, double> Components, string? Answer = null);
 
 /// <summary>Scores one response against its ground truth; the grader is chosen by the row's data_source.</summary>
 public interface IRewardFunction
@@ -23,10 +26,16 @@ public sealed class RewardRegistry : IRewardFunction
     public static readonly IReadOnlyList<string> HendrycksMathSources =
         ["lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500", "hendrycks_math"];
 
+    /// <summary>Benchmarks whose answers are boxed expressions, graded like the Hendrycks sources (names used by the shipped suites).</summary>
+    public static readonly IReadOnlyList<string> BoxedMathSources = ["amc23", "minerva_math", "olympiadbench"];
+
     /// <summary>The data sources verl grades with <c>math_dapo.py</c>; names starting with <see cref="DapoMathPrefix"/> too.</summary>
     public static readonly IReadOnlyList<string> DapoMathSources = ["math_dapo", "math", "math_dapo_reasoning"];
 
     public const string DapoMathPrefix = "aime";
+
+    /// <summary>The synthetic arithmetic task family (data_source "arith/L1" …): the answer in the last \boxed{}, Hendrycks-normalised.</summary>
+    public const string ArithmeticPrefix = "arith/";
 
     /// <summary>Code data sources graded by running the response's program on stdin/stdout tests in the sandbox.</summary>
     public static readonly IReadOnlyList<string> CodeSources = ["livecodebench", "codecontests", "apps", "taco", "codeforces"];
@@ -40,12 +49,13 @@ public sealed class RewardRegistry : IRewardFunction
     public static RewardRegistry CreateDefault(bool requireThinkClose = false, SandboxLimits? codeLimits = null)
     {
         var registry = new RewardRegistry();
-        foreach (var source in HendrycksMathSources)
+        foreach (var source in HendrycksMathSources.Concat(BoxedMathSources))
             registry.Register(source, (response, truth) => MathVerifier.Verify(response, truth, requireThinkClose));
         // math_dapo keeps only the last 300 characters, so the reasoning before </think> rarely matters; it is not stripped
         foreach (var source in DapoMathSources)
             registry.Register(source, (response, truth) => DapoMath.Score(response, truth));
         registry.RegisterPrefix(DapoMathPrefix, (response, truth) => DapoMath.Score(response, truth));
+        registry.RegisterPrefix(ArithmeticPrefix, (response, truth) => MathVerifier.Verify(response, truth, requireThinkClose));
         var code = new Lazy<CodeReward>(() => new CodeReward(new PythonSandbox(), codeLimits ?? new SandboxLimits(), Environment.ProcessorCount));
         foreach (var source in CodeSources)
             registry.Register(source, (response, truth) => code.Value.Score(response, truth));

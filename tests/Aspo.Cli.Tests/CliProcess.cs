@@ -10,6 +10,18 @@ internal static class CliProcess
     /// <summary>The CLI's build output copied next to this test assembly.</summary>
     public static string BuiltDirectory => AppContext.BaseDirectory;
 
+    /// <summary>The repository checkout the tests were built from (for shipped files such as datasets/suites).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var root = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
+                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+            return root;
+        }
+    }
+
     public static Result Run(string directory, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
         RunWithInput(directory, environment, stdin: "", args);
 

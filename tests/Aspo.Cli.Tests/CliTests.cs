@@ -21,6 +21,7 @@ public sealed class CliTests
     [InlineData("export", new[] { "export", "--help" })]
     [InlineData("generate", new[] { "generate", "--help" })]
     [InlineData("data-validate", new[] { "data", "validate", "--help" })]
+    [InlineData("data-synth", new[] { "data", "synth", "--help" })]
     [InlineData("shards-query", new[] { "shards", "query", "--help" })]
     [InlineData("score", new[] { "score", "--help" })]
     [InlineData("eval", new[] { "eval", "--help" })]
@@ -360,16 +361,44 @@ public sealed class CliTests
             var ev = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), [.. evalArgs, "--out", report]);
             Assert.True(ev.ExitCode == 0, ev.Stderr);
             var table = ev.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Contains("3 prompts × 2 samples, temperature 0.6000, top-p 0.9500", table[1]);
-            Assert.Matches(@"^data_source\s+prompts\s+avg@2\s+score\s+pass@1\s+pass@2$", table[2]);
-            Assert.Matches(@"^lighteval/MATH\s+3(\s+\d\.\d{4}){4}$", table[3]);
-            Assert.Matches(@"^all\s+3(\s+\d\.\d{4}){4}$", table[4]);
+            Assert.Contains("suite q.jsonl: 3 prompts × 2 samples, temperature 0.6000, top-p 0.9500", table[1]);
+            Assert.Matches(@"^data_source\s+prompts\s+avg@2\s+pass@1\s+pass@2\s+maj@2\s+score\s+length\s+trunc$", table[2]);
+            // avg@n and pass@k as percentages, maj@k (or n/a), mean score, mean length, truncation rate
+            static string Figures(int percents) => @"(\s+\d+\.\d%){" + percents + @"}\s+(\d+\.\d%|n/a)\s+-?\d\.\d{4}\s+\d+\.\d\s+\d+\.\d%\r?$";
+            Assert.Matches(@"^lighteval/MATH\s+3" + Figures(3), table[3]);
+            Assert.Matches(@"^all\s+3" + Figures(3), table[4]);
+            Assert.Contains("pass@k = 1 − C(n−c, k) / C(n, k)", table[5]);
             var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(report)).RootElement;
-            var all = json.GetProperty("summaries")[1];
+            var all = json.GetProperty("suites")[0].GetProperty("summaries")[1];
             Assert.Equal("all", all.GetProperty("data_source").GetString());
             Assert.Equal(6, all.GetProperty("samples").GetInt32());
             Assert.Equal(["1", "2"], all.GetProperty("pass_at_k").EnumerateObject().Select(p => p.Name));
-            Assert.Contains(all.GetProperty("avg_at_n").GetDouble().ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture), table[4]);
+            Assert.Contains((100 * all.GetProperty("avg_at_n").GetDouble()).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%", table[4]);
+            // with max 4 new tokens every response without EOS is cut: the truncation rate is what the rows say
+            Assert.InRange(all.GetProperty("truncation_rate").GetDouble(), 0, 1);
+            Assert.InRange(all.GetProperty("mean_response_length").GetDouble(), 1, 4);
+
+            // the shipped synthetic suite, on the HF folder (exported on the fly), metrics appended to a run's metrics.jsonl
+            var metrics = Path.Combine(dir, "metrics.jsonl");
+            var exportsBefore = Directory.GetDirectories(Path.GetTempPath(), "aspo-eval-onnx-*").Length;
+            File.WriteAllText(metrics, "{\"kind\": \"earlier\"}\n");
+            var suite = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "eval", "--model", hf, "--suite",
+                Path.Combine(CliProcess.RepositoryRoot, "datasets", "suites", "arith-quick.yaml"), "--limit", "3", "--max-new-tokens", "8",
+                "--metrics", metrics, "--iteration", "7");
+            Assert.True(suite.ExitCode == 0, suite.Stderr);
+            Assert.Contains("(exported to ONNX for this evaluation)", suite.Stdout);
+            Assert.Contains("suite arith-quick: 6 prompts × 4 samples, temperature 0.6000, top-p 0.9500, ≤ 8 new tokens, seed 1", suite.Stdout);
+            Assert.Matches(@"(?m)^arith/L2\s+3" + Figures(4), suite.Stdout);
+            Assert.Matches(@"(?m)^arith/L3\s+3" + Figures(4), suite.Stdout);
+            var rows = File.ReadAllLines(metrics);
+            Assert.Equal(2, rows.Length);
+            var row = System.Text.Json.JsonDocument.Parse(rows[1]).RootElement;
+            Assert.Equal("eval", row.GetProperty("kind").GetString());
+            Assert.Equal(7, row.GetProperty("iteration").GetInt32());
+            Assert.Equal("arith-quick", row.GetProperty("suite").GetString());
+            foreach (var name in new[] { "val-core/arith/L2/acc/mean@4", "val-core/arith/L3/acc/pass@4", "val-core/all/acc/pass@1", "val-aux/all/response_length/clip_ratio" })
+                Assert.InRange(row.GetProperty(name).GetDouble(), 0, 1);
+            Assert.Equal(exportsBefore, Directory.GetDirectories(Path.GetTempPath(), "aspo-eval-onnx-*").Length); // the temporary export is removed
 
             // bad input: one message, exit 1, no report
             string[] With(string option, string value) => [.. evalArgs.Select((x, i) => i > 0 && evalArgs[i - 1] == option ? value : x)];
@@ -377,6 +406,8 @@ public sealed class CliTests
             [
                 ([.. With("--n", "0"), "--out", Path.Combine(dir, "bad.json")], "samples per prompt must be at least 1, got 0"),
                 ([.. evalArgs, "--out", Path.Combine(dir, "missing", "r.json")], "folder " + Path.Combine(dir, "missing") + " does not exist"),
+                ([.. evalArgs, "--suite", Path.Combine(CliProcess.RepositoryRoot, "datasets", "suites", "arith.yaml"), "--out", Path.Combine(dir, "bad.json")], "give either --suite"),
+                (["eval", "--model", onnx, "--suite", Path.Combine(CliProcess.RepositoryRoot, "datasets", "suites", "aime24.yaml"), "--out", Path.Combine(dir, "bad.json")], "download aime24"),
                 ([.. With("--data-source", "nope"), "--out", Path.Combine(dir, "bad.json")], "no reward for data_source 'nope'; known data sources:"),
                 ([.. With("--data", Path.Combine(dir, "absent.jsonl")), "--out", Path.Combine(dir, "bad.json")], "dataset file not found"),
             ];

@@ -31,7 +31,7 @@ public sealed class EvalMetricsTests
         void Add(string source, string uid, int correct, int n)
         {
             for (var i = 0; i < n; i++)
-                samples.Add(new GradedSample(source, uid, i < correct ? 1 : -1, i < correct));
+                samples.Add(new GradedSample(source, uid, i, i < correct ? 1 : -1, i < correct, null, 10 * (i + 1), i == 0));
         }
         Add("a", "p1", 2, 4);
         Add("a", "p2", 0, 4);
@@ -51,12 +51,39 @@ public sealed class EvalMetricsTests
         foreach (var (k, pass) in all.PassAtK)
             Assert.Equal((PassAtKEnumeration.Exact(4, 2, k) + PassAtKEnumeration.Exact(4, 0, k) + 1) / 3, pass, 12);
         Assert.Equal([1, 2, 4, 6], EvalMetrics.DefaultKs(6));
+        // lengths 10, 20, 30, 40 per prompt; the first sample of each is truncated; no answers → maj@k n/a
+        Assert.Equal(25, all.MeanResponseLength, 12);
+        Assert.Equal(0.25, all.TruncationRate, 12);
+        Assert.Null(all.MajAtK);
+    }
+
+    private static GradedSample Voted(string uid, int index, string? answer, bool correct) => new("m", uid, index, correct ? 1 : 0, correct, answer, 5, false);
+
+    [Fact]
+    public void Majority_vote_takes_the_most_frequent_answer_of_the_first_k_samples()
+    {
+        var samples = new List<GradedSample>
+        {
+            // p1: "7" twice (correct) beats "3"; the sample without an answer does not vote
+            Voted("p1", 0, "7", true), Voted("p1", 1, "3", false), Voted("p1", 2, "7", true), Voted("p1", 3, null, false),
+            // p2: a 2–2 tie goes to the answer seen first ("1", wrong)
+            Voted("p2", 3, "1", false), Voted("p2", 0, "1", false), Voted("p2", 1, "2", true), Voted("p2", 2, "2", true),
+            // p3: no answers at all: counts as wrong
+            Voted("p3", 0, null, false), Voted("p3", 1, null, false), Voted("p3", 2, null, false), Voted("p3", 3, null, false),
+        };
+        var all = EvalMetrics.Summarize(samples, [1, 2, 4])[^1];
+        Assert.Equal(4, all.MajK);
+        Assert.Equal(1.0 / 3.0, all.MajAtK!.Value, 12);
+        // only the first k samples vote: with k = 2, "a" and "b" tie and "a" (wrong) wins; with k = 4, "c" wins
+        var late = new List<GradedSample> { Voted("q", 0, "a", false), Voted("q", 1, "b", false), Voted("q", 2, "c", true), Voted("q", 3, "c", true) };
+        Assert.Equal(0.0, EvalMetrics.Summarize(late, [1, 2])[^1].MajAtK!.Value, 12);
+        Assert.Equal(1.0, EvalMetrics.Summarize(late, [1, 2, 4])[^1].MajAtK!.Value, 12);
     }
 
     [Fact]
     public void Summaries_reject_prompts_with_too_few_samples_and_empty_input()
     {
-        var samples = new[] { new GradedSample("a", "p1", 1, true), new GradedSample("a", "p2", 1, true), new GradedSample("a", "p2", 0, false) };
+        var samples = new[] { Voted("p1", 0, "1", true), Voted("p2", 0, "1", true), Voted("p2", 1, "2", false) };
         var e = Assert.Throws<ArgumentException>(() => EvalMetrics.Summarize(samples, [2]));
         Assert.Contains("prompt p1 has 1 samples, fewer than k = 2", e.Message);
         Assert.Throws<ArgumentException>(() => EvalMetrics.Summarize([], [1]));

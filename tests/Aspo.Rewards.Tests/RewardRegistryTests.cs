@@ -47,4 +47,26 @@ public sealed class RewardRegistryTests
         Assert.Equal(0.0, registry.Score("lighteval/MATH", @"<think>maybe \boxed{3}</think> \boxed{4}", "3").Score);
         Assert.Equal(0.0, registry.Score("lighteval/MATH", @"never closed \boxed{4}", "4").Score);
     }
+
+    [Fact]
+    public void Answers_for_majority_voting_are_normalised_by_the_grader()
+    {
+        var registry = RewardRegistry.CreateDefault();
+        // Hendrycks normalisation: 0.5 and \frac12 are one vote; math_dapo: the normalised "Answer:" line; none → null
+        Assert.Equal(registry.Score("hendrycks_math", @"\boxed{0.5}", "1").Answer, registry.Score("hendrycks_math", @"\boxed{\frac12}", "1").Answer);
+        Assert.Null(registry.Score("hendrycks_math", "no box", "1").Answer);
+        Assert.Equal("42", registry.Score("math_dapo", "so\nAnswer: $42$", "42").Answer);
+        Assert.Null(registry.Score("math_dapo", "no answer line", "42").Answer);
+    }
+
+    [Fact]
+    public void The_synthetic_arithmetic_sources_grade_the_last_box()
+    {
+        var registry = RewardRegistry.CreateDefault();
+        const string Solution = "12 + 7 = 19\n19 * 3 = 57\nThe answer is \\boxed{57}.";
+        Assert.Equal(1.0, registry.Score("arith/L3", Solution, "57").Score);
+        Assert.Equal(0.0, registry.Score("arith/L5", Solution, "58").Score);
+        Assert.Equal(0.0, registry.Score("arith/L1", "57", "57").Score); // no box, no credit
+        Assert.Contains("arith/*", registry.DataSources);
+    }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Aspo.Data;
+using Aspo.Data.Synthetic;
 
 namespace Aspo.Cli.Commands;
 
@@ -20,7 +22,43 @@ internal static class DataCommand
         validate.SetAction(parse => CommandRunner.Run(() => Validate(parse.GetValue(file)!,
             new DatasetMapping { PromptColumn = parse.GetValue(promptColumn)!, AnswerColumn = parse.GetValue(answerColumn) },
             ChatTemplate.ByName(parse.GetValue(template)!), Console.Out)));
-        return new Command("data", "Prompt dataset tools.") { validate };
+        return new Command("data", "Prompt dataset tools.") { validate, CreateSynth() };
+    }
+
+    private static Command CreateSynth()
+    {
+        var level = new Option<string>("--level") { Description = $"Difficulty: {string.Join(", ", ArithmeticTasks.Levels.Select(l => $"{l.Name} ({l.Steps} step{(l.Steps == 1 ? "" : "s")}, {(l.MinDigits == l.MaxDigits ? $"{l.MinDigits}" : $"{l.MinDigits}–{l.MaxDigits}")} digits{(l.Multiply ? ", ×" : "")})"))}.", Required = true };
+        var split = new Option<string>("--split") { Description = "train or heldout (disjoint by construction).", DefaultValueFactory = _ => "train" };
+        var count = new Option<int>("--count") { Description = "Number of distinct problems.", DefaultValueFactory = _ => 100 };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
+        var output = new Option<string>("--out") { Description = "Output file (.parquet or .jsonl), verl layout.", Required = true };
+        var synth = new Command("synth", "Generate the synthetic arithmetic task family (verl layout, worked solution in extra_info.solution).")
+        {
+            level, split, count, seed, output,
+        };
+        synth.SetAction(parse => CommandRunner.Run(() => Synthesize(parse.GetValue(level)!, parse.GetValue(split)!, parse.GetValue(count),
+            parse.GetValue(seed), parse.GetValue(output)!, Console.Out)));
+        return synth;
+    }
+
+    internal static int Synthesize(string levelName, string splitName, int count, ulong seed, string path, TextWriter output)
+    {
+        var level = ArithmeticTasks.Level(levelName);
+        var split = splitName switch
+        {
+            "train" => ArithmeticSplit.Train,
+            "heldout" => ArithmeticSplit.HeldOut,
+            _ => throw new ArgumentException($"--split must be train or heldout, got '{splitName}'"),
+        };
+        if (count < 1)
+            throw new ArgumentException($"--count must be at least 1, got {count}");
+        var problems = ArithmeticTasks.Generate(level, split, count, seed);
+        var rows = problems.Select((p, i) => new PromptRow(level.DataSource, [new ChatMessage("user", p.Question)], "math",
+            p.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            new JsonObject { ["split"] = splitName, ["index"] = i, ["level"] = level.Name, ["seed"] = seed, ["solution"] = p.Solution })).ToList();
+        PromptDatasetWriter.Write(path, rows);
+        output.WriteLine($"wrote {rows.Count} {level.Name} {splitName} problems (data_source {level.DataSource}, seed {seed}) to {Path.GetFullPath(path)}");
+        return 0;
     }
 
     internal static int Validate(string file, DatasetMapping mapping, ChatTemplate template, TextWriter output)

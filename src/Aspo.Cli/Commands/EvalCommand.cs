@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Data;
+using Aspo.Model;
 using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Pipeline;
@@ -11,103 +11,179 @@ using Aspo.Rewards;
 namespace Aspo.Cli.Commands;
 
 /// <summary>
-/// <c>aspo eval --model ONNX_DIR --data FILE</c>: n samples per prompt from an exported checkpoint, graded by the reward of
-/// each row's data_source, reported as avg@n and pass@k per data_source and overall (a table on stdout, JSON with --out).
+/// <c>aspo eval --model DIR (--suite FILE … | --data FILE)</c>: n samples per prompt from a checkpoint (an exported ONNX
+/// folder, or an HF folder exported on the fly), graded by the reward of each row's data_source, reported per suite and
+/// data_source as avg@n, pass@k, maj@k, mean length and truncation rate (a table on stdout, JSON with --out, metric rows
+/// appended to a run's metrics.jsonl with --metrics).
 /// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Exported ONNX folder (aspo export).", Required = true };
-        var data = new Option<string>("--data") { Description = "Prompt dataset (.parquet or .jsonl), verl layout by default.", Required = true };
+        var model = new Option<string>("--model") { Description = "Exported ONNX folder (aspo export), or an HF checkpoint folder (exported to a temporary folder first).", Required = true };
+        var suites = new Option<string[]>("--suite") { Description = "Suite file(s) (YAML, see datasets/suites/); sampling comes from the suite unless given below.", AllowMultipleArgumentsPerToken = false };
+        var data = new Option<string?>("--data") { Description = "Instead of a suite: one prompt dataset (.parquet or .jsonl), verl layout by default." };
         var n = new Option<int>("--n") { Description = "Samples per prompt (avg@n; pass@k for k = 1, 2, 4, … and n).", DefaultValueFactory = _ => 4 };
         var temperature = new Option<float>("--temperature") { Description = "0 = greedy.", DefaultValueFactory = _ => 0.6f };
         var topP = new Option<float>("--top-p") { Description = "Nucleus mass (1 = off).", DefaultValueFactory = _ => 0.95f };
+        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = off).", DefaultValueFactory = _ => 0 };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum generated tokens per answer.", DefaultValueFactory = _ => 1024 };
         var seed = new Option<ulong>("--seed") { Description = "Master seed (per-sample seeds derive from it).", DefaultValueFactory = _ => 1UL };
-        var limit = new Option<int>("--limit") { Description = "Evaluate only the first N prompts (0 = all).", DefaultValueFactory = _ => 0 };
-        var promptColumn = new Option<string>("--prompt-column") { Description = "Column with the prompt: a list of {role, content} (verl) or a string.", DefaultValueFactory = _ => "prompt" };
-        var answerColumn = new Option<string?>("--answer-column") { Description = "Column with the answer (default: verl's reward_model.ground_truth)." };
-        var dataSource = new Option<string>("--data-source") { Description = "data_source of rows in a file without that column.", DefaultValueFactory = _ => "default" };
+        var limit = new Option<int>("--limit") { Description = "Evaluate only the first N prompts of each dataset (0 = all).", DefaultValueFactory = _ => 0 };
+        var promptColumn = new Option<string>("--prompt-column") { Description = "With --data: column with the prompt (a list of {role, content}, or a string).", DefaultValueFactory = _ => "prompt" };
+        var answerColumn = new Option<string?>("--answer-column") { Description = "With --data: column with the answer (default: verl's reward_model.ground_truth)." };
+        var dataSource = new Option<string>("--data-source") { Description = "With --data: data_source of rows in a file without that column.", DefaultValueFactory = _ => "default" };
         var think = new Option<bool>("--require-think-close") { Description = "Math graders read only the text after </think>." };
         var template = new Option<string?>("--chat-template") { Description = $"One of {string.Join(", ", ChatTemplate.Names)}; default: recognised from tokenizer_config.json." };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per generator call.", DefaultValueFactory = _ => 64 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0, Description = "ONNX Runtime intra-op threads (0 = its default)." };
-        var output = new Option<string?>("--out") { Description = "Also write the report as JSON to this file." };
-        var command = new Command("eval", "Evaluate an exported checkpoint on a prompt set: avg@n and pass@k per data_source.")
+        var output = new Option<string?>("--out") { Description = "Also write the report (every suite) as JSON to this file." };
+        var metrics = new Option<string?>("--metrics") { Description = "Append one metrics row per suite (verl val-core/… names) to this metrics.jsonl." };
+        var iteration = new Option<int>("--iteration") { Description = "Iteration recorded in the metrics rows.", DefaultValueFactory = _ => 0 };
+        var command = new Command("eval", "Evaluate a checkpoint on suites or a prompt set: avg@n, pass@k, maj@k, length and truncation per data_source.")
         {
-            model, data, n, temperature, topP, maxNew, seed, limit, promptColumn, answerColumn, dataSource, think, template, batch, threads, output,
+            model, suites, data, n, temperature, topP, topK, maxNew, seed, limit, promptColumn, answerColumn, dataSource, think, template, batch, threads,
+            output, metrics, iteration,
         };
-        command.SetAction(parse => CommandRunner.Run(() => Run(new EvalRequest(
-            parse.GetValue(model)!, parse.GetValue(data)!,
-            new DatasetMapping { PromptColumn = parse.GetValue(promptColumn)!, AnswerColumn = parse.GetValue(answerColumn), DefaultDataSource = parse.GetValue(dataSource)! },
-            new EvalSettings
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
+            // command-line sampling applies to --data always, and to a suite only where given explicitly
+            EvalSettings Override(EvalSettings s) => s with
             {
-                SamplesPerPrompt = parse.GetValue(n), Seed = parse.GetValue(seed), BatchSize = parse.GetValue(batch),
-                Sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), MaxNewTokens = parse.GetValue(maxNew) },
-            },
-            parse.GetValue(limit), parse.GetValue(think), parse.GetValue(template), parse.GetValue(threads), parse.GetValue(output)), Console.Out)));
+                SamplesPerPrompt = Given(n) ? parse.GetValue(n) : s.SamplesPerPrompt,
+                Ks = Given(n) ? null : s.Ks,
+                Seed = Given(seed) ? parse.GetValue(seed) : s.Seed,
+                BatchSize = Given(batch) ? parse.GetValue(batch) : s.BatchSize,
+                Sampling = s.Sampling with
+                {
+                    Temperature = Given(temperature) ? parse.GetValue(temperature) : s.Sampling.Temperature,
+                    TopP = Given(topP) ? parse.GetValue(topP) : s.Sampling.TopP,
+                    TopK = Given(topK) ? parse.GetValue(topK) : s.Sampling.TopK,
+                    MaxNewTokens = Given(maxNew) ? parse.GetValue(maxNew) : s.Sampling.MaxNewTokens,
+                },
+            };
+            var request = new EvalRequest(parse.GetValue(model)!, parse.GetValue(suites) ?? [], parse.GetValue(data),
+                new DatasetMapping { PromptColumn = parse.GetValue(promptColumn)!, AnswerColumn = parse.GetValue(answerColumn), DefaultDataSource = parse.GetValue(dataSource)! },
+                Override(new EvalSettings
+                {
+                    Seed = parse.GetValue(seed), BatchSize = parse.GetValue(batch), SamplesPerPrompt = parse.GetValue(n),
+                    Sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), TopK = parse.GetValue(topK), MaxNewTokens = parse.GetValue(maxNew) },
+                }),
+                Override, parse.GetValue(limit), parse.GetValue(think), parse.GetValue(template), parse.GetValue(threads), parse.GetValue(output),
+                parse.GetValue(metrics), parse.GetValue(iteration));
+            return Run(request, Console.Out);
+        }));
         return command;
     }
 
-    internal sealed record EvalRequest(string Model, string Data, DatasetMapping Mapping, EvalSettings Settings, int Limit, bool RequireThinkClose,
-                                       string? Template, int Threads, string? OutputPath);
+    internal sealed record EvalRequest(string Model, IReadOnlyList<string> Suites, string? Data, DatasetMapping Mapping, EvalSettings DataSettings,
+                                       Func<EvalSettings, EvalSettings> SuiteOverride, int Limit, bool RequireThinkClose, string? Template, int Threads,
+                                       string? OutputPath, string? MetricsPath, int Iteration);
+
+    private sealed record Job(string Name, IReadOnlyList<PromptRecord> Prompts, EvalSettings Settings, RewardRegistry Rewards);
 
     internal static int Run(EvalRequest request, TextWriter output)
     {
-        request.Settings.Validate();
+        if ((request.Suites.Count > 0) == (request.Data is not null))
+            throw new ArgumentException("give either --suite (one or more) or --data, not both and not neither");
         if (request.Limit < 0)
             throw new ArgumentException($"--limit must be ≥ 0, got {request.Limit}");
-        if (request.OutputPath is { } outPath && Path.GetDirectoryName(Path.GetFullPath(outPath)) is { } outDir && !Directory.Exists(outDir))
-            throw new ArgumentException($"--out {outPath}: folder {outDir} does not exist");
-        var prompts = PromptDataset.Load(request.Data, request.Mapping);
-        if (request.Limit > 0)
-            prompts = [.. prompts.Take(request.Limit)];
-        var rewards = RewardRegistry.CreateDefault(request.RequireThinkClose);
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, request.Model, request.Threads);
-        var tokenizer = model.LoadTokenizer();
-        var template = request.Template is not null ? ChatTemplate.ByName(request.Template) : ChatTemplate.FromTokenizerConfig(request.Model);
-        var result = EvalStage.Run(model, tokenizer, template, rewards, prompts, request.Settings);
-
-        var n = request.Settings.SamplesPerPrompt;
-        var s = request.Settings.Sampling;
-        output.WriteLine($"model: {Path.GetFullPath(request.Model)}");
-        output.WriteLine($"data:  {Path.GetFullPath(request.Data)}: {prompts.Count} prompts × {n} samples, temperature {F(s.Temperature)}, " +
-                         $"top-p {F(s.TopP)}, ≤ {s.MaxNewTokens} new tokens, seed {request.Settings.Seed}, template {template.Name}");
-        var ks = result.Summaries[0].PassAtK.Select(x => x.K).ToList();
-        var width = Math.Max(12, result.Summaries.Max(x => x.DataSource.Length));
-        output.WriteLine($"{"data_source".PadRight(width)}  prompts  {$"avg@{n}",8}  {"score",8}" + string.Concat(ks.Select(k => $"  {$"pass@{k}",8}")));
-        foreach (var summary in result.Summaries)
+        foreach (var (option, file) in new[] { ("--out", request.OutputPath), ("--metrics", request.MetricsPath) })
         {
-            output.WriteLine($"{summary.DataSource.PadRight(width)}  {summary.Prompts,7}  {F(summary.AvgAtN),8}  {F(summary.MeanScore),8}" +
-                             string.Concat(summary.PassAtK.Select(x => $"  {F(x.PassAtK),8}")));
+            if (file is not null && Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder && !Directory.Exists(folder))
+                throw new ArgumentException($"{option} {file}: folder {folder} does not exist");
+        }
+        // everything is read and checked before the model is loaded: bad input costs nothing
+        var jobs = new List<Job>();
+        if (request.Data is { } dataFile)
+        {
+            request.DataSettings.Validate();
+            var prompts = PromptDataset.Load(dataFile, request.Mapping);
+            jobs.Add(new Job(Path.GetFileName(dataFile), request.Limit > 0 ? [.. prompts.Take(request.Limit)] : prompts, request.DataSettings,
+                RewardRegistry.CreateDefault(request.RequireThinkClose)));
+        }
+        foreach (var file in request.Suites)
+        {
+            var suite = EvalSuite.Load(file);
+            var settings = request.SuiteOverride(suite.Settings);
+            settings.Validate();
+            var limited = request.Limit == 0 ? suite
+                : suite with { Datasets = [.. suite.Datasets.Select(d => d with { Limit = d.Limit > 0 ? Math.Min(d.Limit, request.Limit) : request.Limit })] };
+            jobs.Add(new Job(suite.Name, limited.LoadPrompts(), settings, RewardRegistry.CreateDefault(suite.RequireThinkClose || request.RequireThinkClose)));
+        }
+        foreach (var job in jobs)
+        {
+            foreach (var source in job.Prompts.Select(p => p.DataSource).Distinct())
+                job.Rewards.Resolve(source);
+        }
+
+        using var exported = OnnxFolder.Resolve(request.Model);
+        using var env = new OrtEnvironment();
+        using var model = OnnxDecoder.Open(env, exported.Folder, request.Threads);
+        var tokenizer = model.LoadTokenizer();
+        var template = request.Template is not null ? ChatTemplate.ByName(request.Template) : ChatTemplate.FromTokenizerConfig(exported.Folder);
+        output.WriteLine($"model: {Path.GetFullPath(request.Model)}{(exported.IsTemporary ? " (exported to ONNX for this evaluation)" : "")}, chat template {template.Name}");
+        var results = new List<SuiteResult>();
+        foreach (var job in jobs)
+        {
+            var result = EvalStage.Run(model, tokenizer, template, job.Rewards, job.Prompts, job.Settings);
+            var suiteResult = new SuiteResult(job.Name, job.Prompts.Count, job.Settings, result.Summaries);
+            results.Add(suiteResult);
+            output.Write(EvalReport.Table(suiteResult));
         }
         if (request.OutputPath is { } path)
-            WriteReport(path, request, prompts.Count, template.Name, result);
+        {
+            var report = new JsonObject
+            {
+                ["model"] = Path.GetFullPath(request.Model), ["chat_template"] = template.Name,
+                ["suites"] = new JsonArray([.. results.Select(r => (JsonNode)EvalReport.Json(r))]),
+            };
+            // written to a temporary file and moved into place: a reader never sees half a report
+            var full = Path.GetFullPath(path);
+            File.WriteAllText(full + ".tmp", report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.Move(full + ".tmp", full, overwrite: true);
+        }
+        if (request.MetricsPath is { } metricsPath)
+            EvalReport.AppendMetrics(metricsPath, results.Select(r => EvalReport.MetricsRow(r, request.Iteration)));
         return 0;
     }
+}
 
-    private static string F(double x) => x.ToString("0.0000", CultureInfo.InvariantCulture);
-
-    // written to a temporary file and moved into place: a reader never sees half a report
-    private static void WriteReport(string path, EvalRequest request, int prompts, string template, EvalResult result)
+/// <summary>The ONNX folder to evaluate: the given one, or an HF checkpoint exported to a temporary folder (deleted on dispose).</summary>
+internal sealed class OnnxFolder : IDisposable
+{
+    private OnnxFolder(string folder, bool temporary)
     {
-        var s = request.Settings;
-        var report = new JsonObject
+        Folder = folder;
+        IsTemporary = temporary;
+    }
+
+    public string Folder { get; }
+    public bool IsTemporary { get; }
+
+    public static OnnxFolder Resolve(string model)
+    {
+        var full = Path.GetFullPath(model);
+        if (File.Exists(Path.Combine(full, "genai_config.json")) || !File.Exists(Path.Combine(full, "config.json")))
+            return new OnnxFolder(full, false); // OnnxDecoder.Open names what is missing
+        var (config, parameters) = Checkpoint.Load(full);
+        var temp = Directory.CreateTempSubdirectory("aspo-eval-onnx-").FullName;
+        try
         {
-            ["model"] = Path.GetFullPath(request.Model), ["data"] = Path.GetFullPath(request.Data), ["prompts"] = prompts,
-            ["samples_per_prompt"] = s.SamplesPerPrompt, ["temperature"] = s.Sampling.Temperature, ["top_p"] = s.Sampling.TopP,
-            ["max_new_tokens"] = s.Sampling.MaxNewTokens, ["seed"] = s.Seed, ["chat_template"] = template, ["require_think_close"] = request.RequireThinkClose,
-            ["summaries"] = new JsonArray([.. result.Summaries.Select(x => (JsonNode)new JsonObject
-            {
-                ["data_source"] = x.DataSource, ["prompts"] = x.Prompts, ["samples"] = x.Samples, ["avg_at_n"] = x.AvgAtN, ["mean_score"] = x.MeanScore,
-                ["pass_at_k"] = new JsonObject(x.PassAtK.Select(p => KeyValuePair.Create(p.K.ToString(CultureInfo.InvariantCulture), (JsonNode?)p.PassAtK))),
-            })]),
-        };
-        var full = Path.GetFullPath(path);
-        var temp = full + ".tmp";
-        File.WriteAllText(temp, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, full, overwrite: true);
+            DecoderExporter.Export(config, parameters, Path.Combine(temp, "onnx"), full, new ExportOptions());
+        }
+        catch
+        {
+            Directory.Delete(temp, recursive: true);
+            throw;
+        }
+        return new OnnxFolder(Path.Combine(temp, "onnx"), true);
+    }
+
+    public void Dispose()
+    {
+        if (IsTemporary)
+            Directory.Delete(Path.GetDirectoryName(Folder)!, recursive: true);
     }
 }

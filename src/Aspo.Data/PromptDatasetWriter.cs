@@ -1,0 +1,69 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aspo.Native.DuckDb;
+
+namespace Aspo.Data;
+
+/// <summary>One row of a verl-layout prompt dataset to write; extra_info is any JSON object.</summary>
+public sealed record PromptRow(string DataSource, IReadOnlyList<ChatMessage> Prompt, string Ability, string GroundTruth, JsonObject ExtraInfo);
+
+/// <summary>
+/// Writes prompt datasets in verl's layout (data_source, prompt as a list of {role, content}, ability,
+/// reward_model {style: "rule", ground_truth}, extra_info) as JSONL, or as Parquet through DuckDB. Atomic: the file
+/// appears under its name only when complete.
+/// </summary>
+public static class PromptDatasetWriter
+{
+    // readable JSONL: "+" and non-ASCII text as themselves, not \u escapes
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void Write(string path, IReadOnlyList<PromptRow> rows)
+    {
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+            throw new DataFormatException($"{full}: folder {folder} does not exist");
+        var extension = Path.GetExtension(full).ToLowerInvariant();
+        if (extension is not (".parquet" or ".jsonl"))
+            throw new DataFormatException($"{full}: unsupported dataset extension \"{extension}\"; expected .parquet or .jsonl");
+        var jsonl = Path.Combine(folder, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}.jsonl");
+        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}");
+        try
+        {
+            using (var writer = new StreamWriter(jsonl, false, new UTF8Encoding(false)))
+            {
+                foreach (var r in rows)
+                    writer.WriteLine(ToJson(r).ToJsonString(JsonOptions));
+            }
+            if (extension == ".jsonl")
+                File.Move(jsonl, temp, overwrite: true);
+            else
+            {
+                using var db = DuckDbDatabase.Open();
+                using var conn = db.Connect();
+                conn.Execute($"""
+                    COPY (SELECT data_source, prompt, ability, reward_model, extra_info
+                          FROM read_json({DuckDbConnection.Literal(jsonl)}, format = 'newline_delimited', sample_size = -1))
+                    TO {DuckDbConnection.Literal(temp)} (FORMAT parquet, COMPRESSION zstd)
+                    """);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(jsonl);
+            File.Delete(temp);
+        }
+    }
+
+    private static JsonObject ToJson(PromptRow r) => new()
+    {
+        ["data_source"] = r.DataSource,
+        ["prompt"] = new JsonArray([.. r.Prompt.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role, ["content"] = m.Content })]),
+        ["ability"] = r.Ability,
+        ["reward_model"] = new JsonObject { ["style"] = "rule", ["ground_truth"] = r.GroundTruth },
+        ["extra_info"] = r.ExtraInfo.DeepClone(),
+    };
+}
