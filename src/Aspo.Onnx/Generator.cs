@@ -176,6 +176,34 @@ public sealed class Generator
     }
 
     /// <summary>Prefill of one prompt at batch 1 into the scratch caches; returns the logits of its last position.</summary>
+    /// <summary>
+    /// log_softmax(logits) (T = 1, full vocabulary, fp32) of each candidate token as the next token after each prompt:
+    /// [prompt][candidate]. One prefill per distinct prompt, the same path as rollout's prefill — what a model-based
+    /// verifier reads its "yes" probability from.
+    /// </summary>
+    public float[][] NextTokenLogProbs(IReadOnlyList<int[]> prompts, IReadOnlyList<int> candidates)
+    {
+        var m = _model;
+        foreach (var c in candidates)
+            if ((uint)c >= (uint)m.VocabSize)
+                throw new ArgumentException($"candidate token {c} is outside the vocabulary [0, {m.VocabSize})");
+        var results = new float[prompts.Count][];
+        foreach (var group in Enumerable.Range(0, prompts.Count).GroupBy(i => prompts[i], ArrayComparer.Instance))
+        {
+            var prompt = group.Key;
+            if (prompt.Length == 0 || prompt.Length > m.ContextLength || prompt.Any(t => (uint)t >= (uint)m.VocabSize))
+                throw new ArgumentException($"a prompt is empty, longer than the context length {m.ContextLength}, or has a token id outside [0, {m.VocabSize})");
+            var rowFloats = m.KvHeads * prompt.Length * m.HeadSize;
+            var keys = Enumerable.Range(0, m.Layers).Select(_ => new float[rowFloats]).ToArray();
+            var values = Enumerable.Range(0, m.Layers).Select(_ => new float[rowFloats]).ToArray();
+            var last = Prefill(prompt, prompt.Length, keys, values);
+            var logProbs = candidates.Select(c => Sampling.LogProbAndEntropy(last, c, 1f).LogProb).ToArray();
+            foreach (var i in group)
+                results[i] = logProbs;
+        }
+        return results;
+    }
+
     private float[] Prefill(int[] prompt, int maxLength, float[][] keys, float[][] values)
     {
         var v = _model.VocabSize;

@@ -29,6 +29,9 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
     /// <summary>The uid of a prompt: its data source and row in the dataset.</summary>
     public static string PromptUid(PromptRecord p) => $"{p.DataSource}#{p.Row.ToString(CultureInfo.InvariantCulture)}";
 
+    /// <summary>The question a verifier sees: the prompt's last user message.</summary>
+    public static string Question(PromptRecord p) => p.Prompt.LastOrDefault(m => m.Role == "user")?.Content ?? "";
+
     public List<RolloutRow> Run(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings) =>
         [.. RunGraded(prompts, settings).Select(g => g.Row)];
 
@@ -50,12 +53,14 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         {
             var batch = jobs.GetRange(start, Math.Min(settings.BatchSize, jobs.Count - start));
             var results = generator.Generate(batch.Select(j => new GenerationRequest(j.Ids, j.Seed)).ToArray(), settings.Sampling);
+            var texts = results.Select(r => r.Text ?? tokenizer.Decode(r.Tokens)).ToArray();
+            var verdicts = reward.ScoreBatch([.. batch.Select((j, i) => new RewardRequest(j.Prompt.DataSource, Question(j.Prompt), texts[i], j.Prompt.GroundTruth, results[i].Tokens.Length))]);
             for (var i = 0; i < batch.Count; i++)
             {
                 var (p, ids, sample, seed) = batch[i];
                 var r = results[i];
-                var text = r.Text ?? tokenizer.Decode(r.Tokens);
-                var verdict = reward.Score(p.DataSource, text, p.GroundTruth);
+                var text = texts[i];
+                var verdict = verdicts[i];
                 rows.Add((new RolloutRow
                 {
                     RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),

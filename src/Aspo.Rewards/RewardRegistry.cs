@@ -8,11 +8,20 @@ namespace Aspo.Rewards;
 /// </summary>
 public sealed record RewardResult(double Score, IReadOnlyDictionary<string, double> Components, string? Answer = null);
 
-/// <summary>Scores one response against its ground truth; the grader is chosen by the row's data_source.</summary>
+/// <summary>
+/// One response to grade, with everything a grader may read: rule graders use the response and ground truth; a
+/// model-based verifier also reads the question; length shaping reads the response length in tokens.
+/// </summary>
+public sealed record RewardRequest(string DataSource, string Question, string Response, string GroundTruth, int ResponseTokens = 0);
+
+/// <summary>Grades a batch of responses (one rollout batch) in order; the grader is chosen by each row's data_source.</summary>
 public interface IRewardFunction
 {
-    RewardResult Score(string dataSource, string response, string groundTruth);
+    IReadOnlyList<RewardResult> ScoreBatch(IReadOnlyList<RewardRequest> batch);
 }
+
+/// <summary>A grader of one data_source over a batch: model and sandbox graders use the whole batch at once.</summary>
+public delegate IReadOnlyList<RewardResult> BatchGrader(IReadOnlyList<RewardRequest> batch);
 
 /// <summary>
 /// data_source → grader, verl's convention (<c>default_compute_score</c>): the Hendrycks MATH sources use verl's
@@ -40,8 +49,8 @@ public sealed class RewardRegistry : IRewardFunction
     /// <summary>Code data sources graded by running the response's program on stdin/stdout tests in the sandbox.</summary>
     public static readonly IReadOnlyList<string> CodeSources = ["livecodebench", "codecontests", "apps", "taco", "codeforces"];
 
-    private readonly Dictionary<string, Func<string, string, RewardResult>> _graders = new(StringComparer.Ordinal);
-    private readonly List<(string Prefix, Func<string, string, RewardResult> Grader)> _prefixGraders = [];
+    private readonly Dictionary<string, BatchGrader> _graders = new(StringComparer.Ordinal);
+    private readonly List<(string Prefix, BatchGrader Grader)> _prefixGraders = [];
 
     /// <param name="requireThinkClose">Grade only the text after "&lt;/think&gt;" (reasoning models); no close tag scores 0.</param>
     /// <param name="codeLimits">Sandbox limits of the code graders; the sandbox is created on first use, so machines
@@ -62,21 +71,27 @@ public sealed class RewardRegistry : IRewardFunction
         return registry;
     }
 
-    /// <summary>Registers a grader for one data_source; registering a name twice is an error.</summary>
-    public void Register(string dataSource, Func<string, string, RewardResult> grader)
+    private static BatchGrader PerItem(Func<string, string, RewardResult> grader) =>
+        batch => [.. batch.Select(r => grader(r.Response, r.GroundTruth))];
+
+    /// <summary>Registers a rule grader (response, ground truth) for one data_source; registering a name twice is an error.</summary>
+    public void Register(string dataSource, Func<string, string, RewardResult> grader) => RegisterBatch(dataSource, PerItem(grader));
+
+    /// <summary>Registers a batch grader (e.g. a model-based verifier) for one data_source.</summary>
+    public void RegisterBatch(string dataSource, BatchGrader grader)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataSource);
         if (!_graders.TryAdd(dataSource, grader))
             throw new ArgumentException($"a reward for data_source '{dataSource}' is already registered");
     }
 
-    /// <summary>Registers a grader for every data_source starting with <paramref name="prefix"/> (exact names win).</summary>
+    /// <summary>Registers a rule grader for every data_source starting with <paramref name="prefix"/> (exact names win).</summary>
     public void RegisterPrefix(string prefix, Func<string, string, RewardResult> grader)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         if (_prefixGraders.Exists(p => p.Prefix == prefix))
             throw new ArgumentException($"a reward for data_source prefix '{prefix}*' is already registered");
-        _prefixGraders.Add((prefix, grader));
+        _prefixGraders.Add((prefix, PerItem(grader)));
     }
 
     /// <summary>The registered data sources, sorted; prefixes shown as "prefix*".</summary>
@@ -84,7 +99,7 @@ public sealed class RewardRegistry : IRewardFunction
         [.. _graders.Keys.Concat(_prefixGraders.Select(p => p.Prefix + "*")).Order(StringComparer.Ordinal)];
 
     /// <summary>The grader of a data_source; an unknown one fails naming it and the known ones.</summary>
-    public Func<string, string, RewardResult> Resolve(string dataSource)
+    public BatchGrader Resolve(string dataSource)
     {
         if (_graders.TryGetValue(dataSource, out var grader))
             return grader;
@@ -96,5 +111,25 @@ public sealed class RewardRegistry : IRewardFunction
         throw new ArgumentException($"no reward for data_source '{dataSource}'; known data sources: {string.Join(", ", DataSources)}");
     }
 
-    public RewardResult Score(string dataSource, string response, string groundTruth) => Resolve(dataSource)(response, groundTruth);
+    /// <summary>Grades one response (no question, no length): the rule graders' convenience entry point.</summary>
+    public RewardResult Score(string dataSource, string response, string groundTruth) =>
+        Resolve(dataSource)([new RewardRequest(dataSource, "", response, groundTruth)])[0];
+
+    /// <summary>Grades a batch: every data_source is resolved first (an unknown one fails before any grading), then each
+    /// grader gets its rows in one call; results come back in the batch's order.</summary>
+    public IReadOnlyList<RewardResult> ScoreBatch(IReadOnlyList<RewardRequest> batch)
+    {
+        var groups = batch.Select((r, i) => (r, i)).GroupBy(x => x.r.DataSource, StringComparer.Ordinal)
+            .Select(g => (Grader: Resolve(g.Key), Items: g.ToList())).ToList();
+        var results = new RewardResult[batch.Count];
+        foreach (var (grader, items) in groups)
+        {
+            var graded = grader([.. items.Select(x => x.r)]);
+            if (graded.Count != items.Count)
+                throw new InvalidOperationException($"the grader of data_source '{items[0].r.DataSource}' returned {graded.Count} results for {items.Count} responses");
+            for (var j = 0; j < items.Count; j++)
+                results[items[j].i] = graded[j];
+        }
+        return results;
+    }
 }

@@ -400,6 +400,19 @@ public sealed class CliTests
                 Assert.InRange(row.GetProperty(name).GetDouble(), 0, 1);
             Assert.Equal(exportsBefore, Directory.GetDirectories(Path.GetTempPath(), "aspo-eval-onnx-*").Length); // the temporary export is removed
 
+            // the soft verifier: P(YES) of the exported model, per line, with its components
+            var soft = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(),
+                "{\"question\": \"1+1?\", \"response\": \"2\", \"ground_truth\": \"2\"}\n{\"response\": \"3\", \"ground_truth\": \"2\"}\n",
+                "score", "--data-source", "general", "--verifier", onnx, "--verifier-normalize");
+            Assert.True(soft.ExitCode == 0, soft.Stderr);
+            var verdicts = soft.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+            Assert.Equal(2, verdicts.Length);
+            foreach (var v in verdicts)
+            {
+                var (yes, no) = (v.GetProperty("p_yes").GetDouble(), v.GetProperty("p_no").GetDouble());
+                Assert.Equal(yes / (yes + no), v.GetProperty("score").GetDouble(), 1e-9);
+            }
+
             // bad input: one message, exit 1, no report
             string[] With(string option, string value) => [.. evalArgs.Select((x, i) => i > 0 && evalArgs[i - 1] == option ? value : x)];
             (string[] Args, string Message)[] badEval =

@@ -20,8 +20,8 @@ public sealed class RolloutStageTests : IDisposable
     /// <summary>Scores 1 when the response contains the ground truth, and reports the length as a component.</summary>
     private sealed class ContainsAnswer : IRewardFunction
     {
-        public RewardResult Score(string dataSource, string response, string groundTruth) =>
-            new(response.Contains(groundTruth, StringComparison.Ordinal) ? 1 : 0, new Dictionary<string, double> { ["chars"] = response.Length });
+        public IReadOnlyList<RewardResult> ScoreBatch(IReadOnlyList<RewardRequest> batch) =>
+            [.. batch.Select(r => new RewardResult(r.Response.Contains(r.GroundTruth, StringComparison.Ordinal) ? 1 : 0, new Dictionary<string, double> { ["chars"] = r.Response.Length }))];
     }
 
     private (ModelConfig Config, float[] Parameters, string OnnxFolder) ExportTinyModel()

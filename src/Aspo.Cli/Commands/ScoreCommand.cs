@@ -2,6 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Aspo.Data;
+using Aspo.Native.Ort;
+using Aspo.Onnx;
+using Aspo.Pipeline;
 using Aspo.Rewards;
 
 namespace Aspo.Cli.Commands;
@@ -17,23 +21,39 @@ internal static class ScoreCommand
     {
         var dataSource = new Option<string>("--data-source") { Description = "The data_source whose reward grades the lines (e.g. lighteval/MATH).", Required = true };
         var think = new Option<bool>("--require-think-close") { Description = "Grade only the text after </think>; a response without it scores 0." };
+        var verifier = new Option<string?>("--verifier") { Description = "Grade with a model-based soft verifier instead: an exported ONNX folder; the reward is its P(YES) given question, reference and response (lines may carry \"question\")." };
+        var normalize = new Option<bool>("--verifier-normalize") { Description = "With --verifier: reward P(YES) / (P(YES) + P(NO))." };
         var command = new Command("score", "Score JSON lines {\"response\", \"ground_truth\"} from stdin with the reward of a data_source.")
         {
-            dataSource, think,
+            dataSource, think, verifier, normalize,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
-            Run(RewardRegistry.CreateDefault(parse.GetValue(think)), parse.GetValue(dataSource)!, Console.In, Console.Out)));
+        {
+            var source = parse.GetValue(dataSource)!;
+            if (parse.GetValue(verifier) is not { } folder)
+                return Run(RewardRegistry.CreateDefault(parse.GetValue(think)), source, Console.In, Console.Out);
+            using var env = new OrtEnvironment();
+            using var model = OnnxDecoder.Open(env, folder);
+            var soft = new SoftVerifierReward(model, model.LoadTokenizer(), ChatTemplate.FromTokenizerConfig(folder),
+                new SoftVerifierSettings { Normalize = parse.GetValue(normalize) });
+            var registry = new RewardRegistry();
+            registry.RegisterBatch(source, soft.ScoreBatch);
+            return Run(registry, source, Console.In, Console.Out);
+        }));
         return command;
     }
 
     internal static int Run(RewardRegistry registry, string dataSource, TextReader input, TextWriter output)
     {
-        var grader = registry.Resolve(dataSource);
-        var results = new List<string>();
+        registry.Resolve(dataSource);
+        var requests = new List<RewardRequest>();
         foreach (var (obj, lineNumber) in JsonLines.ReadObjects(input, "a JSON object with \"response\" and \"ground_truth\""))
-            results.Add(Format(grader(JsonLines.RequiredString(obj, "response", lineNumber), JsonLines.RequiredString(obj, "ground_truth", lineNumber))));
-        foreach (var r in results)
-            output.WriteLine(r);
+        {
+            var question = obj.ContainsKey("question") ? JsonLines.RequiredString(obj, "question", lineNumber) : "";
+            requests.Add(new RewardRequest(dataSource, question, JsonLines.RequiredString(obj, "response", lineNumber), JsonLines.RequiredString(obj, "ground_truth", lineNumber)));
+        }
+        foreach (var r in registry.ScoreBatch(requests))
+            output.WriteLine(Format(r));
         return 0;
     }
 
