@@ -131,6 +131,16 @@ public sealed class YamlSection
         return [.. seq.Children.Select(c => ParseInt(c, key))];
     }
 
+    /// <summary>A list of strings, or null when the key is absent.</summary>
+    public IReadOnlyList<string>? StringList(string key)
+    {
+        if (Get(key) is not { } n)
+            return null;
+        if (n is not YamlSequenceNode seq)
+            throw new ConfigException($"{Where(n)}: {Key(key)}: expected a list of strings, got a {(n is YamlScalarNode ? "scalar" : Kind(n))}");
+        return [.. seq.Children.Select(c => Scalar(c, key, "a string"))];
+    }
+
     /// <summary>A nested mapping; an absent key gives an empty section (every getter falls back to its default).</summary>
     public YamlSection Section(string key)
     {
