@@ -35,6 +35,9 @@ public sealed class RewardRegistry : IRewardFunction
     public static readonly IReadOnlyList<string> HendrycksMathSources =
         ["lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500", "hendrycks_math"];
 
+    /// <summary>verl's gsm8k.py (strict "#### N") data source.</summary>
+    public const string Gsm8kSource = "openai/gsm8k";
+
     /// <summary>Benchmarks whose answers are boxed expressions, graded like the Hendrycks sources (names used by the shipped suites).</summary>
     public static readonly IReadOnlyList<string> BoxedMathSources = ["amc23", "minerva_math", "olympiadbench"];
 
@@ -60,6 +63,7 @@ public sealed class RewardRegistry : IRewardFunction
         var registry = new RewardRegistry();
         foreach (var source in HendrycksMathSources.Concat(BoxedMathSources))
             registry.Register(source, (response, truth) => MathVerifier.Verify(response, truth, requireThinkClose));
+        registry.Register(Gsm8kSource, (response, truth) => Gsm8k.Score(response, truth));
         // math_dapo keeps only the last 300 characters, so the reasoning before </think> rarely matters; it is not stripped
         foreach (var source in DapoMathSources)
             registry.Register(source, (response, truth) => DapoMath.Score(response, truth));

@@ -22,8 +22,8 @@ public sealed class RewardRegistryTests
     [Fact]
     public void An_unknown_data_source_fails_naming_it_and_the_known_ones()
     {
-        var e = Assert.Throws<ArgumentException>(() => RewardRegistry.CreateDefault().Score("openai/gsm8k", "x", "y"));
-        Assert.Contains("'openai/gsm8k'", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => RewardRegistry.CreateDefault().Score("openai/gsm9k", "x", "y"));
+        Assert.Contains("'openai/gsm9k'", e.Message);
         Assert.Contains("HuggingFaceH4/MATH-500", e.Message);
         Assert.Contains("lighteval/MATH", e.Message);
     }
@@ -68,5 +68,27 @@ public sealed class RewardRegistryTests
         Assert.Equal(0.0, registry.Score("arith/L5", Solution, "58").Score);
         Assert.Equal(0.0, registry.Score("arith/L1", "57", "57").Score); // no box, no credit
         Assert.Contains("arith/*", registry.DataSources);
+    }
+
+    /// <summary>verl gsm8k.py: strict "#### N" (last match, commas and $ dropped, exact string compare), flexible last number.</summary>
+    [Theory]
+    [InlineData("so the total is\n#### 72", "72", 1.0)]
+    [InlineData("#### 1,000", "1000", 1.0)]
+    [InlineData("#### 5 then #### 7", "7", 1.0)]
+    [InlineData("#### 72.0", "72", 0.0)]        // exact text, no numeric equivalence
+    [InlineData("The answer is 72", "72", 0.0)] // strict needs "#### "
+    [InlineData("####72", "72", 0.0)]
+    [InlineData("#### -3", "-3", 1.0)]
+    public void Gsm8k_strict_follows_verl(string response, string truth, double score) =>
+        Assert.Equal(score, RewardRegistry.CreateDefault().Score("openai/gsm8k", response, truth).Score);
+
+    [Fact]
+    public void Gsm8k_sees_only_the_last_300_characters_and_flexible_takes_the_last_number()
+    {
+        var early = "#### 72" + new string('x', 300);
+        Assert.Equal(0.0, Gsm8k.Score(early, "72").Score);
+        Assert.Equal("12", Gsm8k.ExtractSolution("a 5 then 12 .", flexible: true));
+        Assert.Equal(".", Gsm8k.ExtractSolution("only . here", flexible: true)); // nothing valid: the reference keeps the earliest
+        Assert.Null(Gsm8k.ExtractSolution("no digits", flexible: true));
     }
 }
