@@ -19,6 +19,8 @@ public static class Program
         }
         if (args is ["rollout", ..])
             return RolloutBench.Run(args);
+        if (args is ["rewards", ..])
+            return RewardsBench.Run();
         if (args is ["data", ..])
             return DataBench.Run();
         if (args is ["learner", ..])
