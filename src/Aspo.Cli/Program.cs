@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(ShardsCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         return root;
     }
 }

@@ -77,6 +77,12 @@ public sealed class Generator
     /// </summary>
     public bool CompactFinishedRows { get; init; } = true;
 
+    /// <summary>
+    /// Continuous batching: at most this many rows decode at once, and a row that finishes hands its slot (and KV
+    /// block) to the next waiting request, prefilled then. Null = every request of the call decodes in one batch.
+    /// </summary>
+    public int? MaxActiveRows { get; init; }
+
     public Generator(OnnxDecoder model, BpeTokenizer? tokenizer = null)
     {
         _model = model;
@@ -100,40 +106,53 @@ public sealed class Generator
         if (maxLength > m.ContextLength)
             throw new ArgumentException($"prompt ({maxPrompt}) + max new tokens ({sampling.MaxNewTokens}) exceeds the model's context length {m.ContextLength}");
 
-        // shared KV buffers [B, KV, maxLength, D] per layer, bound as past and present
         var rowFloats = kv * maxLength * d;
+        var stops = new HashSet<int>(m.EosTokenIds.Concat(sampling.StopTokenIds));
+        var rows = requests.Select(r => new Row(r, sampling, _tokenizer)).ToArray();
+        // slots: all requests at once, or a fixed number refilled from the waiting ones (continuous batching)
+        if (MaxActiveRows is < 1)
+            throw new ArgumentException($"max active rows must be at least 1, got {MaxActiveRows}");
+        var width = Math.Min(b, MaxActiveRows ?? b);
         var keys = new float[m.Layers][];
         var values = new float[m.Layers][];
         for (var l = 0; l < m.Layers; l++)
         {
-            keys[l] = new float[b * rowFloats];
-            values[l] = new float[b * rowFloats];
+            keys[l] = new float[width * rowFloats];
+            values[l] = new float[width * rowFloats];
         }
-        var stops = new HashSet<int>(m.EosTokenIds.Concat(sampling.StopTokenIds));
-        var rows = requests.Select(r => new Row(r, sampling, _tokenizer)).ToArray();
-        var logits = new float[b * v];
+        var logits = new float[width * v];
+        var inputIds = new long[width];
+        var mask = new long[width * maxLength];
 
-        // prefill each distinct prompt once (batch 1), then copy its cache rows to every sample of it
+        // requests start in prompt-grouped order, so one cached prefill serves every sample of a prompt
+        var queue = Enumerable.Range(0, b).GroupBy(i => requests[i].PromptIds, ArrayComparer.Instance).SelectMany(g => g).ToArray();
+        var next = 0;
+        int[]? cachedPrompt = null;
+        float[] cachedLast = [];
         var scratchK = Enumerable.Range(0, m.Layers).Select(_ => new float[rowFloats]).ToArray();
         var scratchV = Enumerable.Range(0, m.Layers).Select(_ => new float[rowFloats]).ToArray();
-        foreach (var group in Enumerable.Range(0, b).GroupBy(i => requests[i].PromptIds, ArrayComparer.Instance))
+        var slots = new int[width]; // slots[s] = the request in batch slot s
+        void Start(int slot)
         {
-            var prompt = group.Key;
-            var last = Prefill(prompt, maxLength, scratchK, scratchV);
-            foreach (var i in group)
+            var r = queue[next++];
+            var prompt = requests[r].PromptIds;
+            if (cachedPrompt is null || !ArrayComparer.Instance.Equals(cachedPrompt, prompt))
             {
-                for (var l = 0; l < m.Layers; l++)
-                {
-                    Array.Copy(scratchK[l], 0, keys[l], i * rowFloats, rowFloats);
-                    Array.Copy(scratchV[l], 0, values[l], i * rowFloats, rowFloats);
-                }
-                last.CopyTo(logits, i * v);
+                cachedLast = Prefill(prompt, maxLength, scratchK, scratchV);
+                cachedPrompt = prompt;
             }
+            for (var l = 0; l < m.Layers; l++)
+            {
+                Array.Copy(scratchK[l], 0, keys[l], slot * rowFloats, rowFloats);
+                Array.Copy(scratchV[l], 0, values[l], slot * rowFloats, rowFloats);
+            }
+            cachedLast.CopyTo(logits, slot * v);
+            slots[slot] = r;
         }
+        var active = 0;
+        while (active < width)
+            Start(active++);
 
-        var inputIds = new long[b];
-        var slots = Enumerable.Range(0, b).ToArray(); // slots[s] = the request in batch slot s
-        var active = b;
         for (var step = 0; ; step++)
         {
             OnLogits?.Invoke(step, logits, slots[..active]);
@@ -141,8 +160,15 @@ public sealed class Generator
             {
                 var row = rows[slots[s]];
                 inputIds[s] = row.Done ? m.PadTokenId : row.Choose(logits.AsSpan(s * v, v), stops);
+                // refill: a finished slot takes the next waiting request, whose first token comes from its prefill
+                while (rows[slots[s]].Done && next < b)
+                {
+                    Start(s);
+                    var started = rows[slots[s]];
+                    inputIds[s] = started.Choose(logits.AsSpan(s * v, v), stops);
+                }
             }
-            if (rows.All(r => r.Done))
+            if (next == b && slots.Take(active).All(i => rows[i].Done))
                 break;
             if (CompactFinishedRows && slots.Take(active).Any(i => rows[i].Done))
             {
@@ -166,8 +192,10 @@ public sealed class Generator
                 active = kept;
             }
             // decode: mask row s has (prompt + generated) ones; total = the longest
-            var total = slots.Take(active).Max(i => rows[i].Length);
-            var mask = new long[active * total];
+            var total = 0;
+            for (var s = 0; s < active; s++)
+                total = Math.Max(total, rows[slots[s]].Length);
+            mask.AsSpan(0, active * total).Clear();
             for (var s = 0; s < active; s++)
                 mask.AsSpan(s * total, rows[slots[s]].Length).Fill(1);
             Run(inputIds, active, 1, mask, total, keys, values, maxLength, logits);
@@ -298,9 +326,14 @@ public sealed class Generator
             _tokens.Add(token);
             _logProbs.Add(logProb);
             _entropies?.Add(entropy);
+            var piece = 0;
             if (_decoder is not null)
-                _text.Append(_decoder.Push(token));
-            if (stops.Contains(token) || _p.StopStrings.Any(s => _text.ToString().Contains(s, StringComparison.Ordinal)))
+            {
+                var text = _decoder.Push(token);
+                _text.Append(text);
+                piece = text.Length;
+            }
+            if (stops.Contains(token) || (piece > 0 && StopStringEnded(piece)))
             {
                 Done = true;
                 FinishReason = "stop";
@@ -308,6 +341,19 @@ public sealed class Generator
             else if (_tokens.Count >= _p.MaxNewTokens)
                 Done = true;
             return token;
+        }
+
+        /// <summary>Whether a stop string ends inside the last <paramref name="piece"/> characters: only that tail is
+        /// searched, so the check costs O(piece + longest stop string) per token, not the whole text.</summary>
+        private bool StopStringEnded(int piece)
+        {
+            foreach (var stop in _p.StopStrings)
+            {
+                var start = Math.Max(0, _text.Length - piece - stop.Length + 1);
+                if (_text.ToString(start, _text.Length - start).Contains(stop, StringComparison.Ordinal))
+                    return true;
+            }
+            return false;
         }
 
         public GenerationResult Result() =>

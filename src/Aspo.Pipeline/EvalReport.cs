@@ -55,24 +55,25 @@ public static class EvalReport
         };
     }
 
-    /// <summary>One metrics row for a suite at an iteration: verl's val-core / val-aux names per data_source.</summary>
+    /// <summary>One metrics row for a suite at an iteration ({"kind": "eval", "iteration", "step", "suite", "data": {…}}):
+    /// verl's val-core / val-aux names per data_source.</summary>
     public static JsonObject MetricsRow(SuiteResult result, int iteration)
     {
         var n = result.Settings.SamplesPerPrompt;
-        var row = new JsonObject { ["kind"] = "eval", ["iteration"] = iteration, ["suite"] = result.Suite };
+        var data = new JsonObject();
         foreach (var x in result.Summaries)
         {
             var source = x.DataSource;
-            row[$"val-core/{source}/acc/mean@{n}"] = x.AvgAtN;
+            data[$"val-core/{source}/acc/mean@{n}"] = x.AvgAtN;
             foreach (var (k, pass) in x.PassAtK)
-                row[$"val-core/{source}/acc/pass@{k}"] = pass;
+                data[$"val-core/{source}/acc/pass@{k}"] = pass;
             if (x.MajAtK is { } maj)
-                row[$"val-core/{source}/acc/maj@{x.MajK}/mean"] = maj;
-            row[$"val-aux/{source}/reward/mean@{n}"] = x.MeanScore;
-            row[$"val-aux/{source}/response_length/mean"] = x.MeanResponseLength;
-            row[$"val-aux/{source}/response_length/clip_ratio"] = x.TruncationRate;
+                data[$"val-core/{source}/acc/maj@{x.MajK}/mean"] = maj;
+            data[$"val-aux/{source}/reward/mean@{n}"] = x.MeanScore;
+            data[$"val-aux/{source}/response_length/mean"] = x.MeanResponseLength;
+            data[$"val-aux/{source}/response_length/clip_ratio"] = x.TruncationRate;
         }
-        return row;
+        return new JsonObject { ["kind"] = "eval", ["iteration"] = iteration, ["step"] = iteration, ["suite"] = result.Suite, ["data"] = data };
     }
 
     /// <summary>Appends rows to a metrics.jsonl as one write, so a crash leaves whole lines only.</summary>

@@ -397,7 +397,7 @@ public sealed class CliTests
             Assert.Equal(7, row.GetProperty("iteration").GetInt32());
             Assert.Equal("arith-quick", row.GetProperty("suite").GetString());
             foreach (var name in new[] { "val-core/arith/L2/acc/mean@4", "val-core/arith/L3/acc/pass@4", "val-core/all/acc/pass@1", "val-aux/all/response_length/clip_ratio" })
-                Assert.InRange(row.GetProperty(name).GetDouble(), 0, 1);
+                Assert.InRange(row.GetProperty("data").GetProperty(name).GetDouble(), 0, 1);
             Assert.Equal(exportsBefore, Directory.GetDirectories(Path.GetTempPath(), "aspo-eval-onnx-*").Length); // the temporary export is removed
 
             // the soft verifier: P(YES) of the exported model, per line, with its components

@@ -101,6 +101,52 @@ public sealed class SamplingTests
         _ = config;
     }
 
+    /// <summary>Stop strings end a row at the token whose text completes the string (a string spanning tokens too).</summary>
+    [Fact]
+    public void Stop_strings_stop_at_the_token_that_completes_them()
+    {
+        var (_, _, folder) = TestModels.Exported("qwen2");
+        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        // ids below 97 of the Qwen3 byte-level vocabulary are single printable characters: every sampled token is text
+        var tokenizer = Aspo.Data.Tokenization.BpeTokenizer.Load(Path.Combine(
+            Aspo.Native.NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3", "tokenizer.json"));
+        var generator = new Generator(model, tokenizer);
+        var free = generator.Generate([new GenerationRequest([1, 2, 3], 0)], new SamplingParams { Temperature = 0, MaxNewTokens = 16, StopTokenIds = [] })[0];
+        Assert.Equal(16, free.Text!.Length);
+        var stop = free.Text.Substring(5, 3); // spans three tokens, complete at token 8 (or earlier if it occurs before)
+        var first = free.Text.IndexOf(stop, StringComparison.Ordinal) + stop.Length;
+        var stopped = generator.Generate([new GenerationRequest([1, 2, 3], 0)], new SamplingParams { Temperature = 0, MaxNewTokens = 16, StopTokenIds = [], StopStrings = ["never", stop] })[0];
+        Assert.Equal("stop", stopped.FinishReason);
+        Assert.Equal(free.Tokens[..first], stopped.Tokens);
+        Assert.Equal(free.Text[..first], stopped.Text);
+    }
+
+    /// <summary>Continuous batching: 2 slots refilled from 9 waiting requests give the samples of one big batch.</summary>
+    [Fact]
+    public void Refilling_freed_slots_changes_no_sample()
+    {
+        var (_, _, folder) = TestModels.Exported("qwen3");
+        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        // three prompts of unequal length, three samples each, interleaved: identical prompts are still prefilled once
+        int[][] prompts = [[4, 8, 15, 16], [23, 42], [7, 1, 9, 9, 2, 5]];
+        var requests = Enumerable.Range(0, 9).Select(i => new GenerationRequest(prompts[i % 3], SampleSeeds.Derive(3, 1, $"p{i % 3}", i / 3))).ToArray();
+        var sampling = new SamplingParams { Temperature = 1.1f, MaxNewTokens = 20, StopTokenIds = [3, 5, 8, 13, 21, 34, 55] };
+        var whole = new Generator(model).Generate(requests, sampling);
+        Assert.Contains(whole, r => r.FinishReason == "stop");
+        Assert.Contains(whole, r => r.Tokens.Length > 4);
+        foreach (var (width, compact) in new[] { (2, true), (2, false), (1, true), (4, true) })
+        {
+            var refilled = new Generator(model) { MaxActiveRows = width, CompactFinishedRows = compact }.Generate(requests, sampling);
+            for (var i = 0; i < requests.Length; i++)
+            {
+                Assert.Equal(whole[i].Tokens, refilled[i].Tokens);
+                Assert.Equal(whole[i].FinishReason, refilled[i].FinishReason);
+                Assert.True(whole[i].LogProbs.Zip(refilled[i].LogProbs, (a, b) => Math.Abs(a - b)).DefaultIfEmpty(0).Max() <= 1e-5);
+            }
+        }
+        Assert.Contains("max active rows must be at least 1", Assert.Throws<ArgumentException>(() => new Generator(model) { MaxActiveRows = 0 }.Generate(requests, sampling)).Message);
+    }
+
     /// <summary>Rows that stop early are compacted out of the batch; the samples are the same as without compaction.</summary>
     [Fact]
     public void Compacting_finished_rows_changes_no_sample()

@@ -12,7 +12,8 @@ internal static class CommandRunner
             return body();
         }
         catch (Exception e) when (e is AspoNativeException or Aspo.Model.ModelFormatException or Aspo.Data.DataFormatException or ArgumentException or IOException
-                                       or InvalidDataException or UnauthorizedAccessException)
+                                       or InvalidDataException or UnauthorizedAccessException
+                                       or Aspo.Pipeline.Config.ConfigException or Aspo.Rewards.Code.SandboxUnavailableException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

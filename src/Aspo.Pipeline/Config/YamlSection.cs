@@ -16,17 +16,72 @@ public sealed class YamlSection
 {
     private readonly YamlMappingNode _node;
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    // nodes set by --set overrides: errors name the override instead of a line of the file
+    private readonly Dictionary<YamlNode, string> _overridden;
 
-    private YamlSection(string file, string path, YamlMappingNode node)
+    private YamlSection(string file, string path, YamlMappingNode node, Dictionary<YamlNode, string> overridden)
     {
         File = file;
         Path = path;
         _node = node;
+        _overridden = overridden;
     }
 
     public string File { get; }
     /// <summary>Dotted key of this section ("" for the root).</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// Parses a file whose root is a mapping, then applies overrides "dotted.key=value" (the value is read as YAML, so
+    /// "[a, b]" is a list); missing intermediate mappings are created.
+    /// </summary>
+    public static YamlSection Load(string file, IReadOnlyList<string> overrides)
+    {
+        var section = Load(file);
+        foreach (var o in overrides)
+            section.Override(o);
+        return section;
+    }
+
+    private void Override(string assignment)
+    {
+        var eq = assignment.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+            throw new ConfigException($"--set {assignment}: expected key=value with a dotted key, e.g. --set algorithm.loss=grpo");
+        var key = assignment[..eq].Trim();
+        var text = assignment[(eq + 1)..];
+        YamlNode value;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            value = stream.Documents.Count == 0 ? new YamlScalarNode("") : stream.Documents[0].RootNode;
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException($"--set {assignment}: the value is not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        var parts = key.Split('.');
+        if (parts.Any(p => p.Length == 0))
+            throw new ConfigException($"--set {assignment}: '{key}' is not a dotted key");
+        var mapping = _node;
+        for (var i = 0; i < parts.Length - 1; i++)
+        {
+            if (!mapping.Children.TryGetValue(new YamlScalarNode(parts[i]), out var child))
+            {
+                child = new YamlMappingNode();
+                mapping.Children[new YamlScalarNode(parts[i])] = child;
+            }
+            mapping = child as YamlMappingNode
+                ?? throw new ConfigException($"--set {assignment}: '{string.Join('.', parts[..(i + 1)])}' is not a mapping in {File}");
+        }
+        var keyNode = new YamlScalarNode(parts[^1]);
+        mapping.Children[keyNode] = value;
+        _overridden[value] = $"--set {assignment}";
+        _overridden[keyNode] = $"--set {assignment}";
+        foreach (var inner in value.AllNodes)
+            _overridden.TryAdd(inner, $"--set {assignment}");
+    }
 
     /// <summary>Parses a file whose root is a mapping.</summary>
     public static YamlSection Load(string file)
@@ -46,12 +101,12 @@ public sealed class YamlSection
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ConfigException($"{full}: expected a mapping of keys at the top level");
-        return new YamlSection(full, "", root);
+        return new YamlSection(full, "", root, new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance));
     }
 
     private string Key(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
 
-    private string Where(YamlNode node) => $"{File}:{node.Start.Line}:{node.Start.Column}";
+    private string Where(YamlNode node) => _overridden.TryGetValue(node, out var o) ? $"{File}: {o}" : $"{File}:{node.Start.Line}:{node.Start.Column}";
 
     private YamlNode? Get(string key)
     {
@@ -147,8 +202,8 @@ public sealed class YamlSection
         var n = Get(key);
         return n switch
         {
-            null => new YamlSection(File, Key(key), new YamlMappingNode()),
-            YamlMappingNode m => new YamlSection(File, Key(key), m),
+            null => new YamlSection(File, Key(key), new YamlMappingNode(), _overridden),
+            YamlMappingNode m => new YamlSection(File, Key(key), m, _overridden),
             _ => throw new ConfigException($"{Where(n)}: {Key(key)}: expected a mapping of keys, got a {(n is YamlScalarNode ? "scalar" : Kind(n))}"),
         };
     }
@@ -162,7 +217,7 @@ public sealed class YamlSection
         if (n is not YamlSequenceNode seq)
             throw new ConfigException($"{Where(n)}: {Key(key)}: expected a list, got a {(n is YamlScalarNode ? "scalar" : Kind(n))}");
         return [.. seq.Children.Select((c, i) => c is YamlMappingNode m
-            ? new YamlSection(File, $"{Key(key)}[{i}]", m)
+            ? new YamlSection(File, $"{Key(key)}[{i}]", m, _overridden)
             : throw new ConfigException($"{Where(c)}: {Key(key)}[{i}]: expected a mapping of keys"))];
     }
 

@@ -34,6 +34,7 @@ internal static class RolloutBench
         var lines = new List<string>();
         var bounds = new List<string>();
         var compaction = new List<string>();
+        var refill = new List<string>();
         foreach (var s in Shapes.Where(s => which == "all" || s.Name == which))
         {
             var config = new ModelConfig
@@ -87,6 +88,21 @@ internal static class RolloutBench
                         var padded = Rate(false);
                         var compacted = Rate(true);
                         compaction.Add(FormattableString.Invariant($"| {s.Name} | {batch} | {padded:F1} | {compacted:F1} | {compacted / padded:F2}× |"));
+                        {
+                            // more requests than slots: calls of `batch` requests each (compaction; the rollout stage's
+                            // batching) vs one call whose `batch` slots are refilled from the waiting requests
+                            var many = Enumerable.Range(0, (s.Name == "tiny" ? 4 : 2) * batch).Select(i => new GenerationRequest(
+                                Enumerable.Range(0, PromptLength).Select(_ => rng.Next(s.Vocab - 1)).ToArray(), SampleSeeds.Derive(2, 0, $"m{i}", 0))).ToArray();
+                            var w = Stopwatch.StartNew();
+                            var chunkedTokens = many.Chunk(batch).Sum(chunk => new Generator(model).Generate(chunk, early).Sum(r => r.Tokens.Length));
+                            var chunked = chunkedTokens / w.Elapsed.TotalSeconds;
+                            w.Restart();
+                            var refilledTokens = new Generator(model) { MaxActiveRows = batch }.Generate(many, early).Sum(r => r.Tokens.Length);
+                            var refilled = refilledTokens / w.Elapsed.TotalSeconds;
+                            if (refilledTokens != chunkedTokens)
+                                throw new InvalidOperationException("refill and chunked calls sampled different tokens");
+                            refill.Add(FormattableString.Invariant($"| {s.Name} | {many.Length} | {batch} | {chunked:F1} | {refilled:F1} | {refilled / chunked:F2}× |"));
+                        }
                     }
                     if (batch == 1)
                     {
@@ -122,6 +138,13 @@ internal static class RolloutBench
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var c in compaction)
             Console.WriteLine(c);
+        Console.WriteLine();
+        Console.WriteLine("More requests than slots, same early stops: calls of one batch each (compaction) vs one call refilling freed slots (continuous batching), tokens/s:");
+        Console.WriteLine();
+        Console.WriteLine("| model | requests | slots | calls of one batch | refill | refill vs calls |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in refill)
+            Console.WriteLine(r);
         return 0;
     }
 

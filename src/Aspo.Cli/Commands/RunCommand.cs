@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Aspo.Pipeline;
+using Aspo.Pipeline.Config;
+
+namespace Aspo.Cli.Commands;
+
+/// <summary>
+/// <c>aspo run pipeline.yaml [--output DIR] [--set key=value …]</c>: the loop export → rollout → learn (→ eval every
+/// k iterations) over a run directory; an existing run directory is resumed after its last completed stage.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Argument<string>("config") { Description = "The pipeline file (pipeline.yaml).", DefaultValueFactory = _ => "pipeline.yaml" };
+        var output = new Option<string?>("--output") { Description = "Run directory (overrides run.output; default runs/<run.name> next to the config)." };
+        var set = new Option<string[]>("--set") { Description = "Override a setting by its dotted key, e.g. --set algorithm.loss=grpo --set rollout.n=8 (repeatable)." };
+        var command = new Command("run", "Run or resume the RL loop of a pipeline file: export, rollout, learn, eval.") { config, output, set };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var overrides = (parse.GetValue(set) ?? []).ToList();
+            if (parse.GetValue(output) is { } dir)
+                overrides.Add($"run.output={Path.GetFullPath(dir)}");
+            var pipeline = PipelineConfig.Load(parse.GetValue(config)!, overrides);
+            var state = new PipelineRun(pipeline, Console.Out).Execute();
+            Console.WriteLine($"run {pipeline.Run.Name} complete: iteration {state.Iteration}, last stage {state.Stage}; {pipeline.RunDirectory}");
+            return 0;
+        }));
+        return command;
+    }
+}

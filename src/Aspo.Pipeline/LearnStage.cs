@@ -1,0 +1,186 @@
+using Aspo.Algorithms;
+using Aspo.Data;
+using Aspo.Data.Shards;
+using Aspo.Model;
+using Aspo.Pipeline.Config;
+
+namespace Aspo.Pipeline;
+
+/// <summary>What one learn stage needs besides the rows: the algorithm, the optimizer and the seed of its shuffles.</summary>
+public sealed record LearnSettings
+{
+    public required AlgorithmSection Algorithm { get; init; }
+    public required OptimizerSection Optimizer { get; init; }
+    public required ulong Seed { get; init; }
+    public required int Iteration { get; init; }
+    /// <summary>Optimizer steps of the whole run (the cosine schedule's horizon).</summary>
+    public int TotalSteps { get; init; }
+}
+
+/// <summary>
+/// The learn stage core: shard rows → GRPO-style advantages per prompt group → <c>ppo_epochs</c> passes over seeded
+/// shuffles of the sequences in mini-batches; each mini-batch accumulates gradients over its micro-batches (the
+/// aggregation normalisers are the mini-batch's, so the step equals one big batch) → gradient clipping → AdamW.
+/// The learner recomputes log-probs at the rollout temperature; the shard's old log-probs are π_old. Returns one
+/// metrics dictionary per optimizer step (verl names).
+/// </summary>
+public static class LearnStage
+{
+    public static IReadOnlyList<Dictionary<string, double>> Run(Decoder decoder, AdamW optimizer, IReadOnlyList<RolloutRow> rows, LearnSettings settings)
+    {
+        var a = settings.Algorithm;
+        if (rows.Count == 0)
+            throw new ArgumentException("the learn stage got no rollout rows");
+        var temperature = rows[0].Temperature;
+        var other = rows.FirstOrDefault(r => r.Temperature != temperature);
+        if (other is not null)
+            throw new ArgumentException($"rollout rows were sampled at temperatures {temperature} and {other.Temperature} (prompt {other.PromptUid}); one learn stage needs one temperature");
+
+        // per sequence: score → advantage within its prompt group
+        var groups = new Dictionary<string, long>(StringComparer.Ordinal);
+        var groupIds = rows.Select(r => groups.TryGetValue(r.PromptUid, out var g) ? g : groups[r.PromptUid] = groups.Count).ToArray();
+        var scores = rows.Select(r => (float)r.Reward).ToArray();
+        var advantages = new float[rows.Count];
+        AdvantageEstimators.Compute(a.Advantage, scores, groupIds, advantages);
+
+        var objective = new PolicyObjective(PolicyLosses.Create(a.Loss, a.LossOptions with { Seed = (int)(settings.Seed % int.MaxValue) }),
+            new ObjectiveOptions { Aggregation = Aggregation.Parse(a.Aggregation), KlEstimator = a.KlEstimator, KlCoefficient = a.KlCoefficient });
+        var o = settings.Optimizer;
+        var schedule = new LearningRateSchedule(o.Schedule, o.LearningRate, o.WarmupSteps, settings.TotalSteps);
+        var trainable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
+        var steps = new List<Dictionary<string, double>>();
+        for (var epoch = 0; epoch < a.PpoEpochs; epoch++)
+        {
+            var order = Shuffle(trainable, settings.Seed, settings.Iteration, epoch);
+            for (var start = 0; start < order.Length; start += a.MiniBatch)
+            {
+                var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
+                steps.Add(Step(decoder, optimizer, objective, schedule, rows, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+            }
+        }
+        return steps;
+    }
+
+    /// <summary>Fisher–Yates over the sequence indices with a stream fixed by (seed, iteration, epoch).</summary>
+    private static int[] Shuffle(int[] items, ulong seed, int iteration, int epoch)
+    {
+        var order = (int[])items.Clone();
+        var state = seed ^ (0xD1B54A32D192ED03UL * (ulong)(iteration + 1)) ^ (0x8CB92BA72F3D8DD7UL * (ulong)(epoch + 1));
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = (int)(SplitMix64.Next(ref state) % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    private static Dictionary<string, double> Step(Decoder decoder, AdamW optimizer, PolicyObjective objective, LearningRateSchedule schedule,
+        IReadOnlyList<RolloutRow> rows, float[] advantages, int[] mini, int microBatch, float temperature, double gradClip)
+    {
+        // the mini-batch's normalisers: every micro-batch's gradient is scaled as part of the whole mini-batch
+        var allMask = new float[mini.Sum(i => rows[i].ResponseTokenIds.Length)];
+        Array.Fill(allMask, 1f);
+        var allOffsets = new int[mini.Length + 1];
+        for (var k = 0; k < mini.Length; k++)
+            allOffsets[k + 1] = allOffsets[k] + rows[mini[k]].ResponseTokenIds.Length;
+        var scale = AggregationScale.Of(allMask, allOffsets);
+
+        decoder.ZeroGradients();
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        double loss = 0, entropySum = 0;
+        var tokens = 0;
+        for (var m = 0; m < mini.Length; m += microBatch)
+        {
+            var micro = mini.AsSpan(m, Math.Min(microBatch, mini.Length - m)).ToArray();
+            var (result, entropies) = MicroBatch(decoder, objective, rows, advantages, micro, temperature, scale);
+            loss += result.Loss;
+            foreach (var (name, value) in result.Metrics)
+                sums[name] = sums.GetValueOrDefault(name) + value * entropies.Length;
+            foreach (var h in entropies)
+                entropySum += h;
+            tokens += entropies.Length;
+        }
+        var gradNorm = AdamW.ClipGradientNorm(decoder.Gradients, gradClip); // 0 = measure only
+        var lr = schedule.At((int)optimizer.Step);
+        optimizer.Update(decoder.Parameters, decoder.Gradients, lr);
+        // metrics of the step: token-weighted means over its micro-batches; the loss is already the mini-batch's
+        var metrics = sums.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(tokens, 1), StringComparer.Ordinal);
+        metrics[MetricNames.PgLoss] = loss;
+        metrics[MetricNames.Entropy] = entropySum / Math.Max(tokens, 1);
+        metrics["actor/grad_norm"] = gradNorm;
+        metrics["actor/lr"] = lr;
+        metrics["actor/tokens"] = tokens;
+        return metrics;
+    }
+
+    private static (ObjectiveResult Result, float[] Entropies) MicroBatch(Decoder decoder, PolicyObjective objective, IReadOnlyList<RolloutRow> rows,
+        float[] advantages, int[] micro, float temperature, AggregationScale scale)
+    {
+        var length = micro.Sum(i => rows[i].PromptTokenIds.Length + rows[i].ResponseTokenIds.Length);
+        var tokens = new int[length];   // [Σ prompt + response]
+        var offsets = new int[micro.Length + 1];
+        var starts = new int[micro.Length];
+        var scoredOffsets = new int[micro.Length + 1];
+        for (var k = 0; k < micro.Length; k++)
+        {
+            var r = rows[micro[k]];
+            r.PromptTokenIds.CopyTo(tokens, offsets[k]);
+            r.ResponseTokenIds.CopyTo(tokens, offsets[k] + r.PromptTokenIds.Length);
+            offsets[k + 1] = offsets[k] + r.PromptTokenIds.Length + r.ResponseTokenIds.Length;
+            starts[k] = r.PromptTokenIds.Length;
+            scoredOffsets[k + 1] = scoredOffsets[k] + r.ResponseTokenIds.Length;
+        }
+        var n = scoredOffsets[^1];
+        var logProbs = new float[n];   // [N] scored response tokens
+        var entropies = new float[n];
+        var oldLogProbs = new float[n];
+        var tokenAdvantages = new float[n];
+        var mask = new float[n];
+        Array.Fill(mask, 1f);
+        for (var k = 0; k < micro.Length; k++)
+        {
+            rows[micro[k]].OldLogprobs.CopyTo(oldLogProbs, scoredOffsets[k]);
+            tokenAdvantages.AsSpan(scoredOffsets[k], scoredOffsets[k + 1] - scoredOffsets[k]).Fill(advantages[micro[k]]);
+        }
+        decoder.Forward(tokens, offsets, starts, temperature, logProbs, entropies, forTraining: true);
+        var grad = new float[n];
+        var result = objective.Compute(new TokenBatch
+        {
+            LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets, Entropies = entropies,
+        }, grad, scale);
+        decoder.Backward(grad, []);
+        return (result, entropies);
+    }
+
+    /// <summary>Log-prob agreement of the learner (current weights) with the shard's old log-probs, per token: mean |Δ|, max |Δ|, fraction over 1e-3.</summary>
+    public static (double Mean, double Max, double FractionOver1e3) Mismatch(Decoder decoder, IReadOnlyList<RolloutRow> rows, int microBatch)
+    {
+        double sum = 0, max = 0;
+        long count = 0, over = 0;
+        var usable = rows.Where(r => r.ResponseTokenIds.Length > 0).ToArray();
+        for (var start = 0; start < usable.Length; start += microBatch)
+        {
+            var micro = usable.AsSpan(start, Math.Min(microBatch, usable.Length - start)).ToArray();
+            var tokens = micro.SelectMany(r => r.PromptTokenIds.Concat(r.ResponseTokenIds)).ToArray();
+            var offsets = new int[micro.Length + 1];
+            for (var k = 0; k < micro.Length; k++)
+                offsets[k + 1] = offsets[k] + micro[k].PromptTokenIds.Length + micro[k].ResponseTokenIds.Length;
+            var logProbs = new float[micro.Sum(r => r.ResponseTokenIds.Length)];
+            decoder.Forward(tokens, offsets, [.. micro.Select(r => r.PromptTokenIds.Length)], micro[0].Temperature, logProbs, [], forTraining: false);
+            var i = 0;
+            foreach (var r in micro)
+            {
+                foreach (var old in r.OldLogprobs)
+                {
+                    var d = Math.Abs(logProbs[i++] - old);
+                    sum += d;
+                    max = Math.Max(max, d);
+                    count++;
+                    if (d > 1e-3)
+                        over++;
+                }
+            }
+        }
+        return count == 0 ? (0, 0, 0) : (sum / count, max, (double)over / count);
+    }
+}

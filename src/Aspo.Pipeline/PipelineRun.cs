@@ -1,0 +1,336 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aspo.Data;
+using Aspo.Data.Shards;
+using Aspo.Model;
+using Aspo.Native.Blas;
+using Aspo.Native.Ort;
+using Aspo.Onnx;
+using Aspo.Pipeline.Config;
+using Aspo.Rewards;
+
+namespace Aspo.Pipeline;
+
+/// <summary>The last completed (iteration, stage) of a run; iteration 0 / "init" = only the starting policy exists.</summary>
+public sealed record RunState(int Iteration, string Stage)
+{
+    public static readonly IReadOnlyList<string> Stages = ["export", "rollout", "learn", "eval"];
+}
+
+/// <summary>
+/// A run directory and the loop over it:
+/// <code>
+/// runs/&lt;name&gt;/
+///   pipeline.resolved.yaml   the config in effect (every setting, after overrides)
+///   state.json               last completed (iteration, stage), rewritten atomically
+///   metrics.jsonl            {"kind": "step"|"iteration"|"eval", "iteration", "step", "data": {verl names…}} per line
+///   iter-0000/policy/        the starting checkpoint (config.json, model.safetensors, tokenizer files)
+///   iter-000i/onnx/          policy i−1 exported (model.onnx + .data, genai_config.json, tokenizer)
+///   iter-000i/shards/        part-00000.parquet: the rollout of iteration i (+ rollout.json: the prompt cursor after it)
+///   iter-000i/policy/        policy i: weights, optimizer.safetensors, trainer_state.json (prompt cursor, optimizer step)
+/// </code>
+/// Every stage writes into a temporary folder and renames it into place, then records itself in state.json, so a run
+/// killed at any moment resumes at the first stage not recorded, and nothing under a final name is ever partial.
+/// </summary>
+public sealed class PipelineRun
+{
+    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+    private readonly PipelineConfig _config;
+    private readonly TextWriter _log;
+    private readonly Action<RewardRegistry>? _registerRewards;
+
+    /// <param name="registerRewards">Adds graders for more data sources (for programs that embed the pipeline).</param>
+    public PipelineRun(PipelineConfig config, TextWriter log, Action<RewardRegistry>? registerRewards = null)
+    {
+        _config = config;
+        _log = log;
+        _registerRewards = registerRewards;
+        Directory = config.RunDirectory;
+    }
+
+    public string Directory { get; }
+    public string StatePath => Path.Combine(Directory, "state.json");
+    public string MetricsPath => Path.Combine(Directory, "metrics.jsonl");
+    public string IterationFolder(int i) => Path.Combine(Directory, $"iter-{i:D4}");
+    public string PolicyFolder(int i) => Path.Combine(IterationFolder(i), "policy");
+
+    public RunState ReadState()
+    {
+        if (!File.Exists(StatePath))
+            return new RunState(0, "init");
+        try
+        {
+            var o = JsonNode.Parse(File.ReadAllText(StatePath))!.AsObject();
+            var state = new RunState(o["iteration"]!.GetValue<int>(), o["stage"]!.GetValue<string>());
+            if (state.Iteration < 0 || !(RunState.Stages.Contains(state.Stage) || state.Stage == "init"))
+                throw new FormatException($"iteration {state.Iteration}, stage '{state.Stage}'");
+            return state;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException)
+        {
+            throw new ConfigException($"{StatePath}: not a run state ({e.Message}); expected {{\"iteration\": N, \"stage\": \"export|rollout|learn|eval\"}}");
+        }
+    }
+
+    private void WriteState(RunState state) =>
+        AtomicWrite(StatePath, new JsonObject { ["iteration"] = state.Iteration, ["stage"] = state.Stage }.ToJsonString());
+
+    private static void AtomicWrite(string path, string text)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Replaces <paramref name="final"/> by what <paramref name="write"/> puts into a fresh temporary folder.</summary>
+    private static void AtomicFolder(string final, Action<string> write)
+    {
+        var temp = final + ".tmp";
+        if (System.IO.Directory.Exists(temp))
+            System.IO.Directory.Delete(temp, recursive: true);
+        System.IO.Directory.CreateDirectory(temp);
+        write(temp);
+        if (System.IO.Directory.Exists(final))
+            System.IO.Directory.Delete(final, recursive: true);
+        System.IO.Directory.Move(temp, final);
+    }
+
+    private void AppendMetrics(string kind, int iteration, long step, IReadOnlyDictionary<string, double> data) =>
+        EvalReport.AppendMetrics(MetricsPath, [new JsonObject
+        {
+            ["kind"] = kind, ["iteration"] = iteration, ["step"] = step,
+            ["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        }]);
+
+    /// <summary>Runs (or resumes) the loop to the configured number of iterations.</summary>
+    public RunState Execute()
+    {
+        var c = _config;
+        System.IO.Directory.CreateDirectory(Directory);
+        var resolved = Path.Combine(Directory, "pipeline.resolved.yaml");
+        var yaml = c.ToYaml();
+        // a run may be extended (more iterations); anything else must match the configuration it was started with
+        static string WithoutIterations(string text) => string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("  iterations:", StringComparison.Ordinal)));
+        if (File.Exists(resolved) && WithoutIterations(File.ReadAllText(resolved)) != WithoutIterations(yaml))
+            throw new ConfigException($"{Directory} was started with another configuration (see {resolved}); resume it with that configuration or choose another run.output");
+        AtomicWrite(resolved, yaml);
+        var state = ReadState();
+        if (state.Stage == "init" && !System.IO.Directory.Exists(PolicyFolder(0)))
+            InitializePolicy();
+        _log.WriteLine(state.Stage == "init"
+            ? $"run {c.Run.Name}: {Directory}, {c.Run.Iterations} iterations of {c.Rollout.PromptsPerIteration} prompts × {c.Rollout.SamplesPerPrompt} samples, loss {c.Algorithm.Loss}"
+            : $"run {c.Run.Name}: resuming {Directory} after iteration {state.Iteration}, stage {state.Stage}");
+        // load what every stage reads once: the prompts and the rewards
+        var prompts = PromptDataset.Load(c.Resolve(c.Data.Train), new DatasetMapping
+        {
+            PromptColumn = c.Data.PromptColumn, AnswerColumn = c.Data.AnswerColumn, DefaultDataSource = c.Data.DataSource,
+        });
+        var registry = RewardRegistry.CreateDefault(c.Data.RequireThinkClose);
+        _registerRewards?.Invoke(registry);
+        foreach (var source in prompts.Select(p => p.DataSource).Distinct())
+            registry.Resolve(source);
+        IRewardFunction reward = c.Reward.IsIdentity ? registry : new ShapedReward(registry, c.Reward);
+        var suites = c.Eval.Suites.Select(s => EvalSuite.Load(c.Resolve(s))).ToList();
+
+        while (NextStage(state) is var next && next.Iteration <= c.Run.Iterations)
+        {
+            var watch = Stopwatch.StartNew();
+            switch (next.Stage)
+            {
+                case "export":
+                    Export(next.Iteration);
+                    break;
+                case "rollout":
+                    Rollout(next.Iteration, prompts, reward);
+                    break;
+                case "learn":
+                    Learn(next.Iteration);
+                    break;
+                default: // eval every k iterations and after the last
+                    if (suites.Count > 0 && (c.Eval.Every > 0 && next.Iteration % c.Eval.Every == 0 || next.Iteration == c.Run.Iterations))
+                        Evaluate(next.Iteration, suites);
+                    break;
+            }
+            _log.WriteLine(FormattableString.Invariant($"iteration {next.Iteration} {next.Stage}: done in {watch.Elapsed.TotalSeconds:F1} s"));
+            state = next;
+            WriteState(state);
+        }
+        return state;
+    }
+
+    private static RunState NextStage(RunState s) => s.Stage switch
+    {
+        "init" => new RunState(1, "export"),
+        "export" => s with { Stage = "rollout" },
+        "rollout" => s with { Stage = "learn" },
+        "learn" => s with { Stage = "eval" },
+        _ => new RunState(s.Iteration + 1, "export"),
+    };
+
+    private void InitializePolicy()
+    {
+        var source = _config.Resolve(_config.Model.Path);
+        var (config, parameters) = Checkpoint.Load(source);
+        if (!File.Exists(Path.Combine(source, "tokenizer.json")))
+            throw new ConfigException($"{source}: model.path has no tokenizer.json (the rollout needs the model's tokenizer)");
+        AtomicFolder(PolicyFolder(0), folder =>
+        {
+            Checkpoint.Save(folder, config, parameters);
+            CopyTokenizer(source, folder);
+            AtomicWrite(Path.Combine(folder, "trainer_state.json"), new JsonObject { ["epoch"] = 0, ["position"] = 0 }.ToJsonString());
+        });
+        WriteState(new RunState(0, "init"));
+    }
+
+    private static void CopyTokenizer(string from, string to)
+    {
+        foreach (var f in TokenizerFiles)
+        {
+            if (File.Exists(Path.Combine(from, f)))
+                File.Copy(Path.Combine(from, f), Path.Combine(to, f), overwrite: true);
+        }
+    }
+
+    private void Export(int iteration)
+    {
+        var policy = PolicyFolder(iteration - 1);
+        var (config, parameters) = Checkpoint.Load(policy);
+        System.IO.Directory.CreateDirectory(IterationFolder(iteration));
+        AtomicFolder(Path.Combine(IterationFolder(iteration), "onnx"), folder =>
+            DecoderExporter.Export(config, parameters, folder, policy, new ExportOptions { Int4 = _config.Rollout.Int4 }));
+    }
+
+    private ChatTemplate Template(string folder) =>
+        _config.Model.ChatTemplate is { } name ? ChatTemplate.ByName(name) : ChatTemplate.FromTokenizerConfig(folder);
+
+    private void Rollout(int iteration, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward)
+    {
+        var c = _config;
+        var cursor = SamplerState.FromJson(File.ReadAllText(Path.Combine(PolicyFolder(iteration - 1), "trainer_state.json")));
+        var sampler = new PromptSampler(prompts.Count, c.Run.Seed, cursor);
+        var batch = sampler.Next(c.Rollout.PromptsPerIteration).Select(i => prompts[i]).ToArray();
+        var onnx = Path.Combine(IterationFolder(iteration), "onnx");
+        using var env = new OrtEnvironment();
+        using var model = OnnxDecoder.Open(env, onnx, c.Run.Threads);
+        var tokenizer = model.LoadTokenizer();
+        var stage = new RolloutStage(model, tokenizer, Template(onnx), reward);
+        var watch = Stopwatch.StartNew();
+        var rows = stage.Run(batch, new RolloutSettings
+        {
+            RunId = c.Run.Name, Iteration = iteration, PolicyVersion = iteration - 1, MasterSeed = c.Run.Seed,
+            SamplesPerPrompt = c.Rollout.SamplesPerPrompt, BatchSize = c.Rollout.BatchSize,
+            Sampling = new SamplingParams
+            {
+                Temperature = (float)c.Rollout.Temperature, TopP = (float)c.Rollout.TopP, TopK = c.Rollout.TopK, MaxNewTokens = c.Rollout.MaxNewTokens, RecordEntropy = true,
+            },
+        });
+        var seconds = watch.Elapsed.TotalSeconds;
+        AtomicFolder(Path.Combine(IterationFolder(iteration), "shards"), folder =>
+        {
+            using (var writer = new ShardWriter(folder))
+            {
+                writer.Append(rows);
+                writer.WritePart(0);
+            }
+            AtomicWrite(Path.Combine(folder, "rollout.json"), sampler.State.ToJson());
+        });
+        var lengths = rows.Select(r => (double)r.ResponseTokenIds.Length).ToArray();
+        var scores = rows.Select(r => r.Reward).ToArray();
+        var data = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["critic/score/mean"] = scores.Average(), ["critic/score/max"] = scores.Max(), ["critic/score/min"] = scores.Min(),
+            ["response_length/mean"] = lengths.Average(), ["response_length/max"] = lengths.Max(), ["response_length/min"] = lengths.Min(),
+            ["response_length/clip_ratio"] = rows.Count(r => r.FinishReason == "length") / (double)rows.Count,
+            ["prompt_length/mean"] = rows.Average(r => (double)r.PromptTokenIds.Length),
+            ["timing_s/gen"] = seconds, ["perf/rollout_tokens_per_s"] = lengths.Sum() / Math.Max(seconds, 1e-9),
+        };
+        foreach (var name in rows.SelectMany(r => r.RewardComponents.Keys).Distinct())
+            data[$"reward/{name}/mean"] = rows.Average(r => r.RewardComponents.GetValueOrDefault(name));
+        AppendMetrics("rollout", iteration, 0, data);
+        _log.WriteLine(FormattableString.Invariant(
+            $"iteration {iteration} rollout: {rows.Count} samples, score {data["critic/score/mean"]:F3}, length {data["response_length/mean"]:F1}, {data["perf/rollout_tokens_per_s"]:F0} tokens/s"));
+    }
+
+    private void Learn(int iteration)
+    {
+        var c = _config;
+        var previous = PolicyFolder(iteration - 1);
+        var (config, parameters) = Checkpoint.Load(previous);
+        var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault());
+        var optimizer = new AdamW(parameters.LongLength, new AdamWOptions
+        {
+            Beta1 = c.Optimizer.Beta1, Beta2 = c.Optimizer.Beta2, Epsilon = c.Optimizer.Epsilon, WeightDecay = c.Optimizer.WeightDecay,
+        });
+        var optimizerFile = Path.Combine(previous, "optimizer.safetensors");
+        if (File.Exists(optimizerFile))
+            optimizer.Load(optimizerFile);
+        var shards = Path.Combine(IterationFolder(iteration), "shards");
+        List<RolloutRow> rows;
+        using (var reader = new ShardReader(shards))
+            rows = [.. reader.ReadBatches().SelectMany(b => b)];
+        var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
+        if (stale is not null)
+            throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
+        var watch = Stopwatch.StartNew();
+        var (mean, max, over) = LearnStage.Mismatch(decoder, rows, c.Algorithm.MicroBatch);
+        var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
+        var steps = LearnStage.Run(decoder, optimizer, rows, new LearnSettings
+        {
+            Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
+        });
+        var seconds = watch.Elapsed.TotalSeconds;
+        var first = optimizer.Step - steps.Count;
+        for (var s = 0; s < steps.Count; s++)
+            AppendMetrics("step", iteration, first + s + 1, steps[s]);
+        AtomicFolder(PolicyFolder(iteration), folder =>
+        {
+            Checkpoint.Save(folder, config, decoder.Parameters);
+            CopyTokenizer(previous, folder);
+            optimizer.Save(Path.Combine(folder, "optimizer.safetensors"));
+            var cursor = File.ReadAllText(Path.Combine(shards, "rollout.json"));
+            AtomicWrite(Path.Combine(folder, "trainer_state.json"), cursor);
+        });
+        var data = steps.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value), StringComparer.Ordinal);
+        data["timing_s/update_actor"] = seconds;
+        data["perf/learner_tokens_per_s"] = steps.Sum(d => d["actor/tokens"]) / Math.Max(seconds, 1e-9);
+        data["rollout_learner/logprob_abs_diff_mean"] = mean;
+        data["rollout_learner/logprob_abs_diff_max"] = max;
+        data["rollout_learner/logprob_frac_over_1e-3"] = over;
+        AppendMetrics("iteration", iteration, optimizer.Step, data);
+        _log.WriteLine(FormattableString.Invariant(
+            $"iteration {iteration} learn: {steps.Count} steps, loss {data.GetValueOrDefault("actor/pg_loss"):F4}, entropy {data.GetValueOrDefault("actor/entropy"):F3}, clipfrac {data.GetValueOrDefault("actor/pg_clipfrac"):F3}, rollout-vs-learner |Δ logπ| mean {mean:E1} max {max:E1}"));
+    }
+
+    private void Evaluate(int iteration, IReadOnlyList<EvalSuite> suites)
+    {
+        var c = _config;
+        var policy = PolicyFolder(iteration);
+        var (config, parameters) = Checkpoint.Load(policy);
+        var onnx = Path.Combine(IterationFolder(iteration), "eval-onnx");
+        AtomicFolder(onnx, folder => DecoderExporter.Export(config, parameters, folder, policy, new ExportOptions()));
+        try
+        {
+            using var env = new OrtEnvironment();
+            using var model = OnnxDecoder.Open(env, onnx, c.Run.Threads);
+            var tokenizer = model.LoadTokenizer();
+            var template = Template(onnx);
+            foreach (var suite in suites)
+            {
+                var limited = c.Eval.Limit == 0 ? suite
+                    : suite with { Datasets = [.. suite.Datasets.Select(d => d with { Limit = d.Limit > 0 ? Math.Min(d.Limit, c.Eval.Limit) : c.Eval.Limit })] };
+                var settings = c.Eval.SamplesPerPrompt > 0 ? suite.Settings with { SamplesPerPrompt = c.Eval.SamplesPerPrompt, Ks = null } : suite.Settings;
+                var prompts = limited.LoadPrompts();
+                var result = EvalStage.Run(model, tokenizer, template, RewardRegistry.CreateDefault(suite.RequireThinkClose), prompts, settings);
+                var suiteResult = new SuiteResult(suite.Name, prompts.Count, settings, result.Summaries);
+                _log.Write(EvalReport.Table(suiteResult));
+                EvalReport.AppendMetrics(MetricsPath, [EvalReport.MetricsRow(suiteResult, iteration)]);
+            }
+        }
+        finally
+        {
+            System.IO.Directory.Delete(onnx, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aspo.Data;
+using Aspo.Data.Synthetic;
+using Aspo.Model;
+using Aspo.Native;
+using Aspo.Pipeline.Config;
+
+namespace Aspo.Pipeline.Tests;
+
+/// <summary>The run loop end to end on a tiny random model: export → rollout → learn → eval, resume, and config errors.</summary>
+public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("aspo-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A tiny random Qwen2 over the Qwen3 tokenizer, an arithmetic training set, and a pipeline file around them.</summary>
+    private string Setup(string extra = "")
+    {
+        var model = Path.Combine(_dir, "model");
+        var config = new ModelConfig
+        {
+            Family = ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 1, NumHeads = 2, NumKvHeads = 1, HeadDim = 16,
+            VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 256, EosTokenIds = [151645],
+        };
+        var rng = new Random(3);
+        var p = new float[new ParameterLayout(config).TotalCount];
+        for (var i = 0; i < p.Length; i++)
+            p[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
+        Checkpoint.Save(model, config, p);
+        var tokenizer = Path.Combine(NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3");
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(tokenizer, f), Path.Combine(model, f));
+        var problems = ArithmeticTasks.Generate(ArithmeticTasks.Level("L1"), ArithmeticSplit.Train, 12, seed: 1);
+        // data_source "toy": a random model never solves arithmetic, so the test grader rewards an odd response length —
+        // rewards then differ within groups and the advantages, gradients and clip statistics are not all zero
+        PromptDatasetWriter.Write(Path.Combine(_dir, "train.jsonl"), [.. problems.Select(q => new PromptRow("toy",
+            [new ChatMessage("user", q.Question)], "math", q.Answer.ToString(CultureInfo.InvariantCulture), new JsonObject()))]);
+        var yaml = Path.Combine(_dir, "pipeline.yaml");
+        File.WriteAllText(yaml, $"""
+            run: {"{"}name: tiny, seed: 7, iterations: 2, threads: 1{"}"}
+            model: {"{"}path: model{"}"}
+            data: {"{"}train: train.jsonl{"}"}
+            rollout: {"{"}prompts_per_iteration: 3, n: 4, temperature: 1.0, max_new_tokens: 10, batch_size: 6{"}"}
+            algorithm: {"{"}loss: aspo, mini_batch: 6, micro_batch: 3{"}"}
+            optimizer: {"{"}lr: 0.001{"}"}
+            {extra}
+            """);
+        return yaml;
+    }
+
+    private static float[] Weights(string folder) => Checkpoint.Load(folder).Parameters;
+
+    private static void Toy(Aspo.Rewards.RewardRegistry registry) =>
+        registry.Register("toy", (response, _) => new Aspo.Rewards.RewardResult(response.Length % 2, new Dictionary<string, double>()));
+
+    [Fact]
+    public void Two_iterations_write_shards_checkpoints_and_finite_metrics_and_change_the_parameters()
+    {
+        var config = PipelineConfig.Load(Setup());
+        var log = new StringWriter();
+        var run = new PipelineRun(config, log, Toy);
+        var state = run.Execute();
+        Assert.Equal(new RunState(2, "eval"), state);
+        foreach (var i in new[] { 1, 2 })
+        {
+            Assert.True(File.Exists(Path.Combine(run.IterationFolder(i), "shards", "part-00000.parquet")), $"iteration {i} shard");
+            Assert.True(File.Exists(Path.Combine(run.IterationFolder(i), "onnx", "model.onnx")), $"iteration {i} export");
+            Assert.True(File.Exists(Path.Combine(run.PolicyFolder(i), "optimizer.safetensors")), $"iteration {i} optimizer state");
+        }
+        var start = Weights(run.PolicyFolder(0));
+        var end = Weights(run.PolicyFolder(2));
+        Assert.True(start.Zip(end, (a, b) => Math.Abs(a - b)).Max() > 1e-6, "the parameters did not change");
+
+        var rows = File.ReadAllLines(run.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        // 12 sequences per iteration, mini-batch 6, one epoch: 2 optimizer steps per iteration
+        Assert.Equal(4, rows.Count(r => r["kind"]!.GetValue<string>() == "step"));
+        Assert.Equal(2, rows.Count(r => r["kind"]!.GetValue<string>() == "rollout"));
+        Assert.Equal(2, rows.Count(r => r["kind"]!.GetValue<string>() == "iteration"));
+        foreach (var r in rows)
+        {
+            foreach (var (name, value) in r["data"]!.AsObject())
+                Assert.True(double.IsFinite(value!.GetValue<double>()), $"{name} = {value} in {r.ToJsonString()}");
+        }
+        var iteration = rows.First(r => r["kind"]!.GetValue<string>() == "iteration")["data"]!.AsObject();
+        foreach (var name in new[] { "actor/pg_loss", "actor/entropy", "actor/pg_clipfrac", "actor/ppo_kl", "actor/grad_norm", "timing_s/update_actor",
+                                     "rollout_learner/logprob_abs_diff_mean" })
+            Assert.True(iteration.ContainsKey(name), name);
+        var steps = rows.Where(r => r["kind"]!.GetValue<string>() == "step").Select(r => r["data"]!.AsObject()).ToList();
+        Assert.Contains(steps, d => d["actor/grad_norm"]!.GetValue<double>() > 0);
+        Assert.Contains(steps, d => d["actor/pg_loss"]!.GetValue<double>() != 0);
+        // the learner recomputes the rollout's log-probs on the same weights (DESIGN invariant 1)
+        Assert.True(iteration["rollout_learner/logprob_abs_diff_max"]!.GetValue<double>() <= 1e-3);
+        var rollout = rows.First(r => r["kind"]!.GetValue<string>() == "rollout")["data"]!.AsObject();
+        foreach (var name in new[] { "critic/score/mean", "response_length/mean", "response_length/clip_ratio", "timing_s/gen" })
+            Assert.True(rollout.ContainsKey(name), name);
+        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(run.StatePath))!["iteration"]!.GetValue<int>());
+        output.WriteLine(log.ToString());
+        output.WriteLine(File.ReadAllText(run.MetricsPath));
+        Assert.Contains("iteration 2 learn:", log.ToString());
+
+        // a finished run does nothing more; nothing temporary is left behind
+        var again = new PipelineRun(config, new StringWriter(), Toy).Execute();
+        Assert.Equal(state, again);
+        Assert.Empty(Directory.GetFileSystemEntries(run.Directory, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    /// <summary>Stopping after iteration 1 and resuming gives the same final checkpoint, bit for bit, as one uninterrupted run.</summary>
+    [Fact]
+    public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one()
+    {
+        var yaml = Setup();
+        var whole = PipelineConfig.Load(yaml, ["run.output=whole"]);
+        new PipelineRun(whole, new StringWriter(), Toy).Execute();
+        var first = PipelineConfig.Load(yaml, ["run.output=split", "run.iterations=1"]);
+        var split = new PipelineRun(first, new StringWriter(), Toy);
+        Assert.Equal(new RunState(1, "eval"), split.Execute());
+        // a crash between stages: the learn of iteration 2 never recorded → it is redone
+        var resumed = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=split"]), new StringWriter(), Toy);
+        Assert.Equal(new RunState(2, "eval"), resumed.Execute());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(new PipelineRun(whole, new StringWriter(), Toy).PolicyFolder(2), "model.safetensors")),
+                     File.ReadAllBytes(Path.Combine(resumed.PolicyFolder(2), "model.safetensors")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(new PipelineRun(whole, new StringWriter(), Toy).PolicyFolder(2), "optimizer.safetensors")),
+                     File.ReadAllBytes(Path.Combine(resumed.PolicyFolder(2), "optimizer.safetensors")));
+        // a different configuration on the same run directory is refused
+        var other = PipelineConfig.Load(yaml, ["run.output=split", "algorithm.loss=grpo"]);
+        Assert.Contains("was started with another configuration", Assert.Throws<ConfigException>(() => new PipelineRun(other, new StringWriter(), Toy).Execute()).Message);
+    }
+
+    [Theory]
+    [InlineData(new[] { "algorithm.mini_batch=5" }, "algorithm.mini_batch (5) must divide rollout.prompts_per_iteration × rollout.n = 3 × 4 = 12 sequences; allowed: 1, 2, 3, 4, 6, 12")]
+    [InlineData(new[] { "algorithm.micro_batch=4" }, "algorithm.micro_batch (4) must divide algorithm.mini_batch (6); allowed: 1, 2, 3, 6")]
+    [InlineData(new[] { "algorithm.loss=aspoo" }, "algorithm.loss: unknown policy loss 'aspoo'; valid losses: aspo, aspo_paper")]
+    [InlineData(new[] { "algorithm.clip_hihg=0.3" }, "--set algorithm.clip_hihg=0.3: unknown key 'algorithm.clip_hihg'")]
+    [InlineData(new[] { "rollout.n=eight" }, "--set rollout.n=eight: rollout.n: expected an integer, got 'eight'")]
+    [InlineData(new[] { "rollout.temperature=0" }, "rollout.temperature must be > 0 for training")]
+    [InlineData(new[] { "algorithm.advantage=ppo" }, "algorithm.advantage: unknown estimator 'ppo'; valid: grpo, dr_grpo, rloo")]
+    [InlineData(new[] { "nonsense" }, "--set nonsense: expected key=value")]
+    [InlineData(new[] { "model=3" }, "model: expected a mapping of keys, got a scalar")]
+    public void Bad_settings_fail_at_load_naming_the_key_and_what_is_allowed(string[] overrides, string expected)
+    {
+        var yaml = Setup();
+        var e = Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, overrides));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Overrides_and_loss_defaults_reach_the_typed_config_and_the_resolved_file_loads_again()
+    {
+        var yaml = Setup();
+        var config = PipelineConfig.Load(yaml, ["algorithm.loss=dapo", "rollout.n=6", "eval.suites=[a.yaml, b.yaml]"]);
+        Assert.Equal(0.28, config.Algorithm.LossOptions.ClipHigh); // dapo's default clip-higher
+        Assert.Equal(6, config.Rollout.SamplesPerPrompt);
+        Assert.Equal(["a.yaml", "b.yaml"], config.Eval.Suites);
+        var resolved = Path.Combine(_dir, "resolved.yaml");
+        File.WriteAllText(resolved, config.ToYaml());
+        var back = PipelineConfig.Load(resolved);
+        Assert.Equal(config.ToYaml(), back.ToYaml());
+    }
+}
