@@ -108,6 +108,24 @@ public sealed class PipelineRun
     public RunState Execute()
     {
         var c = _config;
+        // every input is read and checked before the run directory is touched: a bad config writes nothing
+        var modelFolder = c.Resolve(c.Model.Path);
+        foreach (var required in new[] { Checkpoint.ConfigFile, "tokenizer.json" })
+        {
+            if (!File.Exists(Path.Combine(modelFolder, required)))
+                throw new ConfigException($"{c.SourceFile}: model.path {modelFolder} has no {required} (expected an HF model folder: config.json, model.safetensors, tokenizer.json)");
+        }
+        var prompts = PromptDataset.Load(c.Resolve(c.Data.Train), new DatasetMapping
+        {
+            PromptColumn = c.Data.PromptColumn, AnswerColumn = c.Data.AnswerColumn, DefaultDataSource = c.Data.DataSource,
+        });
+        var registry = RewardRegistry.CreateDefault(c.Data.RequireThinkClose);
+        _registerRewards?.Invoke(registry);
+        foreach (var source in prompts.Select(p => p.DataSource).Distinct())
+            registry.Resolve(source);
+        IRewardFunction reward = c.Reward.IsIdentity ? registry : new ShapedReward(registry, c.Reward);
+        var suites = c.Eval.Suites.Select(s => EvalSuite.Load(c.Resolve(s))).ToList();
+
         System.IO.Directory.CreateDirectory(Directory);
         var resolved = Path.Combine(Directory, "pipeline.resolved.yaml");
         var yaml = c.ToYaml();
@@ -122,17 +140,6 @@ public sealed class PipelineRun
         _log.WriteLine(state.Stage == "init"
             ? $"run {c.Run.Name}: {Directory}, {c.Run.Iterations} iterations of {c.Rollout.PromptsPerIteration} prompts × {c.Rollout.SamplesPerPrompt} samples, loss {c.Algorithm.Loss}"
             : $"run {c.Run.Name}: resuming {Directory} after iteration {state.Iteration}, stage {state.Stage}");
-        // load what every stage reads once: the prompts and the rewards
-        var prompts = PromptDataset.Load(c.Resolve(c.Data.Train), new DatasetMapping
-        {
-            PromptColumn = c.Data.PromptColumn, AnswerColumn = c.Data.AnswerColumn, DefaultDataSource = c.Data.DataSource,
-        });
-        var registry = RewardRegistry.CreateDefault(c.Data.RequireThinkClose);
-        _registerRewards?.Invoke(registry);
-        foreach (var source in prompts.Select(p => p.DataSource).Distinct())
-            registry.Resolve(source);
-        IRewardFunction reward = c.Reward.IsIdentity ? registry : new ShapedReward(registry, c.Reward);
-        var suites = c.Eval.Suites.Select(s => EvalSuite.Load(c.Resolve(s))).ToList();
 
         while (NextStage(state) is var next && next.Iteration <= c.Run.Iterations)
         {
@@ -173,8 +180,6 @@ public sealed class PipelineRun
     {
         var source = _config.Resolve(_config.Model.Path);
         var (config, parameters) = Checkpoint.Load(source);
-        if (!File.Exists(Path.Combine(source, "tokenizer.json")))
-            throw new ConfigException($"{source}: model.path has no tokenizer.json (the rollout needs the model's tokenizer)");
         AtomicFolder(PolicyFolder(0), folder =>
         {
             Checkpoint.Save(folder, config, parameters);

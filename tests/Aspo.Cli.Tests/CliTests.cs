@@ -25,6 +25,7 @@ public sealed class CliTests
     [InlineData("shards-query", new[] { "shards", "query", "--help" })]
     [InlineData("score", new[] { "score", "--help" })]
     [InlineData("eval", new[] { "eval", "--help" })]
+    [InlineData("run", new[] { "run", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
@@ -430,6 +431,37 @@ public sealed class CliTests
                 Assert.Equal(1, r.ExitCode);
                 Assert.Contains(message, r.Stderr);
                 Assert.False(File.Exists(Path.Combine(dir, "bad.json")));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>`aspo run` on bad settings: one message naming the key or file, exit 1, no run directory created.</summary>
+    [Fact]
+    public void Run_rejects_bad_settings_before_writing_anything()
+    {
+        var dir = Directory.CreateTempSubdirectory("aspo-cli-run-").FullName;
+        try
+        {
+            var pipeline = Path.Combine(CliProcess.RepositoryRoot, "pipeline.yaml");
+            var output = Path.Combine(dir, "run");
+            (string[] Args, string Message)[] cases =
+            [
+                (["run", pipeline, "--output", output], "has no config.json (expected an HF model folder"),
+                (["run", pipeline, "--output", output, "--set", "rollout.temprature=0.7"], "--set rollout.temprature=0.7: unknown key 'rollout.temprature'; known keys of rollout:"),
+                (["run", pipeline, "--output", output, "--set", "algorithm.mini_batch=100"], "algorithm.mini_batch (100) must divide rollout.prompts_per_iteration × rollout.n = 64 × 8 = 512 sequences"),
+                (["run", Path.Combine(dir, "absent.yaml")], "absent.yaml: file not found"),
+            ];
+            foreach (var (args, message) in cases)
+            {
+                var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), args);
+                Assert.Equal(1, r.ExitCode);
+                Assert.Contains(message, r.Stderr);
+                Assert.DoesNotContain("   at ", r.Stderr); // no stack trace
+                Assert.False(Directory.Exists(output));
             }
         }
         finally

@@ -159,4 +159,16 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var back = PipelineConfig.Load(resolved);
         Assert.Equal(config.ToYaml(), back.ToYaml());
     }
+
+    [Fact]
+    public void The_shipped_pipeline_yaml_is_valid()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
+            root = Path.GetDirectoryName(root)!;
+        var config = PipelineConfig.Load(Path.Combine(root, "pipeline.yaml"));
+        Assert.Equal("aspo", config.Algorithm.Loss);
+        Assert.Equal(0, config.SequencesPerIteration % config.Algorithm.MiniBatch);
+        Assert.Equal(Path.Combine(root, "runs", "default"), config.RunDirectory);
+    }
 }
