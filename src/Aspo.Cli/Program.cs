@@ -24,6 +24,8 @@ public static class Program
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(StageCommands.Rollout());
+        root.Subcommands.Add(StageCommands.Learn());
         return root;
     }
 }

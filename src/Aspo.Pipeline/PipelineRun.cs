@@ -104,27 +104,34 @@ public sealed class PipelineRun
             ["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         }]);
 
-    /// <summary>Runs (or resumes) the loop to the configured number of iterations.</summary>
-    public RunState Execute()
+    private IReadOnlyList<PromptRecord> _prompts = [];
+    private IRewardFunction? _reward;
+    private IReadOnlyList<EvalSuite> _suites = [];
+
+    /// <summary>
+    /// Reads and checks every input (model folder, training prompts, rewards of their data sources, eval suites) before
+    /// the run directory is touched — a bad config writes nothing — then creates or reopens the run directory (a
+    /// different configuration than the one it was started with is refused) and writes the starting policy.
+    /// </summary>
+    public RunState Open()
     {
         var c = _config;
-        // every input is read and checked before the run directory is touched: a bad config writes nothing
         var modelFolder = c.Resolve(c.Model.Path);
         foreach (var required in new[] { Checkpoint.ConfigFile, "tokenizer.json" })
         {
             if (!File.Exists(Path.Combine(modelFolder, required)))
                 throw new ConfigException($"{c.SourceFile}: model.path {modelFolder} has no {required} (expected an HF model folder: config.json, model.safetensors, tokenizer.json)");
         }
-        var prompts = PromptDataset.Load(c.Resolve(c.Data.Train), new DatasetMapping
+        _prompts = PromptDataset.Load(c.Resolve(c.Data.Train), new DatasetMapping
         {
             PromptColumn = c.Data.PromptColumn, AnswerColumn = c.Data.AnswerColumn, DefaultDataSource = c.Data.DataSource,
         });
         var registry = RewardRegistry.CreateDefault(c.Data.RequireThinkClose);
         _registerRewards?.Invoke(registry);
-        foreach (var source in prompts.Select(p => p.DataSource).Distinct())
+        foreach (var source in _prompts.Select(p => p.DataSource).Distinct())
             registry.Resolve(source);
-        IRewardFunction reward = c.Reward.IsIdentity ? registry : new ShapedReward(registry, c.Reward);
-        var suites = c.Eval.Suites.Select(s => EvalSuite.Load(c.Resolve(s))).ToList();
+        _reward = c.Reward.IsIdentity ? registry : new ShapedReward(registry, c.Reward);
+        _suites = [.. c.Eval.Suites.Select(s => EvalSuite.Load(c.Resolve(s)))];
 
         System.IO.Directory.CreateDirectory(Directory);
         var resolved = Path.Combine(Directory, "pipeline.resolved.yaml");
@@ -137,6 +144,14 @@ public sealed class PipelineRun
         var state = ReadState();
         if (state.Stage == "init" && !System.IO.Directory.Exists(PolicyFolder(0)))
             InitializePolicy();
+        return state;
+    }
+
+    /// <summary>Runs (or resumes) the loop to the configured number of iterations.</summary>
+    public RunState Execute()
+    {
+        var c = _config;
+        var state = Open();
         _log.WriteLine(state.Stage == "init"
             ? $"run {c.Run.Name}: {Directory}, {c.Run.Iterations} iterations of {c.Rollout.PromptsPerIteration} prompts × {c.Rollout.SamplesPerPrompt} samples, loss {c.Algorithm.Loss}"
             : $"run {c.Run.Name}: resuming {Directory} after iteration {state.Iteration}, stage {state.Stage}");
@@ -150,14 +165,14 @@ public sealed class PipelineRun
                     Export(next.Iteration);
                     break;
                 case "rollout":
-                    Rollout(next.Iteration, prompts, reward);
+                    Rollout(next.Iteration);
                     break;
                 case "learn":
                     Learn(next.Iteration);
                     break;
                 default: // eval every k iterations and after the last
-                    if (suites.Count > 0 && (c.Eval.Every > 0 && next.Iteration % c.Eval.Every == 0 || next.Iteration == c.Run.Iterations))
-                        Evaluate(next.Iteration, suites);
+                    if (_suites.Count > 0 && (c.Eval.Every > 0 && next.Iteration % c.Eval.Every == 0 || next.Iteration == c.Run.Iterations))
+                        Evaluate(next.Iteration);
                     break;
             }
             _log.WriteLine(FormattableString.Invariant($"iteration {next.Iteration} {next.Stage}: done in {watch.Elapsed.TotalSeconds:F1} s"));
@@ -165,6 +180,23 @@ public sealed class PipelineRun
             WriteState(state);
         }
         return state;
+    }
+
+    private void RequireIteration(int iteration)
+    {
+        if (iteration < 1 || iteration > _config.Run.Iterations)
+            throw new ArgumentException($"iteration {iteration} is outside the run's 1..{_config.Run.Iterations}");
+        if (_reward is null)
+            throw new InvalidOperationException("PipelineRun.Open() must run before a stage");
+    }
+
+    /// <summary>Records a stage finished outside the loop (the stage commands) when it is later than the recorded state.</summary>
+    public void RecordStage(RunState done)
+    {
+        var current = ReadState();
+        static int Order(RunState s) => s.Iteration * 10 + (s.Stage == "init" ? -1 : RunState.Stages.ToList().IndexOf(s.Stage));
+        if (Order(done) > Order(current))
+            WriteState(done);
     }
 
     private static RunState NextStage(RunState s) => s.Stage switch
@@ -198,8 +230,10 @@ public sealed class PipelineRun
         }
     }
 
-    private void Export(int iteration)
+    /// <summary>Stage export of iteration i: policy i−1 → iter-i/onnx.</summary>
+    public void Export(int iteration)
     {
+        RequireIteration(iteration);
         var policy = PolicyFolder(iteration - 1);
         var (config, parameters) = Checkpoint.Load(policy);
         System.IO.Directory.CreateDirectory(IterationFolder(iteration));
@@ -210,13 +244,30 @@ public sealed class PipelineRun
     private ChatTemplate Template(string folder) =>
         _config.Model.ChatTemplate is { } name ? ChatTemplate.ByName(name) : ChatTemplate.FromTokenizerConfig(folder);
 
-    private void Rollout(int iteration, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward)
+    /// <summary>
+    /// Stage rollout of iteration i, or its slice <paramref name="shard"/> of <paramref name="shards"/> (prompts
+    /// shard, shard + N, …): the exported policy samples n answers per prompt, rewards attached, into
+    /// iter-i/shards/part-{shard}.parquet. Slices are independent processes (one machine each); together they write
+    /// exactly the rows of one unsharded rollout, since every sample's seed depends only on its prompt and index.
+    /// </summary>
+    public void Rollout(int iteration, int shard = 0, int shards = 1)
     {
+        RequireIteration(iteration);
+        if (shards < 1 || shard < 0 || shard >= shards)
+            throw new ArgumentException($"--shard {shard}/{shards}: expected i/N with 0 ≤ i < N");
         var c = _config;
-        var cursor = SamplerState.FromJson(File.ReadAllText(Path.Combine(PolicyFolder(iteration - 1), "trainer_state.json")));
+        var prompts = _prompts;
+        var reward = _reward ?? throw new InvalidOperationException("Open() first");
+        var policyState = Path.Combine(PolicyFolder(iteration - 1), "trainer_state.json");
+        if (!File.Exists(policyState))
+            throw new ConfigException($"{PolicyFolder(iteration - 1)}: no policy of iteration {iteration - 1} yet (run its learn stage first)");
+        var cursor = SamplerState.FromJson(File.ReadAllText(policyState));
         var sampler = new PromptSampler(prompts.Count, c.Run.Seed, cursor);
-        var batch = sampler.Next(c.Rollout.PromptsPerIteration).Select(i => prompts[i]).ToArray();
+        var all = sampler.Next(c.Rollout.PromptsPerIteration).Select(i => prompts[i]).ToArray();
+        var batch = all.Where((_, k) => k % shards == shard).ToArray();
         var onnx = Path.Combine(IterationFolder(iteration), "onnx");
+        if (!File.Exists(Path.Combine(onnx, DecoderExporter.GenAiConfigFile)))
+            throw new ConfigException($"{onnx}: iteration {iteration} is not exported yet (run its export stage first)");
         using var env = new OrtEnvironment();
         using var model = OnnxDecoder.Open(env, onnx, c.Run.Threads);
         var tokenizer = model.LoadTokenizer();
@@ -232,15 +283,17 @@ public sealed class PipelineRun
             },
         });
         var seconds = watch.Elapsed.TotalSeconds;
-        AtomicFolder(Path.Combine(IterationFolder(iteration), "shards"), folder =>
+        // each slice writes its own part atomically; the prompt cursor after the iteration is the same for every slice
+        var folder = Path.Combine(IterationFolder(iteration), "shards");
+        System.IO.Directory.CreateDirectory(folder);
+        using (var writer = new ShardWriter(folder))
         {
-            using (var writer = new ShardWriter(folder))
-            {
-                writer.Append(rows);
-                writer.WritePart(0);
-            }
-            AtomicWrite(Path.Combine(folder, "rollout.json"), sampler.State.ToJson());
-        });
+            writer.Append(rows);
+            writer.WritePart(shard);
+        }
+        AtomicWrite(Path.Combine(folder, "rollout.json"), sampler.State.ToJson());
+        if (rows.Count == 0)
+            return;
         var lengths = rows.Select(r => (double)r.ResponseTokenIds.Length).ToArray();
         var scores = rows.Select(r => r.Reward).ToArray();
         var data = new Dictionary<string, double>(StringComparer.Ordinal)
@@ -253,13 +306,17 @@ public sealed class PipelineRun
         };
         foreach (var name in rows.SelectMany(r => r.RewardComponents.Keys).Distinct())
             data[$"reward/{name}/mean"] = rows.Average(r => r.RewardComponents.GetValueOrDefault(name));
+        if (shards > 1)
+            data["rollout/shard"] = shard;
         AppendMetrics("rollout", iteration, 0, data);
         _log.WriteLine(FormattableString.Invariant(
             $"iteration {iteration} rollout: {rows.Count} samples, score {data["critic/score/mean"]:F3}, length {data["response_length/mean"]:F1}, {data["perf/rollout_tokens_per_s"]:F0} tokens/s"));
     }
 
-    private void Learn(int iteration)
+    /// <summary>Stage learn of iteration i: every shard part of iter-i → policy i (weights, optimizer, prompt cursor).</summary>
+    public void Learn(int iteration)
     {
+        RequireIteration(iteration);
         var c = _config;
         var previous = PolicyFolder(iteration - 1);
         var (config, parameters) = Checkpoint.Load(previous);
@@ -275,6 +332,8 @@ public sealed class PipelineRun
         List<RolloutRow> rows;
         using (var reader = new ShardReader(shards))
             rows = [.. reader.ReadBatches().SelectMany(b => b)];
+        if (rows.Count != c.SequencesPerIteration)
+            throw new ConfigException($"{shards}: {rows.Count} rollout rows, expected {c.SequencesPerIteration} (prompts_per_iteration × n); is a rollout shard missing?");
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
@@ -308,9 +367,12 @@ public sealed class PipelineRun
             $"iteration {iteration} learn: {steps.Count} steps, loss {data.GetValueOrDefault("actor/pg_loss"):F4}, entropy {data.GetValueOrDefault("actor/entropy"):F3}, clipfrac {data.GetValueOrDefault("actor/pg_clipfrac"):F3}, rollout-vs-learner |Δ logπ| mean {mean:E1} max {max:E1}"));
     }
 
-    private void Evaluate(int iteration, IReadOnlyList<EvalSuite> suites)
+    /// <summary>Stage eval of iteration i: policy i exported to a temporary folder and evaluated on every suite.</summary>
+    public void Evaluate(int iteration)
     {
+        RequireIteration(iteration);
         var c = _config;
+        var suites = _suites;
         var policy = PolicyFolder(iteration);
         var (config, parameters) = Checkpoint.Load(policy);
         var onnx = Path.Combine(IterationFolder(iteration), "eval-onnx");

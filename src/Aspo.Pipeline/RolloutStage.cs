@@ -15,7 +15,7 @@ public sealed record RolloutSettings
     public required int PolicyVersion { get; init; }
     public required ulong MasterSeed { get; init; }
     public int SamplesPerPrompt { get; init; } = 8;
-    /// <summary>Sequences per generator call (prompts × samples are split into batches of this size).</summary>
+    /// <summary>Sequences decoding at once; freed slots are refilled with waiting samples (continuous batching).</summary>
     public int BatchSize { get; init; } = 64;
     public SamplingParams Sampling { get; init; } = new();
 }
@@ -47,20 +47,25 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
             for (var s = 0; s < settings.SamplesPerPrompt; s++)
                 jobs.Add((p, ids, s, SampleSeeds.Derive(settings.MasterSeed, settings.Iteration, PromptUid(p), s)));
         }
-        var generator = new Generator(model, tokenizer);
+        // continuous batching: BatchSize rows decode at once and a finished row's slot goes to the next waiting sample
+        // (1.74× the tokens/s of separate calls per batch for 0.5B shapes with early stops; README, rollout benchmark)
+        var generator = new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize };
+        var results = generator.Generate([.. jobs.Select(j => new GenerationRequest(j.Ids, j.Seed))], settings.Sampling);
+        var texts = results.Select(r => r.Text ?? tokenizer.Decode(r.Tokens)).ToArray();
         var rows = new List<(RolloutRow, RewardResult)>(jobs.Count);
         for (var start = 0; start < jobs.Count; start += settings.BatchSize)
         {
-            var batch = jobs.GetRange(start, Math.Min(settings.BatchSize, jobs.Count - start));
-            var results = generator.Generate(batch.Select(j => new GenerationRequest(j.Ids, j.Seed)).ToArray(), settings.Sampling);
-            var texts = results.Select(r => r.Text ?? tokenizer.Decode(r.Tokens)).ToArray();
-            var verdicts = reward.ScoreBatch([.. batch.Select((j, i) => new RewardRequest(j.Prompt.DataSource, Question(j.Prompt), texts[i], j.Prompt.GroundTruth, results[i].Tokens.Length))]);
-            for (var i = 0; i < batch.Count; i++)
+            // rewards graded a batch at a time: sandboxed and model-based graders see batches, not single rows
+            var count = Math.Min(settings.BatchSize, jobs.Count - start);
+            var verdicts = reward.ScoreBatch([.. Enumerable.Range(start, count).Select(i =>
+                new RewardRequest(jobs[i].Prompt.DataSource, Question(jobs[i].Prompt), texts[i], jobs[i].Prompt.GroundTruth, results[i].Tokens.Length))]);
+            for (var k = 0; k < count; k++)
             {
-                var (p, ids, sample, seed) = batch[i];
+                var i = start + k;
+                var (p, ids, sample, seed) = jobs[i];
                 var r = results[i];
                 var text = texts[i];
-                var verdict = verdicts[i];
+                var verdict = verdicts[k];
                 rows.Add((new RolloutRow
                 {
                     RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),

@@ -26,6 +26,8 @@ public sealed class CliTests
     [InlineData("score", new[] { "score", "--help" })]
     [InlineData("eval", new[] { "eval", "--help" })]
     [InlineData("run", new[] { "run", "--help" })]
+    [InlineData("rollout", new[] { "rollout", "--help" })]
+    [InlineData("learn", new[] { "learn", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
@@ -463,6 +465,79 @@ public sealed class CliTests
                 Assert.DoesNotContain("   at ", r.Stderr); // no stack trace
                 Assert.False(Directory.Exists(output));
             }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The stages as separate processes, as a cluster runs them: export, then 4 rollout slices in parallel processes,
+    /// then learn over all slices. The 4 slices hold exactly the rows of a 1-slice rollout of the same iteration.
+    /// </summary>
+    [Fact]
+    public async Task Stage_commands_run_alone_and_4_rollout_slices_equal_one()
+    {
+        var dir = Directory.CreateTempSubdirectory("aspo-cli-stages-").FullName;
+        try
+        {
+            var config = new global::Aspo.Model.ModelConfig
+            {
+                Family = global::Aspo.Model.ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 1, NumHeads = 2, NumKvHeads = 1,
+                HeadDim = 16, VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 256, EosTokenIds = [151645],
+            };
+            var rng = new Random(5);
+            var p = new float[new global::Aspo.Model.ParameterLayout(config).TotalCount];
+            for (var i = 0; i < p.Length; i++)
+                p[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
+            global::Aspo.Model.Checkpoint.Save(Path.Combine(dir, "model"), config, p);
+            foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+                File.Copy(Path.Combine(Qwen3TokenizerFolder, f), Path.Combine(dir, "model", f));
+            var synth = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "data", "synth", "--level", "L1", "--count", "16",
+                "--out", Path.Combine(dir, "train.parquet"));
+            Assert.True(synth.ExitCode == 0, synth.Stderr);
+            var yaml = Path.Combine(dir, "pipeline.yaml");
+            File.WriteAllText(yaml, "run: {name: s, iterations: 1, threads: 1}\nmodel: {path: model}\ndata: {train: train.parquet}\n" +
+                                    "rollout: {prompts_per_iteration: 8, n: 2, max_new_tokens: 6, batch_size: 4}\nalgorithm: {mini_batch: 8, micro_batch: 4}\n");
+            CliProcess.Result Cli(params string[] args) => CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), args);
+            foreach (var output in new[] { "one", "four" })
+            {
+                var e = Cli("export", "--config", yaml, "--iteration", "1", "--output", Path.Combine(dir, output));
+                Assert.True(e.ExitCode == 0, e.Stderr);
+            }
+            var one = Cli("rollout", yaml, "--iteration", "1", "--output", Path.Combine(dir, "one"));
+            Assert.True(one.ExitCode == 0, one.Stderr);
+            var slices = Enumerable.Range(0, 4).Select(k => Task.Run(() => Cli("rollout", yaml, "--iteration", "1", "--shard", $"{k}/4", "--output", Path.Combine(dir, "four")))).ToArray();
+            foreach (var r in await Task.WhenAll(slices))
+                Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Equal(4, Directory.GetFiles(Path.Combine(dir, "four", "iter-0001", "shards"), "part-*.parquet").Length);
+
+            // the same rows, whatever the slicing: compare every column DuckDB can compare
+            string[] Rows(string run)
+            {
+                var q = Cli("shards", "query", "SELECT prompt_uid, sample_index, response_token_ids, old_logprobs, reward, seed FROM shards ORDER BY prompt_uid, sample_index",
+                    "--shards", Path.Combine(dir, run, "iter-0001", "shards"));
+                Assert.True(q.ExitCode == 0, q.Stderr);
+                var lines = q.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                return lines[2..^1]; // between the header (+ rule) and the "(N rows, M shard files)" footer
+            }
+            var expected = Rows("one");
+            Assert.Equal(16, expected.Length); // 8 prompts × 2 samples
+            Assert.Equal(expected, Rows("four"));
+
+            // learn reads all four slices and writes policy 1 and the state
+            var learn = Cli("learn", yaml, "--iteration", "1", "--output", Path.Combine(dir, "four"));
+            Assert.True(learn.ExitCode == 0, learn.Stderr);
+            Assert.True(File.Exists(Path.Combine(dir, "four", "iter-0001", "policy", "model.safetensors")));
+            Assert.Contains("\"stage\":\"learn\"", File.ReadAllText(Path.Combine(dir, "four", "state.json")));
+            // a slice out of range, or learn with a slice missing, is one clear error
+            Assert.Contains("--shard 4/4: expected k/N", Cli("rollout", yaml, "--iteration", "1", "--shard", "4/4", "--output", Path.Combine(dir, "four")).Stderr);
+            File.Delete(Path.Combine(dir, "one", "iter-0001", "shards", "part-00000.parquet"));
+            Cli("rollout", yaml, "--iteration", "1", "--shard", "0/2", "--output", Path.Combine(dir, "one"));
+            var partial = Cli("learn", yaml, "--iteration", "1", "--output", Path.Combine(dir, "one"));
+            Assert.Equal(1, partial.ExitCode);
+            Assert.Contains("8 rollout rows, expected 16 (prompts_per_iteration × n); is a rollout shard missing?", partial.Stderr);
         }
         finally
         {

@@ -9,20 +9,37 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder (config.json + model.safetensors).", Required = true };
-        var output = new Option<string>("--out") { Description = "Output folder: model.onnx, model.onnx.data, genai_config.json, tokenizer files.", Required = true };
+        var model = new Option<string?>("--model") { Description = "Hugging Face model folder (config.json + model.safetensors)." };
+        var output = new Option<string?>("--out") { Description = "Output folder: model.onnx, model.onnx.data, genai_config.json, tokenizer files." };
+        var config = new Option<string?>("--config") { Description = "Instead of --model/--out: the export stage of a run (pipeline file), policy I−1 → iter-I/onnx." };
+        var iteration = new Option<int>("--iteration") { Description = "With --config: the iteration to export for.", DefaultValueFactory = _ => 0 };
+        var runOutput = new Option<string?>("--output") { Description = "With --config: the run directory (overrides run.output)." };
+        var set = new Option<string[]>("--set") { Description = "With --config: dotted overrides (repeatable)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with tokenizer.json / tokenizer_config.json (default: the model folder)." };
         var context = new Option<int?>("--context-length") { Description = "Rotary cache length and maximum prompt + generation length (default: max_position_embeddings)." };
         var int4 = new Option<bool>("--int4") { Description = "Projection weights as 4-bit MatMulNBits (block 32, symmetric; lm_head stays fp32) for faster rollout." };
-        var command = new Command("export", "Export a checkpoint to ONNX (GroupQueryAttention graph, external data, genai_config.json).") { model, output, tokenizer, context, int4 };
+        var command = new Command("export", "Export a checkpoint to ONNX (GroupQueryAttention graph, external data, genai_config.json).") { model, output, tokenizer, context, int4, config, iteration, runOutput, set };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
+            if (parse.GetValue(config) is { } pipeline)
+            {
+                if (parse.GetValue(model) is not null || parse.GetValue(output) is not null)
+                    throw new ArgumentException("give either --config (a run's export stage) or --model and --out, not both");
+                var i = parse.GetValue(iteration);
+                var run = StageCommands.Open(pipeline, parse.GetValue(runOutput), parse.GetValue(set));
+                run.Export(i);
+                run.RecordStage(new Aspo.Pipeline.RunState(i, "export"));
+                Console.WriteLine($"exported policy {i - 1} to {Path.Combine(run.IterationFolder(i), "onnx")}");
+                return 0;
+            }
+            if (parse.GetValue(model) is null || parse.GetValue(output) is null)
+                throw new ArgumentException("export needs --model and --out (or --config for a run's export stage)");
             var folder = parse.GetValue(model)!;
-            var (config, parameters) = Checkpoint.Load(folder);
+            var (modelConfig, parameters) = Checkpoint.Load(folder);
             var tokenizerFolder = parse.GetValue(tokenizer) ?? folder;
-            DecoderExporter.Export(config, parameters, parse.GetValue(output)!, tokenizerFolder,
+            DecoderExporter.Export(modelConfig, parameters, parse.GetValue(output)!, tokenizerFolder,
                 new ExportOptions { ContextLength = parse.GetValue(context), Int4 = parse.GetValue(int4) });
-            Console.WriteLine($"exported {config.Family} ({new ParameterLayout(config).TotalCount:N0} parameters) to {Path.GetFullPath(parse.GetValue(output)!)}");
+            Console.WriteLine($"exported {modelConfig.Family} ({new ParameterLayout(modelConfig).TotalCount:N0} parameters) to {Path.GetFullPath(parse.GetValue(output)!)}");
             return 0;
         }));
         return command;

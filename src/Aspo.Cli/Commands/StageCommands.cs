@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using Aspo.Pipeline;
+using Aspo.Pipeline.Config;
+
+namespace Aspo.Cli.Commands;
+
+/// <summary>
+/// The loop's stages as commands on a run directory, each usable alone — e.g. from a cluster scheduler:
+/// <c>aspo export --config pipeline.yaml --iteration I</c>, then <c>aspo rollout pipeline.yaml --iteration I --shard k/N</c>
+/// on N machines, then <c>aspo learn pipeline.yaml --iteration I</c>.
+/// </summary>
+internal static class StageCommands
+{
+    private static (Argument<string> Config, Option<int> Iteration, Option<string?> Output, Option<string[]> Set) Common()
+    {
+        var config = new Argument<string>("config") { Description = "The pipeline file (pipeline.yaml).", DefaultValueFactory = _ => "pipeline.yaml" };
+        var iteration = new Option<int>("--iteration") { Description = "The iteration (1-based) whose stage to run.", Required = true };
+        var output = new Option<string?>("--output") { Description = "Run directory (overrides run.output)." };
+        var set = new Option<string[]>("--set") { Description = "Override a setting by its dotted key (repeatable); must match the run's configuration." };
+        return (config, iteration, output, set);
+    }
+
+    internal static PipelineRun Open(string config, string? output, string[]? set)
+    {
+        var overrides = (set ?? []).ToList();
+        if (output is not null)
+            overrides.Add($"run.output={Path.GetFullPath(output)}");
+        var run = new PipelineRun(PipelineConfig.Load(config, overrides), Console.Out);
+        run.Open();
+        return run;
+    }
+
+    public static Command Rollout()
+    {
+        var (config, iteration, output, set) = Common();
+        var shard = new Option<string>("--shard") { Description = "This process's slice k/N of the iteration's prompts (0 ≤ k < N); learn reads every slice.", DefaultValueFactory = _ => "0/1" };
+        var command = new Command("rollout", "Rollout stage of one iteration on a run directory: the exported policy samples the prompts (or one slice) into shards.")
+        {
+            config, iteration, shard, output, set,
+        };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var text = parse.GetValue(shard)!;
+            var parts = text.Split('/');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var k)
+                || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || k >= n)
+                throw new ArgumentException($"--shard {text}: expected k/N with 0 ≤ k < N, e.g. --shard 0/4");
+            var run = Open(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
+            var i = parse.GetValue(iteration);
+            run.Rollout(i, k, n);
+            if (n == 1)
+                run.RecordStage(new RunState(i, "rollout"));
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Learn()
+    {
+        var (config, iteration, output, set) = Common();
+        var command = new Command("learn", "Learn stage of one iteration on a run directory: every shard of the iteration → the next checkpoint.")
+        {
+            config, iteration, output, set,
+        };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var run = Open(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
+            var i = parse.GetValue(iteration);
+            run.Learn(i);
+            run.RecordStage(new RunState(i, "learn"));
+            return 0;
+        }));
+        return command;
+    }
+}
