@@ -26,6 +26,7 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(StageCommands.Rollout());
         root.Subcommands.Add(StageCommands.Learn());
+        root.Subcommands.Add(ReplayCommand.Create());
         return root;
     }
 }

@@ -15,6 +15,12 @@ public sealed record LearnSettings
     public required int Iteration { get; init; }
     /// <summary>Optimizer steps of the whole run (the cosine schedule's horizon).</summary>
     public int TotalSteps { get; init; }
+    /// <summary>
+    /// Replay: the shards come from another policy. π_old is then recomputed by the learner before the first update
+    /// (PPO's old policy = the weights being trained), and the shard's log-probs become the rollout log-probs of the
+    /// configured rollout correction.
+    /// </summary>
+    public bool RecomputeOldLogProbs { get; init; }
 }
 
 /// <summary>
@@ -44,7 +50,13 @@ public static class LearnStage
         AdvantageEstimators.Compute(a.Advantage, scores, groupIds, advantages);
 
         var objective = new PolicyObjective(PolicyLosses.Create(a.Loss, a.LossOptions with { Seed = (int)(settings.Seed % int.MaxValue) }),
-            new ObjectiveOptions { Aggregation = Aggregation.Parse(a.Aggregation), KlEstimator = a.KlEstimator, KlCoefficient = a.KlCoefficient });
+            new ObjectiveOptions
+            {
+                Aggregation = Aggregation.Parse(a.Aggregation), KlEstimator = a.KlEstimator, KlCoefficient = a.KlCoefficient,
+                RolloutCorrection = settings.RecomputeOldLogProbs ? a.RolloutCorrection : new RolloutCorrectionOptions(),
+            });
+        // π_old per sequence: the shard's log-probs, or in replay the learner's own before any update
+        var old = settings.RecomputeOldLogProbs ? Recompute(decoder, rows, a.MicroBatch) : [.. rows.Select(r => r.OldLogprobs)];
         var o = settings.Optimizer;
         var schedule = new LearningRateSchedule(o.Schedule, o.LearningRate, o.WarmupSteps, settings.TotalSteps);
         var trainable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
@@ -55,7 +67,7 @@ public static class LearnStage
             for (var start = 0; start < order.Length; start += a.MiniBatch)
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
-                steps.Add(Step(decoder, optimizer, objective, schedule, rows, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+                steps.Add(Step(decoder, optimizer, objective, schedule, rows, old, settings.RecomputeOldLogProbs, advantages, mini, a.MicroBatch, temperature, o.GradClip));
             }
         }
         return steps;
@@ -75,7 +87,7 @@ public static class LearnStage
     }
 
     private static Dictionary<string, double> Step(Decoder decoder, AdamW optimizer, PolicyObjective objective, LearningRateSchedule schedule,
-        IReadOnlyList<RolloutRow> rows, float[] advantages, int[] mini, int microBatch, float temperature, double gradClip)
+        IReadOnlyList<RolloutRow> rows, float[][] old, bool withRollout, float[] advantages, int[] mini, int microBatch, float temperature, double gradClip)
     {
         // the mini-batch's normalisers: every micro-batch's gradient is scaled as part of the whole mini-batch
         var allMask = new float[mini.Sum(i => rows[i].ResponseTokenIds.Length)];
@@ -92,7 +104,7 @@ public static class LearnStage
         for (var m = 0; m < mini.Length; m += microBatch)
         {
             var micro = mini.AsSpan(m, Math.Min(microBatch, mini.Length - m)).ToArray();
-            var (result, entropies) = MicroBatch(decoder, objective, rows, advantages, micro, temperature, scale);
+            var (result, entropies) = MicroBatch(decoder, objective, rows, old, withRollout, advantages, micro, temperature, scale);
             loss += result.Loss;
             foreach (var (name, value) in result.Metrics)
                 sums[name] = sums.GetValueOrDefault(name) + value * entropies.Length;
@@ -114,7 +126,7 @@ public static class LearnStage
     }
 
     private static (ObjectiveResult Result, float[] Entropies) MicroBatch(Decoder decoder, PolicyObjective objective, IReadOnlyList<RolloutRow> rows,
-        float[] advantages, int[] micro, float temperature, AggregationScale scale)
+        float[][] old, bool withRollout, float[] advantages, int[] micro, float temperature, AggregationScale scale)
     {
         var length = micro.Sum(i => rows[i].PromptTokenIds.Length + rows[i].ResponseTokenIds.Length);
         var tokens = new int[length];   // [Σ prompt + response]
@@ -134,12 +146,15 @@ public static class LearnStage
         var logProbs = new float[n];   // [N] scored response tokens
         var entropies = new float[n];
         var oldLogProbs = new float[n];
+        var rolloutLogProbs = withRollout ? new float[n] : [];
         var tokenAdvantages = new float[n];
         var mask = new float[n];
         Array.Fill(mask, 1f);
         for (var k = 0; k < micro.Length; k++)
         {
-            rows[micro[k]].OldLogprobs.CopyTo(oldLogProbs, scoredOffsets[k]);
+            old[micro[k]].CopyTo(oldLogProbs, scoredOffsets[k]);
+            if (withRollout)
+                rows[micro[k]].OldLogprobs.CopyTo(rolloutLogProbs, scoredOffsets[k]);
             tokenAdvantages.AsSpan(scoredOffsets[k], scoredOffsets[k + 1] - scoredOffsets[k]).Fill(advantages[micro[k]]);
         }
         decoder.Forward(tokens, offsets, starts, temperature, logProbs, entropies, forTraining: true);
@@ -147,38 +162,52 @@ public static class LearnStage
         var result = objective.Compute(new TokenBatch
         {
             LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets, Entropies = entropies,
+            RolloutLogProbs = rolloutLogProbs,
         }, grad, scale);
         decoder.Backward(grad, []);
         return (result, entropies);
     }
 
-    /// <summary>Log-prob agreement of the learner (current weights) with the shard's old log-probs, per token: mean |Δ|, max |Δ|, fraction over 1e-3.</summary>
-    public static (double Mean, double Max, double FractionOver1e3) Mismatch(Decoder decoder, IReadOnlyList<RolloutRow> rows, int microBatch)
+    /// <summary>The learner's log-probs (current weights, each row's temperature) of every row's response tokens.</summary>
+    public static float[][] Recompute(Decoder decoder, IReadOnlyList<RolloutRow> rows, int microBatch)
     {
-        double sum = 0, max = 0;
-        long count = 0, over = 0;
-        var usable = rows.Where(r => r.ResponseTokenIds.Length > 0).ToArray();
+        var result = rows.Select(r => new float[r.ResponseTokenIds.Length]).ToArray();
+        var usable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
         for (var start = 0; start < usable.Length; start += microBatch)
         {
             var micro = usable.AsSpan(start, Math.Min(microBatch, usable.Length - start)).ToArray();
-            var tokens = micro.SelectMany(r => r.PromptTokenIds.Concat(r.ResponseTokenIds)).ToArray();
+            var tokens = micro.SelectMany(i => rows[i].PromptTokenIds.Concat(rows[i].ResponseTokenIds)).ToArray();
             var offsets = new int[micro.Length + 1];
             for (var k = 0; k < micro.Length; k++)
-                offsets[k + 1] = offsets[k] + micro[k].PromptTokenIds.Length + micro[k].ResponseTokenIds.Length;
-            var logProbs = new float[micro.Sum(r => r.ResponseTokenIds.Length)];
-            decoder.Forward(tokens, offsets, [.. micro.Select(r => r.PromptTokenIds.Length)], micro[0].Temperature, logProbs, [], forTraining: false);
-            var i = 0;
-            foreach (var r in micro)
+                offsets[k + 1] = offsets[k] + rows[micro[k]].PromptTokenIds.Length + rows[micro[k]].ResponseTokenIds.Length;
+            var logProbs = new float[micro.Sum(i => rows[i].ResponseTokenIds.Length)];
+            decoder.Forward(tokens, offsets, [.. micro.Select(i => rows[i].PromptTokenIds.Length)], rows[micro[0]].Temperature, logProbs, [], forTraining: false);
+            var at = 0;
+            foreach (var i in micro)
             {
-                foreach (var old in r.OldLogprobs)
-                {
-                    var d = Math.Abs(logProbs[i++] - old);
-                    sum += d;
-                    max = Math.Max(max, d);
-                    count++;
-                    if (d > 1e-3)
-                        over++;
-                }
+                logProbs.AsSpan(at, result[i].Length).CopyTo(result[i]);
+                at += result[i].Length;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Log-prob agreement of the learner (current weights) with the shard's old log-probs, per token: mean |Δ|, max |Δ|, fraction over 1e-3.</summary>
+    public static (double Mean, double Max, double FractionOver1e3) Mismatch(Decoder decoder, IReadOnlyList<RolloutRow> rows, int microBatch)
+    {
+        var learner = Recompute(decoder, rows, microBatch);
+        double sum = 0, max = 0;
+        long count = 0, over = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            for (var t = 0; t < learner[i].Length; t++)
+            {
+                var d = Math.Abs(learner[i][t] - rows[i].OldLogprobs[t]);
+                sum += d;
+                max = Math.Max(max, d);
+                count++;
+                if (d > 1e-3)
+                    over++;
             }
         }
         return count == 0 ? (0, 0, 0) : (sum / count, max, (double)over / count);

@@ -182,6 +182,46 @@ public sealed class PipelineRun
         return state;
     }
 
+    /// <summary>
+    /// Learns again from the shards of another run (<paramref name="sourceRun"/>), with this config's algorithm and
+    /// optimizer, starting from the source's starting policy: an ablation on identical data (ASPO vs GRPO vs no-IS).
+    /// Iteration i learns from the source's iter-i shards; the run resumes like any other.
+    /// </summary>
+    public RunState Replay(string sourceRun)
+    {
+        var c = _config;
+        var source = Path.GetFullPath(sourceRun);
+        var start = Path.Combine(source, "iter-0000", "policy");
+        if (!System.IO.Directory.Exists(start))
+            throw new ConfigException($"{source}: not a run directory (no iter-0000/policy)");
+        if (Path.GetFullPath(Directory) == source)
+            throw new ConfigException($"{source}: a replay writes a new run; give it another run.output");
+        var available = Enumerable.Range(1, c.Run.Iterations).TakeWhile(i => System.IO.Directory.Exists(Path.Combine(source, $"iter-{i:D4}", "shards"))).Count();
+        if (available == 0)
+            throw new ConfigException($"{source}: has no shards (iter-0001/shards)");
+        System.IO.Directory.CreateDirectory(Directory);
+        AtomicWrite(Path.Combine(Directory, "pipeline.resolved.yaml"), c.ToYaml());
+        AtomicWrite(Path.Combine(Directory, "replay.json"), new JsonObject { ["source"] = source, ["iterations"] = available }.ToJsonString());
+        _reward ??= new RewardRegistry(); // a replay grades nothing: the rewards are in the shards
+        if (!System.IO.Directory.Exists(PolicyFolder(0)))
+        {
+            AtomicFolder(PolicyFolder(0), folder =>
+            {
+                foreach (var f in System.IO.Directory.GetFiles(start).Where(f => Path.GetFileName(f) != "optimizer.safetensors"))
+                    File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+            });
+        }
+        _log.WriteLine($"replay of {source}: {available} iterations, loss {c.Algorithm.Loss}, rollout correction {c.Algorithm.RolloutCorrection.Level.ToString().ToLowerInvariant()}, into {Directory}");
+        var state = ReadState();
+        for (var i = Math.Max(1, state.Iteration + (state.Stage == "learn" ? 1 : 0)); i <= available; i++)
+        {
+            Learn(i, Path.Combine(source, $"iter-{i:D4}", "shards"), replay: true);
+            state = new RunState(i, "learn");
+            WriteState(state);
+        }
+        return state;
+    }
+
     private void RequireIteration(int iteration)
     {
         if (iteration < 1 || iteration > _config.Run.Iterations)
@@ -317,6 +357,13 @@ public sealed class PipelineRun
     public void Learn(int iteration)
     {
         RequireIteration(iteration);
+        Learn(iteration, Path.Combine(IterationFolder(iteration), "shards"), replay: false);
+    }
+
+    /// <param name="replay">The shards come from another run: π_old is recomputed by the learner, the shards' log-probs
+    /// feed the rollout correction, and each part's learner-vs-rollout log-prob difference is reported first.</param>
+    private void Learn(int iteration, string shards, bool replay)
+    {
         var c = _config;
         var previous = PolicyFolder(iteration - 1);
         var (config, parameters) = Checkpoint.Load(previous);
@@ -328,21 +375,38 @@ public sealed class PipelineRun
         var optimizerFile = Path.Combine(previous, "optimizer.safetensors");
         if (File.Exists(optimizerFile))
             optimizer.Load(optimizerFile);
-        var shards = Path.Combine(IterationFolder(iteration), "shards");
-        List<RolloutRow> rows;
+        var rows = new List<RolloutRow>();
+        var watch = Stopwatch.StartNew();
         using (var reader = new ShardReader(shards))
-            rows = [.. reader.ReadBatches().SelectMany(b => b)];
+        {
+            foreach (var file in reader.Files)
+            {
+                using var part = new ShardReader(file);
+                var partRows = part.ReadBatches().SelectMany(b => b).ToList();
+                if (replay)
+                {
+                    var (m, x, f) = LearnStage.Mismatch(decoder, partRows, c.Algorithm.MicroBatch);
+                    _log.WriteLine(FormattableString.Invariant($"iteration {iteration} replay: {Path.GetFileName(file)} (policy version {partRows.FirstOrDefault()?.PolicyVersion}) learner vs rollout |Δ logπ| mean {m:E2}, max {x:E2}, {f:P2} over 1e-3"));
+                    AppendMetrics("shard", iteration, 0, new Dictionary<string, double>
+                    {
+                        ["replay/logprob_abs_diff_mean"] = m, ["replay/logprob_abs_diff_max"] = x, ["replay/logprob_frac_over_1e-3"] = f,
+                        ["replay/part"] = int.Parse(Path.GetFileNameWithoutExtension(file)["part-".Length..], CultureInfo.InvariantCulture),
+                    });
+                }
+                rows.AddRange(partRows);
+            }
+        }
         if (rows.Count != c.SequencesPerIteration)
             throw new ConfigException($"{shards}: {rows.Count} rollout rows, expected {c.SequencesPerIteration} (prompts_per_iteration × n); is a rollout shard missing?");
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
-        if (stale is not null)
+        if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
-        var watch = Stopwatch.StartNew();
         var (mean, max, over) = LearnStage.Mismatch(decoder, rows, c.Algorithm.MicroBatch);
         var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
         var steps = LearnStage.Run(decoder, optimizer, rows, new LearnSettings
         {
             Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
+            RecomputeOldLogProbs = replay,
         });
         var seconds = watch.Elapsed.TotalSeconds;
         var first = optimizer.Step - steps.Count;
@@ -353,8 +417,8 @@ public sealed class PipelineRun
             Checkpoint.Save(folder, config, decoder.Parameters);
             CopyTokenizer(previous, folder);
             optimizer.Save(Path.Combine(folder, "optimizer.safetensors"));
-            var cursor = File.ReadAllText(Path.Combine(shards, "rollout.json"));
-            AtomicWrite(Path.Combine(folder, "trainer_state.json"), cursor);
+            var cursorFile = Path.Combine(shards, "rollout.json");
+            AtomicWrite(Path.Combine(folder, "trainer_state.json"), File.Exists(cursorFile) ? File.ReadAllText(cursorFile) : new SamplerState(0, 0).ToJson());
         });
         var data = steps.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value), StringComparer.Ordinal);
         data["timing_s/update_actor"] = seconds;

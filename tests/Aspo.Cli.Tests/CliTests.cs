@@ -28,6 +28,7 @@ public sealed class CliTests
     [InlineData("run", new[] { "run", "--help" })]
     [InlineData("rollout", new[] { "rollout", "--help" })]
     [InlineData("learn", new[] { "learn", "--help" })]
+    [InlineData("replay", new[] { "replay", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");

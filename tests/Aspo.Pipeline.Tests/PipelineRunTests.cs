@@ -171,4 +171,35 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(0, config.SequencesPerIteration % config.Algorithm.MiniBatch);
         Assert.Equal(Path.Combine(root, "runs", "default"), config.RunDirectory);
     }
+
+    /// <summary>Replay: GRPO with token-level rollout correction learns from an ASPO run's shards into a new run.</summary>
+    [Fact]
+    public void Replay_learns_from_another_runs_shards_and_reports_the_logprob_mismatch_per_shard()
+    {
+        var yaml = Setup();
+        // a large learning rate, so the two algorithms' policies drift apart measurably within one iteration
+        var source = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=source", "optimizer.lr=0.05"]), new StringWriter(), Toy);
+        source.Execute();
+        var log = new StringWriter();
+        var replay = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=replay", "optimizer.lr=0.05", "algorithm.loss=grpo", "algorithm.rollout_correction=token"]), log);
+        Assert.Equal(new RunState(2, "learn"), replay.Replay(source.Directory));
+        output.WriteLine(log.ToString());
+        var rows = File.ReadAllLines(replay.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var shards = rows.Where(r => r["kind"]!.GetValue<string>() == "shard").ToList();
+        Assert.Equal(2, shards.Count);
+        // iteration 1: same starting policy as the source's rollout → agreement at the fp32 floor
+        Assert.True(shards[0]["data"]!["replay/logprob_abs_diff_max"]!.GetValue<double>() <= 1e-3);
+        // iteration 2: the shards come from the source's ASPO policy 1, the learner holds the replay's GRPO policy 1
+        Assert.True(shards[1]["data"]!["replay/logprob_abs_diff_mean"]!.GetValue<double>() > 10 * shards[0]["data"]!["replay/logprob_abs_diff_mean"]!.GetValue<double>());
+        var steps = rows.Where(r => r["kind"]!.GetValue<string>() == "step").Select(r => r["data"]!.AsObject()).ToList();
+        Assert.Equal(4, steps.Count);
+        Assert.All(steps, d => Assert.True(d.ContainsKey("rollout_corr/rollout_is_mean"), "rollout correction metrics"));
+        Assert.Contains("learner vs rollout |Δ logπ|", log.ToString());
+        var start = Weights(source.PolicyFolder(0));
+        Assert.Equal(start, Weights(replay.PolicyFolder(0)));
+        Assert.NotEqual(Weights(source.PolicyFolder(2)), Weights(replay.PolicyFolder(2)));
+        // replaying into the source itself, or from a folder that is not a run, is refused
+        Assert.Contains("not a run directory", Assert.Throws<ConfigException>(() =>
+            new PipelineRun(PipelineConfig.Load(yaml, ["run.output=replay2"]), new StringWriter()).Replay(_dir)).Message);
+    }
 }

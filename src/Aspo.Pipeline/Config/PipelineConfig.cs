@@ -62,6 +62,8 @@ public sealed record AlgorithmSection
     public int MiniBatch { get; init; } = 64;
     /// <summary>Sequences per forward/backward (gradients accumulate over a mini-batch's micro-batches).</summary>
     public int MicroBatch { get; init; } = 8;
+    /// <summary>Importance weights π_old/π_rollout when the shards' policy is not the one trained (replay): off, token or sequence level.</summary>
+    public RolloutCorrectionOptions RolloutCorrection { get; init; } = new();
 }
 
 /// <summary>optimizer: AdamW, gradient clipping and the learning-rate schedule.</summary>
@@ -171,6 +173,12 @@ public sealed record PipelineConfig
                 Aggregation = algorithm.String("aggregation", d.Algorithm.Aggregation), KlEstimator = algorithm.String("kl_estimator", d.Algorithm.KlEstimator),
                 KlCoefficient = algorithm.Double("kl_coef", d.Algorithm.KlCoefficient), PpoEpochs = algorithm.Int("ppo_epochs", d.Algorithm.PpoEpochs),
                 MiniBatch = algorithm.Int("mini_batch", d.Algorithm.MiniBatch), MicroBatch = algorithm.Int("micro_batch", d.Algorithm.MicroBatch),
+                RolloutCorrection = new RolloutCorrectionOptions
+                {
+                    Level = ParseEnum<RolloutCorrectionLevel>(root.File, "algorithm.rollout_correction", algorithm.String("rollout_correction", "off")),
+                    Mode = ParseEnum<RolloutCorrectionMode>(root.File, "algorithm.rollout_correction_mode", algorithm.String("rollout_correction_mode", "truncate")),
+                    Threshold = algorithm.Double("rollout_correction_threshold", 2.0),
+                },
             },
             Optimizer = new OptimizerSection
             {
@@ -232,6 +240,7 @@ public sealed record PipelineConfig
         }
         Check(Algorithm.KlCoefficient >= 0, $"algorithm.kl_coef must be ≥ 0, got {Algorithm.KlCoefficient}");
         Check(Algorithm.KlCoefficient == 0, "algorithm.kl_coef > 0 needs reference log-probs, which the learn stage does not compute yet; set it to 0");
+        Check(Algorithm.RolloutCorrection.Threshold > 1, $"algorithm.rollout_correction_threshold must be > 1, got {Algorithm.RolloutCorrection.Threshold}");
         Check(Algorithm.PpoEpochs >= 1, $"algorithm.ppo_epochs must be ≥ 1, got {Algorithm.PpoEpochs}");
         var total = SequencesPerIteration;
         Check(Algorithm.MiniBatch >= 1 && total % Algorithm.MiniBatch == 0,
@@ -246,6 +255,11 @@ public sealed record PipelineConfig
         Check(Eval.Every >= 0 && Eval.SamplesPerPrompt >= 0 && Eval.Limit >= 0, "eval.every, eval.n and eval.limit must be ≥ 0");
         Reward.Validate();
     }
+
+    private static T ParseEnum<T>(string file, string key, string value) where T : struct, Enum =>
+        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && !int.TryParse(value, out _)
+            ? parsed
+            : throw new ConfigException($"{file}: {key}: unknown value '{value}'; valid: {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
     private static IEnumerable<int> Divisors(int n) => Enumerable.Range(1, n).Where(k => n % k == 0);
 
@@ -275,7 +289,10 @@ public sealed record PipelineConfig
             ("clip_cov_ratio", o.ClipCovRatio), ("clip_cov_lower_bound", o.ClipCovLowerBound), ("clip_cov_upper_bound", o.ClipCovUpperBound),
             ("kl_cov_ratio", o.KlCovRatio), ("kl_cov_coefficient", o.KlCovCoefficient), ("aggregation", Algorithm.Aggregation),
             ("kl_estimator", Algorithm.KlEstimator), ("kl_coef", Algorithm.KlCoefficient), ("ppo_epochs", Algorithm.PpoEpochs),
-            ("mini_batch", Algorithm.MiniBatch), ("micro_batch", Algorithm.MicroBatch));
+            ("mini_batch", Algorithm.MiniBatch), ("micro_batch", Algorithm.MicroBatch),
+            ("rollout_correction", Algorithm.RolloutCorrection.Level.ToString().ToLowerInvariant()),
+            ("rollout_correction_mode", Algorithm.RolloutCorrection.Mode.ToString().ToLowerInvariant()),
+            ("rollout_correction_threshold", Algorithm.RolloutCorrection.Threshold));
         Section("optimizer", ("lr", Optimizer.LearningRate), ("beta1", Optimizer.Beta1), ("beta2", Optimizer.Beta2), ("eps", Optimizer.Epsilon),
             ("weight_decay", Optimizer.WeightDecay), ("grad_clip", Optimizer.GradClip), ("schedule", Optimizer.Schedule), ("warmup_steps", Optimizer.WarmupSteps));
         b.Append("eval:\n  suites: [").Append(string.Join(", ", Eval.Suites.Select(s => Scalar(Resolve(s))))).Append("]\n")
