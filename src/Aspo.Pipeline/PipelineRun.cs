@@ -97,6 +97,31 @@ public sealed class PipelineRun
         System.IO.Directory.Move(temp, final);
     }
 
+    /// <summary>
+    /// Before a stage (re)runs: drops the metric rows an interrupted earlier attempt of it may have appended, so a
+    /// resumed run's metrics.jsonl holds each row once. Rewritten atomically.
+    /// </summary>
+    private void DropMetrics(int iteration, params string[] kinds)
+    {
+        if (!File.Exists(MetricsPath))
+            return;
+        var lines = File.ReadAllLines(MetricsPath);
+        var kept = lines.Where(line =>
+        {
+            try
+            {
+                var o = JsonNode.Parse(line)!.AsObject();
+                return !(o["iteration"]!.GetValue<int>() == iteration && kinds.Contains(o["kind"]!.GetValue<string>()));
+            }
+            catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException)
+            {
+                return false; // a torn last line of a killed process
+            }
+        }).ToArray();
+        if (kept.Length != lines.Length)
+            AtomicWrite(MetricsPath, string.Concat(kept.Select(l => l + "\n")));
+    }
+
     private void AppendMetrics(string kind, int iteration, long step, IReadOnlyDictionary<string, double> data) =>
         EvalReport.AppendMetrics(MetricsPath, [new JsonObject
         {
@@ -159,6 +184,13 @@ public sealed class PipelineRun
         while (NextStage(state) is var next && next.Iteration <= c.Run.Iterations)
         {
             var watch = Stopwatch.StartNew();
+            DropMetrics(next.Iteration, next.Stage switch
+            {
+                "rollout" => ["rollout"],
+                "learn" => ["step", "iteration", "shard"],
+                "eval" => ["eval"],
+                _ => [],
+            });
             switch (next.Stage)
             {
                 case "export":
@@ -215,6 +247,7 @@ public sealed class PipelineRun
         var state = ReadState();
         for (var i = Math.Max(1, state.Iteration + (state.Stage == "learn" ? 1 : 0)); i <= available; i++)
         {
+            DropMetrics(i, "step", "iteration", "shard");
             Learn(i, Path.Combine(source, $"iter-{i:D4}", "shards"), replay: true);
             state = new RunState(i, "learn");
             WriteState(state);

@@ -52,4 +52,25 @@ internal static class CliProcess
         }
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>Starts the CLI and SIGKILLs it after <paramref name="killAfter"/> unless it finished first; true when it was killed.</summary>
+    public static bool RunAndKill(string directory, TimeSpan killAfter, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
+        info.ArgumentList.Add(Path.Combine(directory, "aspo.dll"));
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (process.WaitForExit(killAfter))
+        {
+            if (process.ExitCode != 0)
+                throw new InvalidOperationException($"aspo {string.Join(' ', args)} failed: {stderr.Result}");
+            return false;
+        }
+        process.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no cleanup
+        process.WaitForExit();
+        return true;
+    }
 }

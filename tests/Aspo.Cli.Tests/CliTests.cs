@@ -473,6 +473,29 @@ public sealed class CliTests
         }
     }
 
+    /// <summary>A tiny random Qwen2 over the Qwen3 tokenizer, 16 synthetic L1 problems and a pipeline file (run: 1 iteration, 1 thread) plus <paramref name="extra"/>.</summary>
+    private static string TinyRun(string dir, string extra, int iterations = 1)
+    {
+        var config = new global::Aspo.Model.ModelConfig
+        {
+            Family = global::Aspo.Model.ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 1, NumHeads = 2, NumKvHeads = 1,
+            HeadDim = 16, VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 256, EosTokenIds = [151645],
+        };
+        var rng = new Random(5);
+        var p = new float[new global::Aspo.Model.ParameterLayout(config).TotalCount];
+        for (var i = 0; i < p.Length; i++)
+            p[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
+        global::Aspo.Model.Checkpoint.Save(Path.Combine(dir, "model"), config, p);
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(Qwen3TokenizerFolder, f), Path.Combine(dir, "model", f));
+        var synth = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "data", "synth", "--level", "L1", "--count", "16",
+            "--out", Path.Combine(dir, "train.parquet"));
+        Assert.True(synth.ExitCode == 0, synth.Stderr);
+        var yaml = Path.Combine(dir, "pipeline.yaml");
+        File.WriteAllText(yaml, $"run: {{name: s, iterations: {iterations}, threads: 1}}\nmodel: {{path: model}}\ndata: {{train: train.parquet}}\n" + extra);
+        return yaml;
+    }
+
     /// <summary>
     /// The stages as separate processes, as a cluster runs them: export, then 4 rollout slices in parallel processes,
     /// then learn over all slices. The 4 slices hold exactly the rows of a 1-slice rollout of the same iteration.
@@ -483,24 +506,7 @@ public sealed class CliTests
         var dir = Directory.CreateTempSubdirectory("aspo-cli-stages-").FullName;
         try
         {
-            var config = new global::Aspo.Model.ModelConfig
-            {
-                Family = global::Aspo.Model.ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 1, NumHeads = 2, NumKvHeads = 1,
-                HeadDim = 16, VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 256, EosTokenIds = [151645],
-            };
-            var rng = new Random(5);
-            var p = new float[new global::Aspo.Model.ParameterLayout(config).TotalCount];
-            for (var i = 0; i < p.Length; i++)
-                p[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
-            global::Aspo.Model.Checkpoint.Save(Path.Combine(dir, "model"), config, p);
-            foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
-                File.Copy(Path.Combine(Qwen3TokenizerFolder, f), Path.Combine(dir, "model", f));
-            var synth = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "data", "synth", "--level", "L1", "--count", "16",
-                "--out", Path.Combine(dir, "train.parquet"));
-            Assert.True(synth.ExitCode == 0, synth.Stderr);
-            var yaml = Path.Combine(dir, "pipeline.yaml");
-            File.WriteAllText(yaml, "run: {name: s, iterations: 1, threads: 1}\nmodel: {path: model}\ndata: {train: train.parquet}\n" +
-                                    "rollout: {prompts_per_iteration: 8, n: 2, max_new_tokens: 6, batch_size: 4}\nalgorithm: {mini_batch: 8, micro_batch: 4}\n");
+            var yaml = TinyRun(dir, "rollout: {prompts_per_iteration: 8, n: 2, max_new_tokens: 6, batch_size: 4}\nalgorithm: {mini_batch: 8, micro_batch: 4}\n");
             CliProcess.Result Cli(params string[] args) => CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), args);
             foreach (var output in new[] { "one", "four" })
             {
@@ -543,6 +549,86 @@ public sealed class CliTests
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Kill -9 at random moments of every stage, resume each time: the final checkpoint and optimizer state are
+    /// bit-identical to an uninterrupted run's, and at every kill point every file under its final name is whole.
+    /// </summary>
+    [Fact]
+    public void A_run_killed_at_random_points_resumes_to_the_same_bits()
+    {
+        var dir = Directory.CreateTempSubdirectory("aspo-cli-kill-").FullName;
+        try
+        {
+            var yaml = TinyRun(dir, "rollout: {prompts_per_iteration: 8, n: 4, max_new_tokens: 12, batch_size: 8}\nalgorithm: {mini_batch: 16, micro_batch: 4}\noptimizer: {lr: 0.01}\n",
+                iterations: 3);
+            var whole = Path.Combine(dir, "whole");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.False(CliProcess.RunAndKill(CliProcess.BuiltDirectory, TimeSpan.FromMinutes(3), "run", yaml, "--output", whole));
+            var wholeMs = (int)clock.ElapsedMilliseconds;
+            var killed = Path.Combine(dir, "killed");
+            var rng = new Random(11);
+            var kills = 0;
+            var stagesHit = new HashSet<string>();
+            for (var attempt = 0; attempt < 60; attempt++)
+            {
+                // kill points uniform from the end of the CLI's start-up (~0.5 s) to a third of the uninterrupted run's time:
+                // short ones land in the stage being resumed, long ones let the run advance into the next stages
+                var at = TimeSpan.FromMilliseconds(rng.Next(500, Math.Max(3000, wholeMs / 3)));
+                if (!CliProcess.RunAndKill(CliProcess.BuiltDirectory, at, "run", yaml, "--output", killed))
+                    break;
+                kills++;
+                AssertWholeFiles(killed);
+                if (File.Exists(Path.Combine(killed, "state.json")))
+                    stagesHit.Add(File.ReadAllText(Path.Combine(killed, "state.json")));
+            }
+            Assert.True(kills >= 10, $"only {kills} kills happened before the run completed (uninterrupted run: {wholeMs} ms)");
+            Assert.True(stagesHit.Count >= 4, $"kills landed after only {stagesHit.Count} distinct stages: {string.Join(", ", stagesHit)}");
+            Assert.Contains("\"iteration\":3", File.ReadAllText(Path.Combine(killed, "state.json")));
+            foreach (var file in new[] { "model.safetensors", "optimizer.safetensors", "trainer_state.json" })
+                Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "iter-0003", "policy", file)), File.ReadAllBytes(Path.Combine(killed, "iter-0003", "policy", file)));
+            // every metric row once, despite the redone stages
+            static string[] Keys(string run) => [.. File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                .Select(r => $"{r.GetProperty("kind").GetString()}/{r.GetProperty("iteration").GetInt32()}/{r.GetProperty("step").GetInt64()}").Order()];
+            Assert.Equal(Keys(whole), Keys(killed));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Everything under a final name in a run directory is complete: shards read, checkpoints load, JSON parses.</summary>
+    private static void AssertWholeFiles(string run)
+    {
+        foreach (var file in Directory.EnumerateFiles(run, "*", SearchOption.AllDirectories))
+        {
+            var parts = Path.GetRelativePath(run, file).Split(Path.DirectorySeparatorChar);
+            if (parts.Any(p => p.EndsWith(".tmp", StringComparison.Ordinal) || p.StartsWith('.')))
+                continue; // temporary names: allowed to be partial
+            switch (Path.GetExtension(file))
+            {
+                case ".parquet":
+                    using (var reader = new global::Aspo.Data.Shards.ShardReader(file))
+                        Assert.True(reader.ReadBatches().Sum(b => b.Count) > 0, file);
+                    break;
+                case ".safetensors":
+                    if (Path.GetFileName(file) == "model.safetensors")
+                        global::Aspo.Model.Checkpoint.Load(Path.GetDirectoryName(file)!);
+                    else
+                        using (var st = new global::Aspo.Model.SafeTensorsReader(file))
+                            Assert.NotNull(st);
+                    break;
+                case ".json":
+                    System.Text.Json.JsonDocument.Parse(File.ReadAllText(file)).Dispose();
+                    break;
+                case ".jsonl":
+                    foreach (var line in File.ReadAllLines(file))
+                        System.Text.Json.JsonDocument.Parse(line).Dispose();
+                    break;
+            }
         }
     }
 }
