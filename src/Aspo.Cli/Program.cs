@@ -27,6 +27,7 @@ public static class Program
         root.Subcommands.Add(StageCommands.Rollout());
         root.Subcommands.Add(StageCommands.Learn());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         return root;
     }
 }

@@ -376,6 +376,7 @@ public sealed class PipelineRun
             ["response_length/clip_ratio"] = rows.Count(r => r.FinishReason == "length") / (double)rows.Count,
             ["prompt_length/mean"] = rows.Average(r => (double)r.PromptTokenIds.Length),
             ["timing_s/gen"] = seconds, ["perf/rollout_tokens_per_s"] = lengths.Sum() / Math.Max(seconds, 1e-9),
+            [Aspo.Algorithms.MetricNames.RepetitionRatio] = rows.Average(r => Aspo.Algorithms.Diagnostics.RepetitionRatio(r.ResponseText)),
         };
         foreach (var name in rows.SelectMany(r => r.RewardComponents.Keys).Distinct())
             data[$"reward/{name}/mean"] = rows.Average(r => r.RewardComponents.GetValueOrDefault(name));

@@ -198,8 +198,59 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var start = Weights(source.PolicyFolder(0));
         Assert.Equal(start, Weights(replay.PolicyFolder(0)));
         Assert.NotEqual(Weights(source.PolicyFolder(2)), Weights(replay.PolicyFolder(2)));
+        // the report overlays both runs: self-contained HTML, one polyline per run where both have the metric
+        var html = RunReport.Html([source.Directory, replay.Directory]);
+        var report = Path.Combine(_dir, "report.html");
+        File.WriteAllText(report, html);
+        Assert.Equal(RunReport.Charts.Count, System.Text.RegularExpressions.Regex.Matches(html, "<svg ").Count);
+        Assert.DoesNotContain("<script", html);
+        Assert.DoesNotContain("<link", html);
+        Assert.Empty(System.Text.RegularExpressions.Regex.Matches(html, "(?:src|href)=").Cast<System.Text.RegularExpressions.Match>());
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(Chart(html, "Entropy"), "<polyline").Count);      // both runs learn
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(Chart(html, "Reward (training rollouts)"), "<polyline")); // only the source rolls out
+        AssertRenders(report);
+
         // replaying into the source itself, or from a folder that is not a run, is refused
         Assert.Contains("not a run directory", Assert.Throws<ConfigException>(() =>
             new PipelineRun(PipelineConfig.Load(yaml, ["run.output=replay2"]), new StringWriter()).Replay(_dir)).Message);
+    }
+
+    private static string Chart(string html, string title)
+    {
+        var start = html.IndexOf($"<h2>{System.Net.WebUtility.HtmlEncode(title)}</h2>", StringComparison.Ordinal);
+        Assert.True(start >= 0, title);
+        return html[start..html.IndexOf("</svg>", start, StringComparison.Ordinal)];
+    }
+
+    /// <summary>Headless Chromium (tools/report-snapshot) renders the report: a PNG well above a blank page's size.</summary>
+    private void AssertRenders(string report)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
+            root = Path.GetDirectoryName(root)!;
+        Assert.True(File.Exists("/usr/bin/chromium"), "chromium is not installed: run tools/setup (it installs Debian's chromium)");
+        string Snapshot(string html, string png)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo(Path.Combine(root, "tools", "report-snapshot"), [html, png, "1000x900"])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            using var p = System.Diagnostics.Process.Start(info)!;
+            var err = p.StandardError.ReadToEndAsync();
+            p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, err.Result);
+            Assert.Equal([0x89, 0x50, 0x4E, 0x47], File.ReadAllBytes(png)[..4]); // PNG signature
+            return png;
+        }
+        var blank = Path.Combine(_dir, "blank.html");
+        File.WriteAllText(blank, "<!DOCTYPE html><html><body></body></html>");
+        var blankSize = new FileInfo(Snapshot(blank, Path.Combine(_dir, "blank.png"))).Length;
+        var reportSize = new FileInfo(Snapshot(report, Path.Combine(_dir, "report.png"))).Length;
+        output.WriteLine($"report.png {reportSize} bytes, blank page {blankSize} bytes");
+        var keep = Environment.GetEnvironmentVariable("ASPO_KEEP_REPORT_PNG"); // a place to look at the rendering by eye
+        if (!string.IsNullOrEmpty(keep))
+            File.Copy(Path.Combine(_dir, "report.png"), keep, overwrite: true);
+        Assert.True(reportSize > 4 * blankSize, $"report.png ({reportSize} bytes) is not much larger than a blank page's ({blankSize} bytes)");
     }
 }
