@@ -77,9 +77,10 @@ public sealed class PipelineRun
     private void WriteState(RunState state) =>
         AtomicWrite(StatePath, new JsonObject { ["iteration"] = state.Iteration, ["stage"] = state.Stage }.ToJsonString());
 
+    // temporary names carry the process id: rollout slices of one iteration run as parallel processes on one folder
     private static void AtomicWrite(string path, string text)
     {
-        var temp = path + ".tmp";
+        var temp = $"{path}.{Environment.ProcessId}.tmp";
         File.WriteAllText(temp, text);
         File.Move(temp, path, overwrite: true);
     }
@@ -87,7 +88,7 @@ public sealed class PipelineRun
     /// <summary>Replaces <paramref name="final"/> by what <paramref name="write"/> puts into a fresh temporary folder.</summary>
     private static void AtomicFolder(string final, Action<string> write)
     {
-        var temp = final + ".tmp";
+        var temp = $"{final}.{Environment.ProcessId}.tmp";
         if (System.IO.Directory.Exists(temp))
             System.IO.Directory.Delete(temp, recursive: true);
         System.IO.Directory.CreateDirectory(temp);
@@ -177,6 +178,7 @@ public sealed class PipelineRun
     {
         var c = _config;
         var state = Open();
+        RemoveLeftovers();
         _log.WriteLine(state.Stage == "init"
             ? $"run {c.Run.Name}: {Directory}, {c.Run.Iterations} iterations of {c.Rollout.PromptsPerIteration} prompts × {c.Rollout.SamplesPerPrompt} samples, loss {c.Algorithm.Loss}"
             : $"run {c.Run.Name}: resuming {Directory} after iteration {state.Iteration}, stage {state.Stage}");
@@ -270,6 +272,22 @@ public sealed class PipelineRun
         static int Order(RunState s) => s.Iteration * 10 + (s.Stage == "init" ? -1 : RunState.Stages.ToList().IndexOf(s.Stage));
         if (Order(done) > Order(current))
             WriteState(done);
+    }
+
+    /// <summary>Deletes temporary files and folders of killed processes (the loop owns its run directory; the stage
+    /// commands never call this, since parallel rollout slices may be writing theirs).</summary>
+    private void RemoveLeftovers()
+    {
+        foreach (var entry in System.IO.Directory.EnumerateFileSystemEntries(Directory, "*.tmp*", SearchOption.AllDirectories).OrderByDescending(e => e.Length).ToList())
+        {
+            var name = Path.GetFileName(entry);
+            if (!(name.EndsWith(".tmp", StringComparison.Ordinal) || name.Contains(".tmp-", StringComparison.Ordinal)))
+                continue;
+            if (System.IO.Directory.Exists(entry))
+                System.IO.Directory.Delete(entry, recursive: true);
+            else if (File.Exists(entry))
+                File.Delete(entry);
+        }
     }
 
     private static RunState NextStage(RunState s) => s.Stage switch

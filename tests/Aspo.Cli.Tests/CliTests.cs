@@ -598,6 +598,8 @@ public sealed class CliTests
             static string[] Keys(string run) => [.. File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
                 .Select(r => $"{r.GetProperty("kind").GetString()}/{r.GetProperty("iteration").GetInt32()}/{r.GetProperty("step").GetInt64()}").Order()];
             Assert.Equal(Keys(whole), Keys(killed));
+            // the last (completing) run removed what killed processes left under temporary names
+            Assert.Empty(Directory.EnumerateFileSystemEntries(killed, "*.tmp*", SearchOption.AllDirectories));
         }
         finally
         {
