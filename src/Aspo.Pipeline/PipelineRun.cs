@@ -123,12 +123,30 @@ public sealed class PipelineRun
             AtomicWrite(MetricsPath, string.Concat(kept.Select(l => l + "\n")));
     }
 
+    private TensorBoardWriter? _tensorBoard;
+
+    /// <summary>TensorBoard event files of this run (one per process), next to metrics.jsonl.</summary>
+    public string TensorBoardFolder => Path.Combine(Directory, "tensorboard");
+
+    /// <summary>
+    /// One metrics row to metrics.jsonl and the same scalars to TensorBoard: per-step rows under "step/…" tags on the
+    /// optimizer-step axis, everything else on the iteration axis.
+    /// </summary>
     private void AppendMetrics(string kind, int iteration, long step, IReadOnlyDictionary<string, double> data) =>
-        EvalReport.AppendMetrics(MetricsPath, [new JsonObject
+        AppendMetrics(new JsonObject
         {
             ["kind"] = kind, ["iteration"] = iteration, ["step"] = step,
             ["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-        }]);
+        });
+
+    private void AppendMetrics(JsonObject row)
+    {
+        EvalReport.AppendMetrics(MetricsPath, [row]);
+        var perStep = row["kind"]!.GetValue<string>() == "step";
+        var axis = perStep ? row["step"]!.GetValue<long>() : row["iteration"]!.GetValue<int>();
+        _tensorBoard ??= new TensorBoardWriter(TensorBoardFolder);
+        _tensorBoard.WriteScalars(axis, row["data"]!.AsObject().Select(kv => ((perStep ? "step/" : "") + kv.Key, kv.Value!.GetValue<double>())));
+    }
 
     private IReadOnlyList<PromptRecord> _prompts = [];
     private IRewardFunction? _reward;
@@ -213,6 +231,8 @@ public sealed class PipelineRun
             state = next;
             WriteState(state);
         }
+        _tensorBoard?.Dispose();
+        _tensorBoard = null;
         return state;
     }
 
@@ -254,6 +274,8 @@ public sealed class PipelineRun
             state = new RunState(i, "learn");
             WriteState(state);
         }
+        _tensorBoard?.Dispose();
+        _tensorBoard = null;
         return state;
     }
 
@@ -508,7 +530,7 @@ public sealed class PipelineRun
                 var result = EvalStage.Run(model, tokenizer, template, RewardRegistry.CreateDefault(suite.RequireThinkClose), prompts, settings);
                 var suiteResult = new SuiteResult(suite.Name, prompts.Count, settings, result.Summaries);
                 _log.Write(EvalReport.Table(suiteResult));
-                EvalReport.AppendMetrics(MetricsPath, [EvalReport.MetricsRow(suiteResult, iteration)]);
+                AppendMetrics(EvalReport.MetricsRow(suiteResult, iteration));
             }
         }
         finally

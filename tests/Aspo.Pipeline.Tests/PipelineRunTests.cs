@@ -97,6 +97,10 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         foreach (var name in new[] { "critic/score/mean", "response_length/mean", "response_length/clip_ratio", "timing_s/gen" })
             Assert.True(rollout.ContainsKey(name), name);
         Assert.Equal(2, JsonNode.Parse(File.ReadAllText(run.StatePath))!["iteration"]!.GetValue<int>());
+        // the same scalars in TensorBoard event files: iteration axis, and per optimizer step under "step/…"
+        var events = Directory.GetFiles(run.TensorBoardFolder, "events.out.tfevents.*").SelectMany(TensorBoardWriterTests.Read).ToList();
+        Assert.Contains(events, e => e.Step == 2 && e.Values.Any(v => v.Tag == "critic/score/mean"));
+        Assert.Contains(events, e => e.Step == 4 && e.Values.Any(v => v.Tag == "step/actor/pg_loss"));
         output.WriteLine(log.ToString());
         output.WriteLine(File.ReadAllText(run.MetricsPath));
         Assert.Contains("iteration 2 learn:", log.ToString());
