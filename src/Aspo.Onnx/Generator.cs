@@ -68,6 +68,9 @@ public sealed class Generator
     private readonly OnnxDecoder _model;
     private readonly BpeTokenizer? _tokenizer;
 
+    /// <summary>Progress after each decode step: (requests finished, tokens generated so far). Called on the generating thread.</summary>
+    public Action<int, long>? OnProgress { get; set; }
+
     /// <summary>Test hook: (step, logits [active, V], request index of each batch slot) before each sampling step (step 0 follows the prefill).</summary>
     internal Action<int, float[], int[]>? OnLogits { get; set; }
 
@@ -167,6 +170,17 @@ public sealed class Generator
                     var started = rows[slots[s]];
                     inputIds[s] = started.Choose(logits.AsSpan(s * v, v), stops);
                 }
+            }
+            if (OnProgress is { } progress)
+            {
+                long generated = 0;
+                var finished = 0;
+                foreach (var r in rows)
+                {
+                    generated += r.Length - r.PromptLength;
+                    finished += r.Done ? 1 : 0;
+                }
+                progress(finished, generated);
             }
             if (next == b && slots.Take(active).All(i => rows[i].Done))
                 break;

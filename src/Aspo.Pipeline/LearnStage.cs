@@ -32,7 +32,9 @@ public sealed record LearnSettings
 /// </summary>
 public static class LearnStage
 {
-    public static IReadOnlyList<Dictionary<string, double>> Run(Decoder decoder, AdamW optimizer, IReadOnlyList<RolloutRow> rows, LearnSettings settings)
+    /// <param name="onStep">Called after each optimizer step with (step number, steps in all, that step's metrics).</param>
+    public static IReadOnlyList<Dictionary<string, double>> Run(Decoder decoder, AdamW optimizer, IReadOnlyList<RolloutRow> rows, LearnSettings settings,
+        Action<int, int, Dictionary<string, double>>? onStep = null)
     {
         var a = settings.Algorithm;
         if (rows.Count == 0)
@@ -61,6 +63,7 @@ public static class LearnStage
         var schedule = new LearningRateSchedule(o.Schedule, o.LearningRate, o.WarmupSteps, settings.TotalSteps);
         var trainable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
         var steps = new List<Dictionary<string, double>>();
+        var total = a.PpoEpochs * ((trainable.Length + a.MiniBatch - 1) / a.MiniBatch);
         for (var epoch = 0; epoch < a.PpoEpochs; epoch++)
         {
             var order = Shuffle(trainable, settings.Seed, settings.Iteration, epoch);
@@ -68,6 +71,7 @@ public static class LearnStage
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
                 steps.Add(Step(decoder, optimizer, objective, schedule, rows, old, settings.RecomputeOldLogProbs, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+                onStep?.Invoke(steps.Count, total, steps[^1]);
             }
         }
         return steps;

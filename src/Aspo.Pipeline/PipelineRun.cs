@@ -48,6 +48,35 @@ public sealed class PipelineRun
         _log = log;
         _registerRewards = registerRewards;
         Directory = config.RunDirectory;
+        _live = ReferenceEquals(log, Console.Out) && !Console.IsOutputRedirected;
+    }
+
+    // progress: on a terminal one line rewritten in place; otherwise plain lines (every learn step, rollout every 10 s)
+    private readonly bool _live;
+    private int _liveLength;
+    private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+
+    private void Progress(string text, bool everyCall)
+    {
+        if (_live)
+        {
+            if (_sinceProgress.ElapsedMilliseconds < 250 && !everyCall)
+                return;
+            _log.Write("\r" + text.PadRight(_liveLength));
+            _liveLength = text.Length;
+        }
+        else if (everyCall || _sinceProgress.ElapsedMilliseconds >= 10_000)
+            _log.WriteLine(text);
+        else
+            return;
+        _sinceProgress.Restart();
+    }
+
+    private void EndProgress()
+    {
+        if (_live && _liveLength > 0)
+            _log.Write("\r" + new string(' ', _liveLength) + "\r");
+        _liveLength = 0;
     }
 
     public string Directory { get; }
@@ -386,6 +415,8 @@ public sealed class PipelineRun
         var tokenizer = model.LoadTokenizer();
         var stage = new RolloutStage(model, tokenizer, Template(onnx), reward);
         var watch = Stopwatch.StartNew();
+        stage.OnProgress = (finished, all, tokens) => Progress(FormattableString.Invariant(
+            $"iteration {iteration} rollout: {finished}/{all} samples, {tokens} tokens, {tokens / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):F0} tokens/s"), everyCall: false);
         var rows = stage.Run(batch, new RolloutSettings
         {
             RunId = c.Run.Name, Iteration = iteration, PolicyVersion = iteration - 1, MasterSeed = c.Run.Seed,
@@ -396,6 +427,7 @@ public sealed class PipelineRun
             },
         });
         var seconds = watch.Elapsed.TotalSeconds;
+        EndProgress();
         // each slice writes its own part atomically; the prompt cursor after the iteration is the same for every slice
         var folder = Path.Combine(IterationFolder(iteration), "shards");
         System.IO.Directory.CreateDirectory(folder);
@@ -477,11 +509,19 @@ public sealed class PipelineRun
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
         var (mean, max, over) = LearnStage.Mismatch(decoder, rows, c.Algorithm.MicroBatch);
         var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
+        var learnClock = Stopwatch.StartNew();
         var steps = LearnStage.Run(decoder, optimizer, rows, new LearnSettings
         {
             Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
             RecomputeOldLogProbs = replay,
+        }, (k, n, m) =>
+        {
+            var perStep = learnClock.Elapsed.TotalSeconds / k;
+            Progress(FormattableString.Invariant(
+                $"iteration {iteration} learn step {k}/{n}: loss {m.GetValueOrDefault("actor/pg_loss"):F4}, entropy {m.GetValueOrDefault("actor/entropy"):F3}, clipfrac {m.GetValueOrDefault("actor/pg_clipfrac"):F3}, grad norm {m.GetValueOrDefault("actor/grad_norm"):F3}, {perStep:F1} s/step, ETA {perStep * (n - k):F0} s"),
+                everyCall: true);
         });
+        EndProgress();
         var seconds = watch.Elapsed.TotalSeconds;
         var first = optimizer.Step - steps.Count;
         for (var s = 0; s < steps.Count; s++)
