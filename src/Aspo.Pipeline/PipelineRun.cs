@@ -536,6 +536,11 @@ public sealed class PipelineRun
         });
         var data = steps.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value), StringComparer.Ordinal);
         data["timing_s/update_actor"] = seconds;
+        // verl's step timing and throughput: generation (the slowest rollout slice) + update, all tokens of the iteration
+        var gen = RolloutSeconds(iteration);
+        data["timing_s/step"] = gen + seconds;
+        data["perf/total_num_tokens"] = rows.Sum(r => (double)(r.PromptTokenIds.Length + r.ResponseTokenIds.Length));
+        data["perf/throughput"] = data["perf/total_num_tokens"] / Math.Max(gen + seconds, 1e-9);
         data["perf/learner_tokens_per_s"] = steps.Sum(d => d["actor/tokens"]) / Math.Max(seconds, 1e-9);
         data["rollout_learner/logprob_abs_diff_mean"] = mean;
         data["rollout_learner/logprob_abs_diff_max"] = max;
@@ -543,6 +548,21 @@ public sealed class PipelineRun
         AppendMetrics("iteration", iteration, optimizer.Step, data);
         _log.WriteLine(FormattableString.Invariant(
             $"iteration {iteration} learn: {steps.Count} steps, loss {data.GetValueOrDefault("actor/pg_loss"):F4}, entropy {data.GetValueOrDefault("actor/entropy"):F3}, clipfrac {data.GetValueOrDefault("actor/pg_clipfrac"):F3}, rollout-vs-learner |Δ logπ| mean {mean:E1} max {max:E1}"));
+    }
+
+    /// <summary>The generation time of iteration i from its rollout metric rows (the slowest slice; 0 if none).</summary>
+    private double RolloutSeconds(int iteration)
+    {
+        if (!File.Exists(MetricsPath))
+            return 0;
+        var seconds = 0.0;
+        foreach (var line in File.ReadLines(MetricsPath))
+        {
+            var o = JsonNode.Parse(line)?.AsObject();
+            if (o?["kind"]?.GetValue<string>() == "rollout" && o["iteration"]?.GetValue<int>() == iteration && o["data"]?["timing_s/gen"] is { } t)
+                seconds = Math.Max(seconds, t.GetValue<double>());
+        }
+        return seconds;
     }
 
     /// <summary>Stage eval of iteration i: policy i exported to a temporary folder and evaluated on every suite.</summary>

@@ -59,7 +59,11 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public void Two_iterations_write_shards_checkpoints_and_finite_metrics_and_change_the_parameters()
     {
-        var config = PipelineConfig.Load(Setup());
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
+            root = Path.GetDirectoryName(root)!;
+        var suite = Path.Combine(root, "datasets", "suites", "arith-quick.yaml");
+        var config = PipelineConfig.Load(Setup($"eval: {{suites: [\"{suite}\"], every: 2, limit: 2, n: 2}}"));
         var log = new StringWriter();
         var run = new PipelineRun(config, log, Toy);
         var state = run.Execute();
@@ -79,13 +83,18 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(4, rows.Count(r => r["kind"]!.GetValue<string>() == "step"));
         Assert.Equal(2, rows.Count(r => r["kind"]!.GetValue<string>() == "rollout"));
         Assert.Equal(2, rows.Count(r => r["kind"]!.GetValue<string>() == "iteration"));
+        // eval every 2 iterations: once, after iteration 2, on the shipped quick suite (2 prompts per dataset, n = 2)
+        var eval = Assert.Single(rows, r => r["kind"]!.GetValue<string>() == "eval");
+        Assert.Equal(2, eval["iteration"]!.GetValue<int>());
+        Assert.InRange(eval["data"]!["val-core/all/acc/mean@2"]!.GetValue<double>(), 0, 1);
+        Assert.Contains("suite arith-quick: 4 prompts × 2 samples", log.ToString());
         foreach (var r in rows)
         {
             foreach (var (name, value) in r["data"]!.AsObject())
                 Assert.True(double.IsFinite(value!.GetValue<double>()), $"{name} = {value} in {r.ToJsonString()}");
         }
         var iteration = rows.First(r => r["kind"]!.GetValue<string>() == "iteration")["data"]!.AsObject();
-        foreach (var name in new[] { "actor/pg_loss", "actor/entropy", "actor/pg_clipfrac", "actor/ppo_kl", "actor/grad_norm", "timing_s/update_actor",
+        foreach (var name in new[] { "actor/pg_loss", "actor/entropy", "actor/pg_clipfrac", "actor/ppo_kl", "actor/grad_norm", "timing_s/update_actor", "timing_s/step", "perf/throughput",
                                      "rollout_learner/logprob_abs_diff_mean" })
             Assert.True(iteration.ContainsKey(name), name);
         var steps = rows.Where(r => r["kind"]!.GetValue<string>() == "step").Select(r => r["data"]!.AsObject()).ToList();
