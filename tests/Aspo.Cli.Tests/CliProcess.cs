@@ -11,16 +11,7 @@ internal static class CliProcess
     public static string BuiltDirectory => AppContext.BaseDirectory;
 
     /// <summary>The repository checkout the tests were built from (for shipped files such as datasets/suites).</summary>
-    public static string RepositoryRoot
-    {
-        get
-        {
-            var root = AppContext.BaseDirectory;
-            while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
-            return root;
-        }
-    }
+    public static string RepositoryRoot => Aspo.Tests.Shared.TestRepository.Root;
 
     public static Result Run(string directory, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
         RunWithInput(directory, environment, stdin: "", args);
@@ -53,24 +44,44 @@ internal static class CliProcess
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>Starts the CLI and SIGKILLs it after <paramref name="killAfter"/> unless it finished first; true when it was killed.</summary>
-    public static bool RunAndKill(string directory, TimeSpan killAfter, params string[] args)
+    /// <summary>
+    /// Starts the CLI and SIGKILLs it <paramref name="delay"/> after its <paramref name="linesBefore"/>-th stdout line
+    /// containing <paramref name="marker"/> (0 = from the start), unless it finished first; true when it was killed.
+    /// </summary>
+    public static bool RunAndKill(string directory, string marker, int linesBefore, TimeSpan delay, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
         info.ArgumentList.Add(Path.Combine(directory, "aspo.dll"));
         foreach (var a in args)
             info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (process.WaitForExit(killAfter))
+        using var armed = new ManualResetEventSlim(linesBefore == 0);
+        var seen = 0;
+        var reader = Task.Run(() =>
         {
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"aspo {string.Join(' ', args)} failed: {stderr.Result}");
-            return false;
+            string? line;
+            while ((line = process.StandardOutput.ReadLine()) is not null)
+            {
+                if (line.Contains(marker, StringComparison.Ordinal) && ++seen == linesBefore)
+                    armed.Set();
+            }
+        });
+        // wait for the trigger line (or the exit), then the delay
+        while (!armed.Wait(10) && !process.HasExited)
+        {
         }
-        process.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no cleanup
+        if (!process.HasExited && !process.WaitForExit(delay))
+        {
+            process.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no cleanup
+            process.WaitForExit();
+            reader.Wait();
+            return true;
+        }
         process.WaitForExit();
-        return true;
+        reader.Wait();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"aspo {string.Join(' ', args)} failed: {stderr.Result}");
+        return false;
     }
 }

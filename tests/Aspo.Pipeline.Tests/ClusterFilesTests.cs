@@ -11,9 +11,7 @@ public sealed class ClusterFilesTests
 {
     private static string Root()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root)!;
+        var root = Aspo.Tests.Shared.TestRepository.Root;
         return root;
     }
 

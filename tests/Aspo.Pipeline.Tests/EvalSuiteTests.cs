@@ -10,9 +10,7 @@ public sealed class EvalSuiteTests : IDisposable
 
     private static string SuitesFolder()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
+        var root = Aspo.Tests.Shared.TestRepository.Root;
         return Path.Combine(root, "datasets", "suites");
     }
 

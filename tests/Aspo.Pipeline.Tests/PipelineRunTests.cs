@@ -6,6 +6,7 @@ using Aspo.Data.Synthetic;
 using Aspo.Model;
 using Aspo.Native;
 using Aspo.Pipeline.Config;
+using Aspo.Tests.Shared;
 
 namespace Aspo.Pipeline.Tests;
 
@@ -19,20 +20,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     /// <summary>A tiny random Qwen2 over the Qwen3 tokenizer, an arithmetic training set, and a pipeline file around them.</summary>
     private string Setup(string extra = "")
     {
-        var model = Path.Combine(_dir, "model");
-        var config = new ModelConfig
-        {
-            Family = ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 1, NumHeads = 2, NumKvHeads = 1, HeadDim = 16,
-            VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 256, EosTokenIds = [151645],
-        };
-        var rng = new Random(3);
-        var p = new float[new ParameterLayout(config).TotalCount];
-        for (var i = 0; i < p.Length; i++)
-            p[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
-        Checkpoint.Save(model, config, p);
-        var tokenizer = Path.Combine(NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3");
-        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(tokenizer, f), Path.Combine(model, f));
+        TinyQwen.SaveHfFolder(Path.Combine(_dir, "model"), seed: 3);
         var problems = ArithmeticTasks.Generate(ArithmeticTasks.Level("L1"), ArithmeticSplit.Train, 12, seed: 1);
         // data_source "toy": a random model never solves arithmetic, so the test grader rewards an odd response length —
         // rewards then differ within groups and the advantages, gradients and clip statistics are not all zero
@@ -59,10 +47,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public void Two_iterations_write_shards_checkpoints_and_finite_metrics_and_change_the_parameters()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root)!;
-        var suite = Path.Combine(root, "datasets", "suites", "arith-quick.yaml");
+        var suite = Path.Combine(TestRepository.Root, "datasets", "suites", "arith-quick.yaml");
         var config = PipelineConfig.Load(Setup($"eval: {{suites: [\"{suite}\"], every: 2, limit: 2, n: 2}}"));
         var log = new StringWriter();
         var run = new PipelineRun(config, log, Toy);
@@ -176,9 +161,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public void The_shipped_pipeline_yaml_is_valid()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root)!;
+        var root = TestRepository.Root;
         var config = PipelineConfig.Load(Path.Combine(root, "pipeline.yaml"));
         Assert.Equal("aspo", config.Algorithm.Loss);
         Assert.Equal(0, config.SequencesPerIteration % config.Algorithm.MiniBatch);
@@ -238,9 +221,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     /// <summary>Headless Chromium (tools/report-snapshot) renders the report: a PNG well above a blank page's size.</summary>
     private void AssertRenders(string report)
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root)!;
+        var root = TestRepository.Root;
         Assert.True(File.Exists("/usr/bin/chromium"), "chromium is not installed: run tools/setup (it installs Debian's chromium)");
         string Snapshot(string html, string png)
         {

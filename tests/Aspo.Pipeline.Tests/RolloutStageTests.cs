@@ -26,20 +26,10 @@ public sealed class RolloutStageTests : IDisposable
 
     private (ModelConfig Config, float[] Parameters, string OnnxFolder) ExportTinyModel()
     {
-        var config = new ModelConfig
-        {
-            Family = ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 1, NumHeads = 2, NumKvHeads = 1, HeadDim = 16,
-            VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 256, EosTokenIds = [151645],
-        };
-        var layout = new ParameterLayout(config);
-        var rng = new Random(2);
-        var p = new float[layout.TotalCount];
-        for (var i = 0; i < p.Length; i++)
-            p[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
-        var tokenizerFolder = Path.Combine(NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3");
+        var config = TinyQwen.Config() with { MaxPositionEmbeddings = 256 };
+        var p = TinyQwen.Parameters(config, seed: 2);
         var onnx = Path.Combine(_dir, "onnx");
-        DecoderExporter.Export(config, p, onnx, tokenizerFolder);
-
+        DecoderExporter.Export(config, p, onnx, TestRepository.Qwen3TokenizerFolder);
         return (config, p, onnx);
     }
 

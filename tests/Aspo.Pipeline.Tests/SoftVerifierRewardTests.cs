@@ -5,6 +5,7 @@ using Aspo.Native.Blas;
 using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Rewards;
+using Aspo.Tests.Shared;
 
 namespace Aspo.Pipeline.Tests;
 
@@ -17,18 +18,10 @@ public sealed class SoftVerifierRewardTests : IDisposable
 
     private (ModelConfig Config, float[] Parameters, string Onnx) ExportVerifier()
     {
-        var config = new ModelConfig
-        {
-            Family = ModelFamily.Qwen2, HiddenSize = 32, IntermediateSize = 48, NumLayers = 2, NumHeads = 2, NumKvHeads = 1, HeadDim = 16,
-            VocabSize = 151936, TieWordEmbeddings = true, MaxPositionEmbeddings = 512, EosTokenIds = [151645],
-        };
-        var rng = new Random(4);
-        var p = new float[new ParameterLayout(config).TotalCount];
-        for (var i = 0; i < p.Length; i++)
-            p[i] = (float)(rng.NextDouble() - 0.5) * 0.4f;
-        var tokenizerFolder = Path.Combine(NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3");
+        var config = TinyQwen.Config(layers: 2);
+        var p = TinyQwen.Parameters(config, seed: 4, amplitude: 0.4);
         var onnx = Path.Combine(_dir, "onnx");
-        DecoderExporter.Export(config, p, onnx, tokenizerFolder);
+        DecoderExporter.Export(config, p, onnx, TestRepository.Qwen3TokenizerFolder);
         return (config, p, onnx);
     }
 

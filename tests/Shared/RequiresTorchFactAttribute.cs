@@ -31,9 +31,7 @@ public sealed class RequiresTorchFactAttribute : FactAttribute
     /// <summary>Runs a tools/reference script with /usr/bin/python3; returns its exit code and output.</summary>
     public static (int ExitCode, string Output) RunReferenceScript(string script, params string[] args)
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Aspo.Pipeline.sln")))
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+        var root = TestRepository.Root;
         var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(root, "tools", "reference", script));
         foreach (var a in args)
