@@ -195,10 +195,16 @@ public sealed class PipelineRun
             if (!File.Exists(Path.Combine(modelFolder, required)))
                 throw new ConfigException($"{c.SourceFile}: model.path {modelFolder} has no {required} (expected an HF model folder: config.json, model.safetensors, tokenizer.json)");
         }
+        var modelConfig = Aspo.Model.ModelConfig.Load(Path.Combine(modelFolder, Checkpoint.ConfigFile));
+        var tokenizerVocab = Aspo.Data.Tokenization.BpeTokenizer.Load(Path.Combine(modelFolder, "tokenizer.json")).VocabSize;
+        if (tokenizerVocab > modelConfig.VocabSize)
+            throw new ConfigException($"{modelFolder}: tokenizer.json has {tokenizerVocab} tokens but config.json's vocab_size is {modelConfig.VocabSize}: the tokenizer does not belong to this model");
         _prompts = PromptDataset.Load(c.Resolve(c.Data.Train), new DatasetMapping
         {
             PromptColumn = c.Data.PromptColumn, AnswerColumn = c.Data.AnswerColumn, DefaultDataSource = c.Data.DataSource,
         });
+        if (_prompts.Count == 0)
+            throw new ConfigException($"{c.Resolve(c.Data.Train)}: data.train has no rows");
         var registry = RewardRegistry.CreateDefault(c.Data.RequireThinkClose);
         _registerRewards?.Invoke(registry);
         foreach (var source in _prompts.Select(p => p.DataSource).Distinct())
@@ -434,7 +440,15 @@ public sealed class PipelineRun
         using (var writer = new ShardWriter(folder))
         {
             writer.Append(rows);
-            writer.WritePart(shard);
+            try
+            {
+                writer.WritePart(shard);
+            }
+            catch (Aspo.Native.AspoNativeException e)
+            {
+                // e.g. the disk is full: the part was written under a temporary name, which the writer removed
+                throw new IOException($"{Path.Combine(folder, ShardSchema.PartFileName(shard))}: writing the rollout shard failed ({e.Message}); nothing was kept, rerun the stage", e);
+            }
         }
         AtomicWrite(Path.Combine(folder, "rollout.json"), sampler.State.ToJson());
         if (rows.Count == 0)
@@ -504,6 +518,9 @@ public sealed class PipelineRun
         }
         if (rows.Count != c.SequencesPerIteration)
             throw new ConfigException($"{shards}: {rows.Count} rollout rows, expected {c.SequencesPerIteration} (prompts_per_iteration × n); is a rollout shard missing?");
+        var foreign = rows.FirstOrDefault(r => r.RunId != c.Run.Name);
+        if (!replay && foreign is not null)
+            throw new ConfigException($"{shards}: row {foreign.PromptUid}/{foreign.SampleIndex} belongs to run '{foreign.RunId}', not '{c.Run.Name}' (use `aspo replay` to learn from another run's shards)");
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");

@@ -247,4 +247,80 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
             File.Copy(Path.Combine(_dir, "report.png"), keep, overwrite: true);
         Assert.True(reportSize > 4 * blankSize, $"report.png ({reportSize} bytes) is not much larger than a blank page's ({blankSize} bytes)");
     }
+
+    [Fact]
+    public void A_tokenizer_of_another_model_or_an_empty_dataset_fails_before_the_run_directory_exists()
+    {
+        var yaml = Setup();
+        var small = Path.Combine(_dir, "small");
+        var config = TinyQwen.Config() with { VocabSize = 1000 };
+        Checkpoint.Save(small, config, TinyQwen.Parameters(config, seed: 1));
+        File.Copy(Path.Combine(TestRepository.Qwen3TokenizerFolder, "tokenizer.json"), Path.Combine(small, "tokenizer.json"));
+        var mismatch = PipelineConfig.Load(yaml, ["run.output=a", "model.path=small"]);
+        Assert.Contains("the tokenizer does not belong to this model", Assert.Throws<ConfigException>(() => new PipelineRun(mismatch, new StringWriter(), Toy).Execute()).Message);
+        Assert.False(Directory.Exists(mismatch.RunDirectory));
+        File.WriteAllText(Path.Combine(_dir, "empty.jsonl"), "");
+        var empty = PipelineConfig.Load(yaml, ["run.output=b", "data.train=empty.jsonl"]);
+        Assert.ThrowsAny<Exception>(() => new PipelineRun(empty, new StringWriter(), Toy).Execute());
+        Assert.False(Directory.Exists(empty.RunDirectory));
+    }
+
+    [Fact]
+    public void Learn_refuses_shards_of_another_run_or_an_older_policy()
+    {
+        var yaml = Setup();
+        var a = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=a", "run.name=alpha"]), new StringWriter(), Toy);
+        a.Execute();
+        var b = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=b", "run.name=beta", "run.iterations=1"]), new StringWriter(), Toy);
+        b.Open();
+        b.Export(1);
+        Directory.CreateDirectory(Path.Combine(b.IterationFolder(1), "shards"));
+        File.Copy(Path.Combine(a.IterationFolder(1), "shards", "part-00000.parquet"), Path.Combine(b.IterationFolder(1), "shards", "part-00000.parquet"));
+        Assert.Contains("belongs to run 'alpha', not 'beta'", Assert.Throws<ConfigException>(() => b.Learn(1)).Message);
+        // alpha's iteration-1 shards (policy 0) handed to alpha's iteration 2 (policy 1)
+        File.Copy(Path.Combine(a.IterationFolder(1), "shards", "part-00000.parquet"), Path.Combine(a.IterationFolder(2), "shards", "part-00000.parquet"), overwrite: true);
+        var again = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=a", "run.name=alpha"]), new StringWriter(), Toy);
+        again.Open();
+        Assert.Contains("was sampled by policy version 0, the learner holds version 1", Assert.Throws<ConfigException>(() => again.Learn(2)).Message);
+    }
+
+    /// <summary>A full disk while the shard is written: one error naming the file, nothing kept, and the stage reruns fine.</summary>
+    [Fact]
+    public void A_full_disk_during_the_shard_write_leaves_nothing_and_the_stage_reruns()
+    {
+        var yaml = Setup();
+        var run = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=full", "run.iterations=1"]), new StringWriter(), Toy);
+        run.Open();
+        run.Export(1);
+        var shards = Path.Combine(run.IterationFolder(1), "shards");
+        Directory.CreateDirectory(shards);
+        // a 4 KiB (one page) tmpfs over the shard folder (the tests run as root, as CI does): the Parquet write runs out of space
+        Mount($"-t tmpfs -o size=4k tmpfs {shards}");
+        try
+        {
+            var e = Assert.Throws<IOException>(() => run.Rollout(1));
+            Assert.Contains("part-00000.parquet: writing the rollout shard failed", e.Message);
+            Assert.Empty(Directory.GetFiles(shards, "*.parquet"));
+            Assert.Empty(Directory.GetFiles(shards, ".*"));
+        }
+        finally
+        {
+            Mount($"-u {shards}", umount: true);
+        }
+        run.Rollout(1);
+        run.Learn(1);
+        Assert.True(File.Exists(Path.Combine(run.PolicyFolder(1), "model.safetensors")));
+    }
+
+    private static void Mount(string arguments, bool umount = false)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(umount ? "umount" : "mount", arguments.Replace("-u ", "", StringComparison.Ordinal))
+        {
+            RedirectStandardError = true, UseShellExecute = false,
+        };
+        using var p = System.Diagnostics.Process.Start(info)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{info.FileName} {info.Arguments}: {err}");
+    }
 }
