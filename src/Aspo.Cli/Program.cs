@@ -28,6 +28,7 @@ public static class Program
         root.Subcommands.Add(StageCommands.Learn());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
         return root;
     }
 }

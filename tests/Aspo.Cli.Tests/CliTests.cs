@@ -30,6 +30,7 @@ public sealed class CliTests
     [InlineData("learn", new[] { "learn", "--help" })]
     [InlineData("replay", new[] { "replay", "--help" })]
     [InlineData("report", new[] { "report", "--help" })]
+    [InlineData("model-init", new[] { "model", "init", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
@@ -441,9 +442,9 @@ public sealed class CliTests
             var output = Path.Combine(dir, "run");
             (string[] Args, string Message)[] cases =
             [
-                (["run", pipeline, "--output", output], "has no config.json (expected an HF model folder"),
+                (["run", pipeline, "--output", output, "--set", "model.path=absent-model"], "absent-model has no config.json (expected an HF model folder"),
                 (["run", pipeline, "--output", output, "--set", "rollout.temprature=0.7"], "--set rollout.temprature=0.7: unknown key 'rollout.temprature'; known keys of rollout:"),
-                (["run", pipeline, "--output", output, "--set", "algorithm.mini_batch=100"], "algorithm.mini_batch (100) must divide rollout.prompts_per_iteration × rollout.n = 64 × 8 = 512 sequences"),
+                (["run", pipeline, "--output", output, "--set", "algorithm.mini_batch=100"], "algorithm.mini_batch (100) must divide rollout.prompts_per_iteration × rollout.n = 32 × 8 = 256 sequences"),
                 (["run", Path.Combine(dir, "absent.yaml")], "absent.yaml: file not found"),
             ];
             foreach (var (args, message) in cases)
@@ -608,6 +609,31 @@ public sealed class CliTests
                         System.Text.Json.JsonDocument.Parse(line).Dispose();
                     break;
             }
+        }
+    }
+
+    /// <summary>The README's first command: `aspo run pipeline.yaml` on the shipped default, 3 full iterations end to end.</summary>
+    [Fact]
+    public void The_shipped_pipeline_runs_three_iterations_end_to_end()
+    {
+        var dir = Directory.CreateTempSubdirectory("aspo-cli-default-").FullName;
+        try
+        {
+            var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "run", Path.Combine(CliProcess.RepositoryRoot, "pipeline.yaml"),
+                "--output", Path.Combine(dir, "run"), "--set", "run.iterations=3", "--set", "eval.every=3");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            foreach (var i in new[] { 1, 2, 3 })
+            {
+                Assert.Matches($@"(?m)^iteration {i} rollout: 256 samples, score \d\.\d{{3}}, length \d+\.\d, \d+ tokens/s", r.Stdout);
+                Assert.Matches($@"(?m)^iteration {i} learn: 2 steps, loss -?\d\.\d{{4}}, entropy \d+\.\d{{3}}, clipfrac \d\.\d{{3}}", r.Stdout);
+            }
+            Assert.Contains("suite arith: 100 prompts × 4 samples", r.Stdout);
+            Assert.Contains("run default complete: iteration 3, last stage eval", r.Stdout);
+            Assert.True(File.Exists(Path.Combine(dir, "run", "iter-0003", "policy", "model.safetensors")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 }

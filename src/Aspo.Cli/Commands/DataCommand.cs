@@ -27,7 +27,7 @@ internal static class DataCommand
 
     private static Command CreateSynth()
     {
-        var level = new Option<string>("--level") { Description = $"Difficulty: {string.Join(", ", ArithmeticTasks.Levels.Select(l => $"{l.Name} ({l.Steps} step{(l.Steps == 1 ? "" : "s")}, {(l.MinDigits == l.MaxDigits ? $"{l.MinDigits}" : $"{l.MinDigits}–{l.MaxDigits}")} digits{(l.Multiply ? ", ×" : "")})"))}.", Required = true };
+        var level = new Option<string>("--level") { Description = $"Difficulty, or several separated by commas (--count each): {string.Join(", ", ArithmeticTasks.Levels.Select(l => $"{l.Name} ({l.Steps} step{(l.Steps == 1 ? "" : "s")}, {(l.MinDigits == l.MaxDigits ? $"{l.MinDigits}" : $"{l.MinDigits}–{l.MaxDigits}")} digits{(l.Multiply ? ", ×" : "")})"))}.", Required = true };
         var split = new Option<string>("--split") { Description = "train or heldout (disjoint by construction).", DefaultValueFactory = _ => "train" };
         var count = new Option<int>("--count") { Description = "Number of distinct problems.", DefaultValueFactory = _ => 100 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
@@ -41,9 +41,9 @@ internal static class DataCommand
         return synth;
     }
 
-    internal static int Synthesize(string levelName, string splitName, int count, ulong seed, string path, TextWriter output)
+    internal static int Synthesize(string levelNames, string splitName, int count, ulong seed, string path, TextWriter output)
     {
-        var level = ArithmeticTasks.Level(levelName);
+        var levels = levelNames.Split(',', StringSplitOptions.TrimEntries).Select(ArithmeticTasks.Level).ToList();
         var split = splitName switch
         {
             "train" => ArithmeticSplit.Train,
@@ -52,12 +52,12 @@ internal static class DataCommand
         };
         if (count < 1)
             throw new ArgumentException($"--count must be at least 1, got {count}");
-        var problems = ArithmeticTasks.Generate(level, split, count, seed);
-        var rows = problems.Select((p, i) => new PromptRow(level.DataSource, [new ChatMessage("user", p.Question)], "math",
+        var problems = levels.SelectMany(level => ArithmeticTasks.Generate(level, split, count, seed)).ToList();
+        var rows = problems.Select((p, i) => new PromptRow(p.Level.DataSource, [new ChatMessage("user", p.Question)], "math",
             p.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            new JsonObject { ["split"] = splitName, ["index"] = i, ["level"] = level.Name, ["seed"] = seed, ["solution"] = p.Solution })).ToList();
+            new JsonObject { ["split"] = splitName, ["index"] = i, ["level"] = p.Level.Name, ["seed"] = seed, ["solution"] = p.Solution })).ToList();
         PromptDatasetWriter.Write(path, rows);
-        output.WriteLine($"wrote {rows.Count} {level.Name} {splitName} problems (data_source {level.DataSource}, seed {seed}) to {Path.GetFullPath(path)}");
+        output.WriteLine($"wrote {rows.Count} {string.Join("+", levels.Select(l => l.Name))} {splitName} problems (data_source {string.Join(", ", levels.Select(l => l.DataSource))}, seed {seed}) to {Path.GetFullPath(path)}");
         return 0;
     }
 
