@@ -31,6 +31,9 @@ public sealed class CliTests
     [InlineData("replay", new[] { "replay", "--help" })]
     [InlineData("report", new[] { "report", "--help" })]
     [InlineData("model-init", new[] { "model", "init", "--help" })]
+    [InlineData("data", new[] { "data", "--help" })]
+    [InlineData("shards", new[] { "shards", "--help" })]
+    [InlineData("model", new[] { "model", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");
