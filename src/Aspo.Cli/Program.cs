@@ -29,6 +29,7 @@ public static class Program
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(SftCommand.Create());
         return root;
     }
 }

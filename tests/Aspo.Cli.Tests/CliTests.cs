@@ -34,6 +34,7 @@ public sealed class CliTests
     [InlineData("data", new[] { "data", "--help" })]
     [InlineData("shards", new[] { "shards", "--help" })]
     [InlineData("model", new[] { "model", "--help" })]
+    [InlineData("sft", new[] { "sft", "--help" })]
     public void Help_text_matches_the_approved_text(string name, string[] args)
     {
         var approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", $"help.{name}.txt")).ReplaceLineEndings("\n");

@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using Aspo.Data;
+using Aspo.Data.Tokenization;
+using Aspo.Model;
+
+namespace Aspo.Pipeline;
+
+/// <summary>How a supervised warm start trains.</summary>
+public sealed record SftSettings
+{
+    public int Epochs { get; init; } = 1;
+    /// <summary>Sequences per optimizer step.</summary>
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Sequences per forward/backward.</summary>
+    public int MicroBatch { get; init; } = 32;
+    public double LearningRate { get; init; } = 1e-3;
+    public int WarmupSteps { get; init; } = 20;
+    public double WeightDecay { get; init; } = 0.0;
+    public double GradClip { get; init; } = 1.0;
+    public ulong Seed { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (Epochs < 1 || BatchSize < 1 || MicroBatch < 1 || BatchSize % MicroBatch != 0)
+            throw new ArgumentException($"sft needs epochs ≥ 1 and a batch size that is a multiple of the micro-batch, got epochs {Epochs}, batch {BatchSize}, micro-batch {MicroBatch}");
+        if (!(LearningRate > 0) || WarmupSteps < 0 || WeightDecay < 0 || GradClip < 0)
+            throw new ArgumentException("sft needs lr > 0 and warmup, weight decay and grad clip ≥ 0");
+    }
+}
+
+/// <summary>One SFT example: the rendered prompt's ids and the target response's ids (ending with the EOS token).</summary>
+public readonly record struct SftExample(int[] Prompt, int[] Response);
+
+/// <summary>
+/// Supervised warm start through the learner: cross-entropy (mean −log π over every target token of the batch) on
+/// worked solutions, back-propagated through the same path as the RL losses, AdamW with linear warm-up then cosine
+/// decay, seeded shuffles per epoch.
+/// </summary>
+public static class SftStage
+{
+    /// <summary>
+    /// The examples of a prompt dataset whose extra_info carries the target (verl layout; the synthetic task writes
+    /// extra_info.solution): the prompt rendered with the chat template's generation prompt, the target + EOS.
+    /// </summary>
+    public static IReadOnlyList<SftExample> Examples(IReadOnlyList<PromptRecord> records, BpeTokenizer tokenizer, ChatTemplate template, int eosToken,
+                                                     string targetField = "solution")
+    {
+        var examples = new List<SftExample>(records.Count);
+        foreach (var r in records)
+        {
+            var extra = JsonNode.Parse(r.ExtraInfoJson) as JsonObject;
+            var target = extra?[targetField] is JsonValue v && v.TryGetValue<string>(out var s) ? s
+                : throw new ArgumentException($"row {r.Row}: extra_info has no string field \"{targetField}\" (the SFT target)");
+            examples.Add(new SftExample(tokenizer.Encode(template.Render(r.Prompt, addGenerationPrompt: true)), [.. tokenizer.Encode(target), eosToken]));
+        }
+        return examples;
+    }
+
+    /// <param name="onStep">(step, steps in all, metrics) after each optimizer step.</param>
+    public static IReadOnlyList<Dictionary<string, double>> Run(Decoder decoder, AdamW optimizer, IReadOnlyList<SftExample> examples, SftSettings s,
+        Action<int, int, Dictionary<string, double>>? onStep = null)
+    {
+        s.Validate();
+        if (examples.Count == 0)
+            throw new ArgumentException("sft got no examples");
+        var stepsPerEpoch = (examples.Count + s.BatchSize - 1) / s.BatchSize;
+        var total = s.Epochs * stepsPerEpoch;
+        var schedule = new LearningRateSchedule("cosine", s.LearningRate, s.WarmupSteps, total, MinLearningRateRatio: 0.1);
+        var steps = new List<Dictionary<string, double>>();
+        var order = Enumerable.Range(0, examples.Count).ToArray();
+        for (var epoch = 0; epoch < s.Epochs; epoch++)
+        {
+            var state = s.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
+            for (var i = order.Length - 1; i > 0; i--)
+            {
+                var j = (int)(SplitMix64.Next(ref state) % (ulong)(i + 1));
+                (order[i], order[j]) = (order[j], order[i]);
+            }
+            for (var start = 0; start < order.Length; start += s.BatchSize)
+            {
+                var batch = order.AsSpan(start, Math.Min(s.BatchSize, order.Length - start)).ToArray();
+                var targets = batch.Sum(i => examples[i].Response.Length);
+                decoder.ZeroGradients();
+                double nll = 0;
+                for (var m = 0; m < batch.Length; m += s.MicroBatch)
+                {
+                    var micro = batch.AsSpan(m, Math.Min(s.MicroBatch, batch.Length - m)).ToArray();
+                    var tokens = micro.SelectMany(i => examples[i].Prompt.Concat(examples[i].Response)).ToArray();
+                    var offsets = new int[micro.Length + 1];
+                    for (var k = 0; k < micro.Length; k++)
+                        offsets[k + 1] = offsets[k] + examples[micro[k]].Prompt.Length + examples[micro[k]].Response.Length;
+                    var scored = micro.Sum(i => examples[i].Response.Length);
+                    var logProbs = new float[scored]; // [S] target tokens of the micro-batch
+                    decoder.Forward(tokens, offsets, [.. micro.Select(i => examples[i].Prompt.Length)], 1f, logProbs, [], forTraining: true);
+                    foreach (var lp in logProbs)
+                        nll -= lp;
+                    // ∂(−Σ logπ / targets of the whole batch)/∂logπ_t: micro-batches add up to the batch's mean
+                    var coefficients = new float[scored];
+                    Array.Fill(coefficients, -1f / targets);
+                    decoder.Backward(coefficients, []);
+                }
+                var gradNorm = AdamW.ClipGradientNorm(decoder.Gradients, s.GradClip);
+                var lr = schedule.At((int)optimizer.Step);
+                optimizer.Update(decoder.Parameters, decoder.Gradients, lr);
+                var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
+                {
+                    ["sft/loss"] = nll / targets, ["sft/grad_norm"] = gradNorm, ["sft/lr"] = lr, ["sft/tokens"] = targets, ["sft/epoch"] = epoch,
+                };
+                steps.Add(metrics);
+                onStep?.Invoke(steps.Count, total, metrics);
+            }
+        }
+        return steps;
+    }
+}
