@@ -132,21 +132,9 @@ public static class LearnStage
     private static (ObjectiveResult Result, float[] Entropies) MicroBatch(Decoder decoder, PolicyObjective objective, IReadOnlyList<RolloutRow> rows,
         float[][] old, bool withRollout, float[] advantages, int[] micro, float temperature, AggregationScale scale)
     {
-        var length = micro.Sum(i => rows[i].PromptTokenIds.Length + rows[i].ResponseTokenIds.Length);
-        var tokens = new int[length];   // [Σ prompt + response]
-        var offsets = new int[micro.Length + 1];
-        var starts = new int[micro.Length];
-        var scoredOffsets = new int[micro.Length + 1];
-        for (var k = 0; k < micro.Length; k++)
-        {
-            var r = rows[micro[k]];
-            r.PromptTokenIds.CopyTo(tokens, offsets[k]);
-            r.ResponseTokenIds.CopyTo(tokens, offsets[k] + r.PromptTokenIds.Length);
-            offsets[k + 1] = offsets[k] + r.PromptTokenIds.Length + r.ResponseTokenIds.Length;
-            starts[k] = r.PromptTokenIds.Length;
-            scoredOffsets[k + 1] = scoredOffsets[k] + r.ResponseTokenIds.Length;
-        }
-        var n = scoredOffsets[^1];
+        var packed = PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))]);
+        var scoredOffsets = packed.ScoredOffsets;
+        var n = packed.ScoredTokens;
         var logProbs = new float[n];   // [N] scored response tokens
         var entropies = new float[n];
         var oldLogProbs = new float[n];
@@ -161,7 +149,7 @@ public static class LearnStage
                 rows[micro[k]].OldLogprobs.CopyTo(rolloutLogProbs, scoredOffsets[k]);
             tokenAdvantages.AsSpan(scoredOffsets[k], scoredOffsets[k + 1] - scoredOffsets[k]).Fill(advantages[micro[k]]);
         }
-        decoder.Forward(tokens, offsets, starts, temperature, logProbs, entropies, forTraining: true);
+        decoder.Forward(packed.Tokens, packed.Offsets, packed.ResponseStarts, temperature, logProbs, entropies, forTraining: true);
         var grad = new float[n];
         var result = objective.Compute(new TokenBatch
         {
@@ -180,12 +168,9 @@ public static class LearnStage
         for (var start = 0; start < usable.Length; start += microBatch)
         {
             var micro = usable.AsSpan(start, Math.Min(microBatch, usable.Length - start)).ToArray();
-            var tokens = micro.SelectMany(i => rows[i].PromptTokenIds.Concat(rows[i].ResponseTokenIds)).ToArray();
-            var offsets = new int[micro.Length + 1];
-            for (var k = 0; k < micro.Length; k++)
-                offsets[k + 1] = offsets[k] + rows[micro[k]].PromptTokenIds.Length + rows[micro[k]].ResponseTokenIds.Length;
-            var logProbs = new float[micro.Sum(i => rows[i].ResponseTokenIds.Length)];
-            decoder.Forward(tokens, offsets, [.. micro.Select(i => rows[i].PromptTokenIds.Length)], rows[micro[0]].Temperature, logProbs, [], forTraining: false);
+            var packed = PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))]);
+            var logProbs = new float[packed.ScoredTokens];
+            decoder.Forward(packed.Tokens, packed.Offsets, packed.ResponseStarts, rows[micro[0]].Temperature, logProbs, [], forTraining: false);
             var at = 0;
             foreach (var i in micro)
             {

@@ -85,13 +85,10 @@ public static class SftStage
                 for (var m = 0; m < batch.Length; m += s.MicroBatch)
                 {
                     var micro = batch.AsSpan(m, Math.Min(s.MicroBatch, batch.Length - m)).ToArray();
-                    var tokens = micro.SelectMany(i => examples[i].Prompt.Concat(examples[i].Response)).ToArray();
-                    var offsets = new int[micro.Length + 1];
-                    for (var k = 0; k < micro.Length; k++)
-                        offsets[k + 1] = offsets[k] + examples[micro[k]].Prompt.Length + examples[micro[k]].Response.Length;
-                    var scored = micro.Sum(i => examples[i].Response.Length);
+                    var packed = PackedSequences.Pack([.. micro.Select(i => (examples[i].Prompt, examples[i].Response))]);
+                    var scored = packed.ScoredTokens;
                     var logProbs = new float[scored]; // [S] target tokens of the micro-batch
-                    decoder.Forward(tokens, offsets, [.. micro.Select(i => examples[i].Prompt.Length)], 1f, logProbs, [], forTraining: true);
+                    decoder.Forward(packed.Tokens, packed.Offsets, packed.ResponseStarts, 1f, logProbs, [], forTraining: true);
                     foreach (var lp in logProbs)
                         nll -= lp;
                     // ∂(−Σ logπ / targets of the whole batch)/∂logπ_t: micro-batches add up to the batch's mean
