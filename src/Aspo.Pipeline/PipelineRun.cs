@@ -236,6 +236,14 @@ public sealed class PipelineRun
             ? $"run {c.Run.Name}: {Directory}, {c.Run.Iterations} iterations of {c.Rollout.PromptsPerIteration} prompts × {c.Rollout.SamplesPerPrompt} samples, loss {c.Algorithm.Loss}"
             : $"run {c.Run.Name}: resuming {Directory} after iteration {state.Iteration}, stage {state.Stage}");
 
+        // the starting policy is evaluated first: the baseline every later evaluation is compared with
+        if (state.Stage == "init" && _suites.Count > 0)
+        {
+            DropMetrics(0, "eval");
+            Evaluate(0);
+            state = new RunState(0, "eval");
+            WriteState(state);
+        }
         while (NextStage(state) is var next && next.Iteration <= c.Run.Iterations)
         {
             var watch = Stopwatch.StartNew();
@@ -268,6 +276,8 @@ public sealed class PipelineRun
         }
         _tensorBoard?.Dispose();
         _tensorBoard = null;
+        if (HeldOutChange() is { } change)
+            _log.WriteLine(change);
         return state;
     }
 
@@ -567,6 +577,39 @@ public sealed class PipelineRun
             $"iteration {iteration} learn: {steps.Count} steps, loss {data.GetValueOrDefault("actor/pg_loss"):F4}, entropy {data.GetValueOrDefault("actor/entropy"):F3}, clipfrac {data.GetValueOrDefault("actor/pg_clipfrac"):F3}, rollout-vs-learner |Δ logπ| mean {mean:E1} max {max:E1}"));
     }
 
+    /// <summary>
+    /// "held-out avg@n: start% -> end% (+delta points)" over all prompts of the first suite, from the first evaluation
+    /// (the starting policy) to the last; null without two evaluations.
+    /// </summary>
+    public string? HeldOutChange()
+    {
+        if (!File.Exists(MetricsPath))
+            return null;
+        var evals = new List<(int Iteration, string Key, double Value)>();
+        string? suite = null;
+        foreach (var line in File.ReadLines(MetricsPath))
+        {
+            var o = JsonNode.Parse(line)?.AsObject();
+            if (o?["kind"]?.GetValue<string>() != "eval")
+                continue;
+            suite ??= o["suite"]?.GetValue<string>();
+            if (o["suite"]?.GetValue<string>() != suite)
+                continue;
+            foreach (var (key, value) in o["data"]!.AsObject())
+            {
+                if (key.StartsWith("val-core/all/acc/mean@", StringComparison.Ordinal))
+                    evals.Add((o["iteration"]!.GetValue<int>(), key, value!.GetValue<double>()));
+            }
+        }
+        if (evals.Count < 2)
+            return null;
+        var first = evals.MinBy(e => e.Iteration);
+        var last = evals.MaxBy(e => e.Iteration);
+        var n = first.Key["val-core/all/acc/mean@".Length..];
+        var delta = 100 * (last.Value - first.Value);
+        return FormattableString.Invariant($"held-out avg@{n}: {100 * first.Value:F1}% -> {100 * last.Value:F1}% ({(delta >= 0 ? "+" : "")}{delta:F1} points)");
+    }
+
     /// <summary>The generation time of iteration i from its rollout metric rows (the slowest slice; 0 if none).</summary>
     private double RolloutSeconds(int iteration)
     {
@@ -585,7 +628,8 @@ public sealed class PipelineRun
     /// <summary>Stage eval of iteration i: policy i exported to a temporary folder and evaluated on every suite.</summary>
     public void Evaluate(int iteration)
     {
-        RequireIteration(iteration);
+        if (iteration != 0)
+            RequireIteration(iteration);
         var c = _config;
         var suites = _suites;
         var policy = PolicyFolder(iteration);
