@@ -631,8 +631,8 @@ public sealed class CliTests
                 Assert.Matches($@"(?m)^iteration {i} rollout: 256 samples, score \d\.\d{{3}}, length \d+\.\d, \d+ tokens/s", r.Stdout);
                 Assert.Matches($@"(?m)^iteration {i} learn: 2 steps, loss -?\d\.\d{{4}}, entropy \d+\.\d{{3}}, clipfrac \d\.\d{{3}}", r.Stdout);
             }
-            Assert.Contains("suite arith: 100 prompts × 4 samples", r.Stdout);
-            Assert.Matches(@"(?m)^held-out avg@4: \d+\.\d% -> \d+\.\d% \([+-]\d+\.\d points\)\r?$", r.Stdout);
+            Assert.Contains("suite arith: 200 prompts × 8 samples", r.Stdout);
+            Assert.Matches(@"(?m)^held-out avg@8: \d+\.\d% -> \d+\.\d% \([+-]\d+\.\d points\)\r?$", r.Stdout);
             Assert.Contains("run default complete: iteration 3, last stage eval", r.Stdout);
             Assert.True(File.Exists(Path.Combine(dir, "run", "iter-0003", "policy", "model.safetensors")));
         }
