@@ -136,10 +136,13 @@ public static class RunReport
         double Px(double x) => Left + (x - x0) / (x1 - x0) * (W - Left - Right);
         double Py(double y) => H - Bottom - (y - y0) / (y1 - y0) * (H - Top - Bottom);
         string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+        var integerX = x1 - x0 >= 4; // iterations: whole-number ticks
         for (var t = 0; t <= 4; t++)
         {
             var yv = y0 + (y1 - y0) * t / 4;
             var xv = x0 + (x1 - x0) * t / 4;
+            if (integerX)
+                xv = Math.Round(xv);
             b.Append($"<line x1=\"{Left}\" x2=\"{W - Right}\" y1=\"{N(Py(yv))}\" y2=\"{N(Py(yv))}\" stroke=\"#e4e4e4\"/>")
              .Append($"<text x=\"{Left - 4}\" y=\"{N(Py(yv) + 4)}\" text-anchor=\"end\" font-size=\"10\">{Format(yv)}</text>")
              .Append($"<text x=\"{N(Px(xv))}\" y=\"{H - Bottom + 14}\" text-anchor=\"middle\" font-size=\"10\">{N(xv)}</text>");
