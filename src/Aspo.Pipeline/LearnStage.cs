@@ -16,11 +16,11 @@ public sealed record LearnSettings
     /// <summary>Optimizer steps of the whole run (the cosine schedule's horizon).</summary>
     public int TotalSteps { get; init; }
     /// <summary>
-    /// Replay: the shards come from another policy. π_old is then recomputed by the learner before the first update
-    /// (PPO's old policy = the weights being trained), and the shard's log-probs become the rollout log-probs of the
-    /// configured rollout correction.
+    /// Replay: the shards come from another policy. π_old is then the learner's own log-probs before the first update
+    /// (PPO's old policy = the weights being trained; <see cref="LearnStage.Recompute"/>), and the shard's log-probs
+    /// become the rollout log-probs of the configured rollout correction. Null: π_old is the shard's.
     /// </summary>
-    public bool RecomputeOldLogProbs { get; init; }
+    public IReadOnlyList<float[]>? LearnerOldLogProbs { get; init; }
 }
 
 /// <summary>
@@ -55,10 +55,13 @@ public static class LearnStage
             new ObjectiveOptions
             {
                 Aggregation = Aggregation.Parse(a.Aggregation), KlEstimator = a.KlEstimator, KlCoefficient = a.KlCoefficient,
-                RolloutCorrection = settings.RecomputeOldLogProbs ? a.RolloutCorrection : new RolloutCorrectionOptions(),
+                RolloutCorrection = settings.LearnerOldLogProbs is not null ? a.RolloutCorrection : new RolloutCorrectionOptions(),
             });
         // π_old per sequence: the shard's log-probs, or in replay the learner's own before any update
-        var old = settings.RecomputeOldLogProbs ? Recompute(decoder, rows, a.MicroBatch) : [.. rows.Select(r => r.OldLogprobs)];
+        var withRollout = settings.LearnerOldLogProbs is not null;
+        if (withRollout && settings.LearnerOldLogProbs!.Count != rows.Count)
+            throw new ArgumentException($"{settings.LearnerOldLogProbs.Count} learner log-prob rows for {rows.Count} rollout rows");
+        var old = settings.LearnerOldLogProbs ?? [.. rows.Select(r => r.OldLogprobs)];
         var o = settings.Optimizer;
         var schedule = new LearningRateSchedule(o.Schedule, o.LearningRate, o.WarmupSteps, settings.TotalSteps);
         var trainable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
@@ -70,7 +73,7 @@ public static class LearnStage
             for (var start = 0; start < order.Length; start += a.MiniBatch)
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
-                steps.Add(Step(decoder, optimizer, objective, schedule, rows, old, settings.RecomputeOldLogProbs, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+                steps.Add(Step(decoder, optimizer, objective, schedule, rows, old, withRollout, advantages, mini, a.MicroBatch, temperature, o.GradClip));
                 onStep?.Invoke(steps.Count, total, steps[^1]);
             }
         }
@@ -91,7 +94,7 @@ public static class LearnStage
     }
 
     private static Dictionary<string, double> Step(Decoder decoder, AdamW optimizer, PolicyObjective objective, LearningRateSchedule schedule,
-        IReadOnlyList<RolloutRow> rows, float[][] old, bool withRollout, float[] advantages, int[] mini, int microBatch, float temperature, double gradClip)
+        IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, bool withRollout, float[] advantages, int[] mini, int microBatch, float temperature, double gradClip)
     {
         // the mini-batch's normalisers: every micro-batch's gradient is scaled as part of the whole mini-batch
         var allMask = new float[mini.Sum(i => rows[i].ResponseTokenIds.Length)];
@@ -130,7 +133,7 @@ public static class LearnStage
     }
 
     private static (ObjectiveResult Result, float[] Entropies) MicroBatch(Decoder decoder, PolicyObjective objective, IReadOnlyList<RolloutRow> rows,
-        float[][] old, bool withRollout, float[] advantages, int[] micro, float temperature, AggregationScale scale)
+        IReadOnlyList<float[]> old, bool withRollout, float[] advantages, int[] micro, float temperature, AggregationScale scale)
     {
         var packed = PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))]);
         var scoredOffsets = packed.ScoredOffsets;
@@ -181,10 +184,12 @@ public static class LearnStage
         return result;
     }
 
-    /// <summary>Log-prob agreement of the learner (current weights) with the shard's old log-probs, per token: mean |Δ|, max |Δ|, fraction over 1e-3.</summary>
-    public static (double Mean, double Max, double FractionOver1e3) Mismatch(Decoder decoder, IReadOnlyList<RolloutRow> rows, int microBatch)
+    /// <summary>
+    /// Log-prob agreement of the learner's log-probs (<see cref="Recompute"/>) with the shard's old log-probs, per token:
+    /// mean |Δ|, max |Δ|, fraction over 1e-3.
+    /// </summary>
+    public static (double Mean, double Max, double FractionOver1e3) Mismatch(IReadOnlyList<float[]> learner, IReadOnlyList<RolloutRow> rows)
     {
-        var learner = Recompute(decoder, rows, microBatch);
         double sum = 0, max = 0;
         long count = 0, over = 0;
         for (var i = 0; i < rows.Count; i++)

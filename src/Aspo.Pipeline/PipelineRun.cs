@@ -506,6 +506,7 @@ public sealed class PipelineRun
         if (File.Exists(optimizerFile))
             optimizer.Load(optimizerFile);
         var rows = new List<RolloutRow>();
+        var parts = new List<(string File, int First, int Count)>();
         var watch = Stopwatch.StartNew();
         using (var reader = new ShardReader(shards))
         {
@@ -513,16 +514,7 @@ public sealed class PipelineRun
             {
                 using var part = new ShardReader(file);
                 var partRows = part.ReadBatches().SelectMany(b => b).ToList();
-                if (replay)
-                {
-                    var (m, x, f) = LearnStage.Mismatch(decoder, partRows, c.Algorithm.MicroBatch);
-                    _log.WriteLine(FormattableString.Invariant($"iteration {iteration} replay: {Path.GetFileName(file)} (policy version {partRows.FirstOrDefault()?.PolicyVersion}) learner vs rollout |Δ logπ| mean {m:E2}, max {x:E2}, {f:P2} over 1e-3"));
-                    AppendMetrics("shard", iteration, 0, new Dictionary<string, double>
-                    {
-                        ["replay/logprob_abs_diff_mean"] = m, ["replay/logprob_abs_diff_max"] = x, ["replay/logprob_frac_over_1e-3"] = f,
-                        ["replay/part"] = int.Parse(Path.GetFileNameWithoutExtension(file)["part-".Length..], CultureInfo.InvariantCulture),
-                    });
-                }
+                parts.Add((file, rows.Count, partRows.Count));
                 rows.AddRange(partRows);
             }
         }
@@ -534,13 +526,28 @@ public sealed class PipelineRun
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
-        var (mean, max, over) = LearnStage.Mismatch(decoder, rows, c.Algorithm.MicroBatch);
+        // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
+        var learner = LearnStage.Recompute(decoder, rows, c.Algorithm.MicroBatch);
+        var (mean, max, over) = LearnStage.Mismatch(learner, rows);
+        if (replay)
+        {
+            foreach (var (file, start, count) in parts)
+            {
+                var (m, x, f) = LearnStage.Mismatch(learner.Skip(start).Take(count).ToList(), rows.GetRange(start, count));
+                _log.WriteLine(FormattableString.Invariant($"iteration {iteration} replay: {Path.GetFileName(file)} (policy version {rows.ElementAtOrDefault(start)?.PolicyVersion}) learner vs rollout |Δ logπ| mean {m:E2}, max {x:E2}, {f:P2} over 1e-3"));
+                AppendMetrics("shard", iteration, 0, new Dictionary<string, double>
+                {
+                    ["replay/logprob_abs_diff_mean"] = m, ["replay/logprob_abs_diff_max"] = x, ["replay/logprob_frac_over_1e-3"] = f,
+                    ["replay/part"] = int.Parse(Path.GetFileNameWithoutExtension(file)["part-".Length..], CultureInfo.InvariantCulture),
+                });
+            }
+        }
         var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
         var learnClock = Stopwatch.StartNew();
         var steps = LearnStage.Run(decoder, optimizer, rows, new LearnSettings
         {
             Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
-            RecomputeOldLogProbs = replay,
+            LearnerOldLogProbs = replay ? learner : null,
         }, (k, n, m) =>
         {
             var perStep = learnClock.Elapsed.TotalSeconds / k;
