@@ -94,6 +94,10 @@ public sealed record EvalSuite(string Name, string Description, string SourceFil
         return new EvalSuite(name, description, root.File, datasets, settings, think);
     }
 
+    /// <summary>The suite with every dataset cut to at most <paramref name="limit"/> rows (0 = as it is).</summary>
+    public EvalSuite WithLimit(int limit) => limit == 0 ? this
+        : this with { Datasets = [.. Datasets.Select(d => d with { Limit = d.Limit > 0 ? Math.Min(d.Limit, limit) : limit })] };
+
     /// <summary>Every prompt of the suite, in dataset order, each file cut to its limit.</summary>
     public IReadOnlyList<PromptRecord> LoadPrompts()
     {

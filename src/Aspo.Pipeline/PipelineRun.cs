@@ -651,8 +651,7 @@ public sealed class PipelineRun
             var template = Template(onnx);
             foreach (var suite in suites)
             {
-                var limited = c.Eval.Limit == 0 ? suite
-                    : suite with { Datasets = [.. suite.Datasets.Select(d => d with { Limit = d.Limit > 0 ? Math.Min(d.Limit, c.Eval.Limit) : c.Eval.Limit })] };
+                var limited = suite.WithLimit(c.Eval.Limit);
                 var settings = c.Eval.SamplesPerPrompt > 0 ? suite.Settings with { SamplesPerPrompt = c.Eval.SamplesPerPrompt, Ks = null } : suite.Settings;
                 var prompts = limited.LoadPrompts();
                 var result = EvalStage.Run(model, tokenizer, template, RewardRegistry.CreateDefault(suite.RequireThinkClose), prompts, settings);

@@ -108,9 +108,7 @@ internal static class EvalCommand
             var suite = EvalSuite.Load(file);
             var settings = request.SuiteOverride(suite.Settings);
             settings.Validate();
-            var limited = request.Limit == 0 ? suite
-                : suite with { Datasets = [.. suite.Datasets.Select(d => d with { Limit = d.Limit > 0 ? Math.Min(d.Limit, request.Limit) : request.Limit })] };
-            jobs.Add(new Job(suite.Name, limited.LoadPrompts(), settings, RewardRegistry.CreateDefault(suite.RequireThinkClose || request.RequireThinkClose)));
+            jobs.Add(new Job(suite.Name, suite.WithLimit(request.Limit).LoadPrompts(), settings, RewardRegistry.CreateDefault(suite.RequireThinkClose || request.RequireThinkClose)));
         }
         foreach (var job in jobs)
         {

@@ -18,10 +18,7 @@ internal static class RunCommand
         var command = new Command("run", "Run or resume the RL loop of a pipeline file: export, rollout, learn, eval.") { config, output, set };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
-            var overrides = (parse.GetValue(set) ?? []).ToList();
-            if (parse.GetValue(output) is { } dir)
-                overrides.Add($"run.output={Path.GetFullPath(dir)}");
-            var pipeline = PipelineConfig.Load(parse.GetValue(config)!, overrides);
+            var pipeline = StageCommands.LoadConfig(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
             var state = new PipelineRun(pipeline, Console.Out).Execute();
             Console.WriteLine($"run {pipeline.Run.Name} complete: iteration {state.Iteration}, last stage {state.Stage}; {pipeline.RunDirectory}");
             return 0;

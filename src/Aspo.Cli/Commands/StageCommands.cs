@@ -21,12 +21,18 @@ internal static class StageCommands
         return (config, iteration, output, set);
     }
 
-    internal static PipelineRun Open(string config, string? output, string[]? set)
+    /// <summary>The pipeline file with the --set overrides and --output (as run.output) applied.</summary>
+    internal static PipelineConfig LoadConfig(string config, string? output, string[]? set)
     {
         var overrides = (set ?? []).ToList();
         if (output is not null)
             overrides.Add($"run.output={Path.GetFullPath(output)}");
-        var run = new PipelineRun(PipelineConfig.Load(config, overrides), Console.Out);
+        return PipelineConfig.Load(config, overrides);
+    }
+
+    internal static PipelineRun Open(string config, string? output, string[]? set)
+    {
+        var run = new PipelineRun(LoadConfig(config, output, set), Console.Out);
         run.Open();
         return run;
     }
@@ -90,10 +96,7 @@ internal static class ReplayCommand
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
-            var overrides = (parse.GetValue(set) ?? []).ToList();
-            if (parse.GetValue(output) is { } dir)
-                overrides.Add($"run.output={Path.GetFullPath(dir)}");
-            var pipeline = PipelineConfig.Load(parse.GetValue(config)!, overrides);
+            var pipeline = StageCommands.LoadConfig(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
             var state = new PipelineRun(pipeline, Console.Out).Replay(parse.GetValue(source)!);
             Console.WriteLine($"replay complete: {state.Iteration} iterations learned into {pipeline.RunDirectory}");
             return 0;
