@@ -618,19 +618,10 @@ public sealed class PipelineRun
     }
 
     /// <summary>The generation time of iteration i from its rollout metric rows (the slowest slice; 0 if none).</summary>
-    private double RolloutSeconds(int iteration)
-    {
-        if (!File.Exists(MetricsPath))
-            return 0;
-        var seconds = 0.0;
-        foreach (var line in File.ReadLines(MetricsPath))
-        {
-            var o = JsonNode.Parse(line)?.AsObject();
-            if (o?["kind"]?.GetValue<string>() == "rollout" && o["iteration"]?.GetValue<int>() == iteration && o["data"]?["timing_s/gen"] is { } t)
-                seconds = Math.Max(seconds, t.GetValue<double>());
-        }
-        return seconds;
-    }
+    private double RolloutSeconds(int iteration) =>
+        !File.Exists(MetricsPath) ? 0
+        : RunReport.ReadMetrics(Directory).Where(r => r.Kind == "rollout" && r.Iteration == iteration && r.Data["timing_s/gen"] is not null)
+            .Select(r => r.Data["timing_s/gen"]!.GetValue<double>()).DefaultIfEmpty(0).Max();
 
     /// <summary>Stage eval of iteration i: policy i exported to a temporary folder and evaluated on every suite.</summary>
     public void Evaluate(int iteration)
