@@ -1,7 +1,8 @@
 namespace Aspo.Native.Blas;
 
 /// <summary>GEMM through oneDNN <c>dnnl_sgemm</c> and <c>dnnl_gemm_bf16bf16f32</c> (Debian libdnnl2), which pick
-/// AVX-512 / AMX kernels at run time. oneDNN's GEMM functions are row-major.</summary>
+/// AVX-512 / AMX kernels at run time. oneDNN's GEMM functions are row-major. Every call blocks signals on the
+/// calling thread (its OpenMP workers inherit the mask): see <see cref="ThreadSignals"/> for the oneDNN bug this avoids.</summary>
 public sealed unsafe class OneDnnGemm : IBf16Gemm
 {
     public string Name => "onednn";
@@ -25,6 +26,7 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
+        using (ThreadSignals.BlockAll()) // see ThreadSignals: a signal inside oneDNN's JIT kernels corrupts the heap
             status = BlasNative.dnnl_sgemm(Trans(transA), Trans(transB), m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
         Check(status, "dnnl_sgemm", m, n, k);
     }
@@ -38,6 +40,7 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
         fixed (BFloat16* pa = a)
         fixed (BFloat16* pb = b)
         fixed (float* pc = c)
+        using (ThreadSignals.BlockAll())
             status = BlasNative.dnnl_gemm_bf16bf16f32(Trans(transA), Trans(transB), m, n, k, alpha, (ushort*)pa, lda, (ushort*)pb, ldb, beta, pc, ldc);
         Check(status, "dnnl_gemm_bf16bf16f32", m, n, k);
     }
