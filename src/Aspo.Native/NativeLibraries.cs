@@ -31,7 +31,11 @@ public static class NativeLibraries
         "dnnl", "libdnnl.so.2", "oneDNN 2.x",
         "Debian package libdnnl2");
 
-    public static IReadOnlyList<NativeLibraryInfo> All { get; } = [OnnxRuntime, DuckDb, OpenBlas, OneDnn];
+    public static readonly NativeLibraryInfo OpenMp = new(
+        "gomp", "libgomp.so.1", "GNU OpenMP runtime (oneDNN's worker threads)",
+        "Debian package libgomp1, a dependency of libdnnl2");
+
+    public static IReadOnlyList<NativeLibraryInfo> All { get; } = [OnnxRuntime, DuckDb, OpenBlas, OneDnn, OpenMp];
 
     /// <summary>Every <c>[LibraryImport]</c> of this assembly is resolved through <see cref="NativeLibraryLocator.Default"/>,
     /// so a missing library is one <see cref="NativeLibraryMissingException"/>, not a bare <see cref="DllNotFoundException"/>.</summary>

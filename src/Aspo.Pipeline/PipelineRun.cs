@@ -497,7 +497,7 @@ public sealed class PipelineRun
         var c = _config;
         var previous = PolicyFolder(iteration - 1);
         var (config, parameters) = Checkpoint.Load(previous);
-        var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault());
+        var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault(c.Run.Threads));
         var optimizer = new AdamW(parameters.LongLength, new AdamWOptions
         {
             Beta1 = c.Optimizer.Beta1, Beta2 = c.Optimizer.Beta2, Epsilon = c.Optimizer.Epsilon, WeightDecay = c.Optimizer.WeightDecay,

@@ -466,6 +466,57 @@ public sealed class CliTests
         }
     }
 
+    /// <summary>`data synth --answer-only`: the same problems as without it, about that share with the bare answer as the
+    /// SFT target (marked in extra_info.style), the rest worked; a share outside [0, 1] is refused and writes nothing.</summary>
+    [Fact]
+    public void Synth_mixes_answer_only_solutions_into_the_same_problems()
+    {
+        var dir = Directory.CreateTempSubdirectory("aspo-cli-synth-").FullName;
+        try
+        {
+            string Synth(string name, params string[] extra)
+            {
+                var path = Path.Combine(dir, name);
+                var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(),
+                    ["data", "synth", "--level", "L2,L3", "--count", "200", "--out", path, .. extra]);
+                Assert.True(r.ExitCode == 0, r.Stderr);
+                return path;
+            }
+            var worked = global::Aspo.Data.PromptDataset.Load(Synth("worked.parquet"));
+            var mixed = global::Aspo.Data.PromptDataset.Load(Synth("mixed.parquet", "--answer-only", "0.4"));
+            Assert.Equal(worked.Select(r => r.Prompt[0].Content), mixed.Select(r => r.Prompt[0].Content));
+            var terse = 0;
+            for (var i = 0; i < mixed.Count; i++)
+            {
+                var info = System.Text.Json.Nodes.JsonNode.Parse(mixed[i].ExtraInfoJson)!;
+                var solution = info["solution"]!.GetValue<string>();
+                var workedSolution = System.Text.Json.Nodes.JsonNode.Parse(worked[i].ExtraInfoJson)!["solution"]!.GetValue<string>();
+                if (info["style"]!.GetValue<string>() == "answer-only")
+                {
+                    terse++;
+                    Assert.Equal($"The answer is \\boxed{{{mixed[i].GroundTruth}}}.", solution);
+                }
+                else
+                {
+                    Assert.Equal("worked", info["style"]!.GetValue<string>());
+                    Assert.Equal(workedSolution, solution);
+                }
+                Assert.EndsWith(solution.Split('\n')[^1], workedSolution); // both end with the same boxed answer line
+            }
+            Assert.InRange(terse, 400 * 0.4 - 40, 400 * 0.4 + 40); // binomial sd ≈ 10
+
+            var bad = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(),
+                "data", "synth", "--level", "L1", "--out", Path.Combine(dir, "bad.parquet"), "--answer-only", "1.5");
+            Assert.NotEqual(0, bad.ExitCode);
+            Assert.Contains("--answer-only must be a share between 0 and 1, got 1.5", bad.Stderr);
+            Assert.False(File.Exists(Path.Combine(dir, "bad.parquet")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>A tiny random Qwen2 over the Qwen3 tokenizer, 16 synthetic L1 problems and a pipeline file (run: 1 iteration, 1 thread) plus <paramref name="extra"/>.</summary>
     private static string TinyRun(string dir, string extra, int iterations = 1)
     {
@@ -616,25 +667,46 @@ public sealed class CliTests
         }
     }
 
-    /// <summary>The README's first command: `aspo run pipeline.yaml` on the shipped default, 3 full iterations end to end.</summary>
+    /// <summary>The README's first command, shortened: `aspo run pipeline.yaml` on the shipped default (the SFT-warmed
+    /// arithmetic model and its data), 2 iterations with a tiny batch. Learning itself is measured by the comparison
+    /// script (README); this checks the whole loop runs from the shipped files: parameters move, every metric is finite,
+    /// shards, exports and checkpoints are written, and the closing held-out line is printed.</summary>
     [Fact]
-    public void The_shipped_pipeline_runs_three_iterations_end_to_end()
+    public void The_shipped_pipeline_runs_two_small_iterations_end_to_end()
     {
         var dir = Directory.CreateTempSubdirectory("aspo-cli-default-").FullName;
         try
         {
+            var runDir = Path.Combine(dir, "run");
             var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "run", Path.Combine(CliProcess.RepositoryRoot, "pipeline.yaml"),
-                "--output", Path.Combine(dir, "run"), "--set", "run.iterations=3", "--set", "eval.every=3");
+                "--output", runDir, "--set", "run.iterations=2", "--set", "rollout.prompts_per_iteration=8", "--set", "algorithm.mini_batch=32",
+                "--set", "algorithm.micro_batch=16", "--set", "eval.every=2", "--set", "eval.limit=5", "--set", "eval.n=4");
             Assert.True(r.ExitCode == 0, r.Stderr);
-            foreach (var i in new[] { 1, 2, 3 })
+            foreach (var i in new[] { 1, 2 })
             {
-                Assert.Matches($@"(?m)^iteration {i} rollout: 256 samples, score \d\.\d{{3}}, length \d+\.\d, \d+ tokens/s", r.Stdout);
+                Assert.Matches($@"(?m)^iteration {i} rollout: 64 samples, score \d\.\d{{3}}, length \d+\.\d, \d+ tokens/s", r.Stdout);
                 Assert.Matches($@"(?m)^iteration {i} learn: 2 steps, loss -?\d\.\d{{4}}, entropy \d+\.\d{{3}}, clipfrac \d\.\d{{3}}", r.Stdout);
+                var iteration = Path.Combine(runDir, $"iter-{i:D4}");
+                Assert.True(File.Exists(Path.Combine(iteration, "shards", "part-00000.parquet")), $"iteration {i} shard");
+                Assert.True(File.Exists(Path.Combine(iteration, "onnx", "model.onnx")), $"iteration {i} export");
+                Assert.True(File.Exists(Path.Combine(iteration, "policy", "model.safetensors")), $"iteration {i} checkpoint");
+                Assert.True(File.Exists(Path.Combine(iteration, "policy", "optimizer.safetensors")), $"iteration {i} optimizer state");
             }
-            Assert.Contains("suite arith: 200 prompts × 8 samples", r.Stdout);
-            Assert.Matches(@"(?m)^held-out avg@8: \d+\.\d% -> \d+\.\d% \([+-]\d+\.\d points\)\r?$", r.Stdout);
-            Assert.Contains("run default complete: iteration 3, last stage eval", r.Stdout);
-            Assert.True(File.Exists(Path.Combine(dir, "run", "iter-0003", "policy", "model.safetensors")));
+            Assert.Contains("suite arith-l123: 15 prompts × 4 samples", r.Stdout);
+            Assert.Matches(@"(?m)^held-out avg@4: \d+\.\d% -> \d+\.\d% \([+-]\d+\.\d points\)\r?$", r.Stdout);
+            Assert.Contains("run default complete: iteration 2, last stage eval", r.Stdout);
+
+            var start = global::Aspo.Model.Checkpoint.Load(Path.Combine(CliProcess.RepositoryRoot, "datasets", "models", "arith-tiny-sft")).Parameters;
+            var end = global::Aspo.Model.Checkpoint.Load(Path.Combine(runDir, "iter-0002", "policy")).Parameters;
+            Assert.Equal(start.Length, end.Length);
+            Assert.True(start.Zip(end, (a, b) => Math.Abs(a - b)).Max() > 1e-6, "the parameters did not change");
+
+            var rows = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject()).ToList();
+            Assert.Equal(2, rows.Count(row => row["kind"]!.GetValue<string>() == "iteration"));
+            Assert.Equal(2, rows.Count(row => row["kind"]!.GetValue<string>() == "eval")); // the start and iteration 2
+            foreach (var row in rows)
+                foreach (var (name, value) in row["data"]!.AsObject())
+                    Assert.True(double.IsFinite(value!.GetValue<double>()), $"{name} = {value} in {row.ToJsonString()}");
         }
         finally
         {

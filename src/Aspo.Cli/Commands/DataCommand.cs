@@ -32,17 +32,24 @@ internal static class DataCommand
         var count = new Option<int>("--count") { Description = "Number of distinct problems.", DefaultValueFactory = _ => 100 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
         var output = new Option<string>("--out") { Description = "Output file (.parquet or .jsonl), verl layout.", Required = true };
+        var answerOnly = new Option<double>("--answer-only")
+        {
+            Description = "Share of problems whose extra_info.solution is the bare answer instead of the worked steps (an SFT mix of terse and worked solutions; the choice is seeded per problem).",
+            DefaultValueFactory = _ => 0.0,
+        };
         var synth = new Command("synth", "Generate the synthetic arithmetic task family (verl layout, worked solution in extra_info.solution).")
         {
-            level, split, count, seed, output,
+            level, split, count, seed, output, answerOnly,
         };
         synth.SetAction(parse => CommandRunner.Run(() => Synthesize(parse.GetValue(level)!, parse.GetValue(split)!, parse.GetValue(count),
-            parse.GetValue(seed), parse.GetValue(output)!, Console.Out)));
+            parse.GetValue(seed), parse.GetValue(output)!, Console.Out, parse.GetValue(answerOnly))));
         return synth;
     }
 
-    internal static int Synthesize(string levelNames, string splitName, int count, ulong seed, string path, TextWriter output)
+    internal static int Synthesize(string levelNames, string splitName, int count, ulong seed, string path, TextWriter output, double answerOnly = 0)
     {
+        if (!(answerOnly >= 0 && answerOnly <= 1))
+            throw new ArgumentException($"--answer-only must be a share between 0 and 1, got {answerOnly}");
         var levels = levelNames.Split(',', StringSplitOptions.TrimEntries).Select(ArithmeticTasks.Level).ToList();
         var split = splitName switch
         {
@@ -53,11 +60,19 @@ internal static class DataCommand
         if (count < 1)
             throw new ArgumentException($"--count must be at least 1, got {count}");
         var problems = levels.SelectMany(level => ArithmeticTasks.Generate(level, split, count, seed)).ToList();
+        // the terse/worked choice has its own stream, so the problems themselves do not depend on --answer-only
+        var styleState = seed ^ 0x5EEDF00DUL;
+        var terse = problems.Select(_ => SplitMix64.NextDouble(ref styleState) < answerOnly).ToList();
         var rows = problems.Select((p, i) => new PromptRow(p.Level.DataSource, [new ChatMessage("user", p.Question)], "math",
             p.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            new JsonObject { ["split"] = splitName, ["index"] = i, ["level"] = p.Level.Name, ["seed"] = seed, ["solution"] = p.Solution })).ToList();
+            new JsonObject
+            {
+                ["split"] = splitName, ["index"] = i, ["level"] = p.Level.Name, ["seed"] = seed,
+                ["solution"] = terse[i] ? p.AnswerOnlySolution : p.Solution, ["style"] = terse[i] ? "answer-only" : "worked",
+            })).ToList();
         PromptDatasetWriter.Write(path, rows);
-        output.WriteLine($"wrote {rows.Count} {string.Join("+", levels.Select(l => l.Name))} {splitName} problems (data_source {string.Join(", ", levels.Select(l => l.DataSource))}, seed {seed}) to {Path.GetFullPath(path)}");
+        output.WriteLine($"wrote {rows.Count} {string.Join("+", levels.Select(l => l.Name))} {splitName} problems (data_source {string.Join(", ", levels.Select(l => l.DataSource))}, seed {seed}"
+            + (answerOnly > 0 ? $", {terse.Count(t => t)} with answer-only solutions" : "") + $") to {Path.GetFullPath(path)}");
         return 0;
     }
 

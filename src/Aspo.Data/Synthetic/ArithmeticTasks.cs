@@ -68,9 +68,13 @@ public sealed record ArithmeticProblem(ArithmeticLevel Level, long Start, IReadO
                  .Append(s.Operand.ToString(CultureInfo.InvariantCulture)).Append(" = ").Append(next.ToString(CultureInfo.InvariantCulture)).Append('\n');
                 value = next;
             }
-            return b.Append("The answer is \\boxed{").Append(value.ToString(CultureInfo.InvariantCulture)).Append("}.").ToString();
+            return b.Append(AnswerOnlySolution).ToString();
         }
     }
+
+    /// <summary>The answer without the work: what a terse solution in an SFT mix looks like (the model has to do
+    /// every step in one go, which a small model mostly gets wrong beyond one step).</summary>
+    public string AnswerOnlySolution => "The answer is \\boxed{" + Answer.ToString(CultureInfo.InvariantCulture) + "}.";
 }
 
 public enum ArithmeticSplit

@@ -26,6 +26,10 @@ internal static unsafe partial class BlasNative
     public static partial int dnnl_gemm_bf16bf16f32(byte transA, byte transB, long m, long n, long k,
         float alpha, ushort* a, long lda, ushort* b, long ldb, float beta, float* c, long ldc);
 
+    /// <summary><c>void omp_set_num_threads(int)</c>: the calling thread's OpenMP team size, which oneDNN (OpenMP
+    /// build) reads through <c>omp_get_max_threads()</c> on each call.</summary>
+    [LibraryImport("gomp")] public static partial void omp_set_num_threads(int threads);
+
     /// <summary><c>const dnnl_version_t *dnnl_version(void)</c></summary>
     [LibraryImport("dnnl")] public static partial DnnlVersion* dnnl_version();
 

@@ -5,7 +5,19 @@ namespace Aspo.Native.Blas;
 /// calling thread (its OpenMP workers inherit the mask): see <see cref="ThreadSignals"/> for the oneDNN bug this avoids.</summary>
 public sealed unsafe class OneDnnGemm : IBf16Gemm
 {
+    private readonly int _threads;
+
+    /// <param name="threads">OpenMP threads per call; 0 = the OpenMP default (every core, or <c>OMP_NUM_THREADS</c>)</param>
+    public OneDnnGemm(int threads = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        _threads = threads;
+    }
+
     public string Name => "onednn";
+
+    /// <summary>OpenMP threads per call (0 = the OpenMP default).</summary>
+    public int Threads => _threads;
 
     public string Description
     {
@@ -27,7 +39,10 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
         fixed (float* pb = b)
         fixed (float* pc = c)
         using (ThreadSignals.BlockAll()) // see ThreadSignals: a signal inside oneDNN's JIT kernels corrupts the heap
+        {
+            SetThreads();
             status = BlasNative.dnnl_sgemm(Trans(transA), Trans(transB), m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+        }
         Check(status, "dnnl_sgemm", m, n, k);
     }
 
@@ -41,8 +56,18 @@ public sealed unsafe class OneDnnGemm : IBf16Gemm
         fixed (BFloat16* pb = b)
         fixed (float* pc = c)
         using (ThreadSignals.BlockAll())
+        {
+            SetThreads();
             status = BlasNative.dnnl_gemm_bf16bf16f32(Trans(transA), Trans(transB), m, n, k, alpha, (ushort*)pa, lda, (ushort*)pb, ldb, beta, pc, ldc);
+        }
         Check(status, "dnnl_gemm_bf16bf16f32", m, n, k);
+    }
+
+    // the OpenMP setting is per calling thread, so it is applied on every call (a thread-local store, no syscall)
+    private void SetThreads()
+    {
+        if (_threads > 0)
+            BlasNative.omp_set_num_threads(_threads);
     }
 
     private static byte Trans(bool t) => t ? (byte)'T' : (byte)'N';
