@@ -592,29 +592,15 @@ public sealed class PipelineRun
     {
         if (!File.Exists(MetricsPath))
             return null;
-        var evals = new List<(int Iteration, string Key, double Value)>();
-        string? suite = null;
-        foreach (var line in File.ReadLines(MetricsPath))
-        {
-            var o = JsonNode.Parse(line)?.AsObject();
-            if (o?["kind"]?.GetValue<string>() != "eval")
-                continue;
-            suite ??= o["suite"]?.GetValue<string>();
-            if (o["suite"]?.GetValue<string>() != suite)
-                continue;
-            foreach (var (key, value) in o["data"]!.AsObject())
-            {
-                if (key.StartsWith("val-core/all/acc/mean@", StringComparison.Ordinal))
-                    evals.Add((o["iteration"]!.GetValue<int>(), key, value!.GetValue<double>()));
-            }
-        }
+        var rows = RunReport.ReadMetrics(Directory);
+        var evals = RunReport.Series(rows, RunReport.Charts.Single(c => c.Kind == "eval"));
         if (evals.Count < 2)
             return null;
-        var first = evals.MinBy(e => e.Iteration);
-        var last = evals.MaxBy(e => e.Iteration);
-        var n = first.Key["val-core/all/acc/mean@".Length..];
-        var delta = 100 * (last.Value - first.Value);
-        return FormattableString.Invariant($"held-out avg@{n}: {100 * first.Value:F1}% -> {100 * last.Value:F1}% ({(delta >= 0 ? "+" : "")}{delta:F1} points)");
+        var key = rows.First(r => r.Kind == "eval").Data.Select(kv => kv.Key).First(k => k.StartsWith(RunReport.HeldOutPrefix, StringComparison.Ordinal));
+        var n = key[RunReport.HeldOutPrefix.Length..];
+        var (first, last) = (evals[0].Y, evals[^1].Y);
+        var delta = 100 * (last - first);
+        return FormattableString.Invariant($"held-out avg@{n}: {100 * first:F1}% -> {100 * last:F1}% ({(delta >= 0 ? "+" : "")}{delta:F1} points)");
     }
 
     /// <summary>The generation time of iteration i from its rollout metric rows (the slowest slice; 0 if none).</summary>

@@ -7,6 +7,9 @@ using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;
 
+/// <summary>One row of a run's metrics.jsonl; <paramref name="Suite"/> is set on eval rows.</summary>
+public sealed record MetricRow(string Kind, int Iteration, string? Suite, JsonObject Data);
+
 /// <summary>One chart of the report: a title and the metric it plots per iteration (or a matcher for eval names).</summary>
 public sealed record ReportChart(string Title, string Kind, Func<string, bool> Metric, string Label);
 
@@ -20,7 +23,7 @@ public static class RunReport
     public static readonly IReadOnlyList<ReportChart> Charts =
     [
         new("Reward (training rollouts)", "rollout", m => m == "critic/score/mean", "critic/score/mean"),
-        new("Held-out accuracy", "eval", m => m.StartsWith("val-core/all/acc/mean@", StringComparison.Ordinal), "val-core/all/acc/mean@n"),
+        new("Held-out accuracy (first eval suite)", "eval", m => m.StartsWith(HeldOutPrefix, StringComparison.Ordinal), "val-core/all/acc/mean@n"),
         new("Entropy", "iteration", m => m == "actor/entropy", "actor/entropy"),
         new("Response length", "rollout", m => m == "response_length/mean", "response_length/mean"),
         new("KL (π_old ‖ π)", "iteration", m => m == "actor/ppo_kl", "actor/ppo_kl"),
@@ -33,13 +36,16 @@ public static class RunReport
 
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
-    /// <summary>A run's metric rows: (kind, iteration, data). Fails naming the file and line of a bad row.</summary>
-    public static IReadOnlyList<(string Kind, int Iteration, JsonObject Data)> ReadMetrics(string runDirectory)
+    /// <summary>The eval metric of all prompts of a suite, avg@n: <c>val-core/all/acc/mean@n</c>.</summary>
+    public const string HeldOutPrefix = "val-core/all/acc/mean@";
+
+    /// <summary>A run's metric rows. Fails naming the file and line of a bad row.</summary>
+    public static IReadOnlyList<MetricRow> ReadMetrics(string runDirectory)
     {
         var file = Path.Combine(Path.GetFullPath(runDirectory), "metrics.jsonl");
         if (!File.Exists(file))
             throw new ConfigException($"{file}: not found; expected a run directory written by `aspo run` or `aspo replay`");
-        var rows = new List<(string, int, JsonObject)>();
+        var rows = new List<MetricRow>();
         var line = 0;
         foreach (var text in File.ReadLines(file))
         {
@@ -47,7 +53,7 @@ public static class RunReport
             try
             {
                 var o = JsonNode.Parse(text)!.AsObject();
-                rows.Add((o["kind"]!.GetValue<string>(), o["iteration"]!.GetValue<int>(), o["data"]!.AsObject()));
+                rows.Add(new MetricRow(o["kind"]!.GetValue<string>(), o["iteration"]!.GetValue<int>(), o["suite"]?.GetValue<string>(), o["data"]!.AsObject()));
             }
             catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException)
             {
@@ -57,13 +63,15 @@ public static class RunReport
         return rows;
     }
 
-    /// <summary>The points of one chart for one run: (iteration, value), one per iteration (the last row wins).</summary>
-    public static IReadOnlyList<(int X, double Y)> Series(IReadOnlyList<(string Kind, int Iteration, JsonObject Data)> rows, ReportChart chart)
+    /// <summary>The points of one chart for one run: (iteration, value), one per iteration (the last row wins). Eval
+    /// charts follow the run's first suite (the headline one; later suites would overwrite it at the same iteration).</summary>
+    public static IReadOnlyList<(int X, double Y)> Series(IReadOnlyList<MetricRow> rows, ReportChart chart)
     {
         var points = new SortedDictionary<int, double>();
-        foreach (var (kind, iteration, data) in rows)
+        var firstSuite = rows.FirstOrDefault(r => r.Kind == "eval")?.Suite;
+        foreach (var (kind, iteration, suite, data) in rows)
         {
-            if (kind != chart.Kind)
+            if (kind != chart.Kind || (kind == "eval" && suite != firstSuite))
                 continue;
             foreach (var (name, value) in data)
             {

@@ -703,7 +703,9 @@ public sealed class CliTests
 
             var rows = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject()).ToList();
             Assert.Equal(2, rows.Count(row => row["kind"]!.GetValue<string>() == "iteration"));
-            Assert.Equal(2, rows.Count(row => row["kind"]!.GetValue<string>() == "eval")); // the start and iteration 2
+            // the start and iteration 2, each on both shipped suites (the headline L1–L3 one and the harder L4–L5 one)
+            var evals = rows.Where(row => row["kind"]!.GetValue<string>() == "eval").Select(row => (row["iteration"]!.GetValue<int>(), row["suite"]!.GetValue<string>()));
+            Assert.Equal([(0, "arith-l123"), (0, "arith-hard"), (2, "arith-l123"), (2, "arith-hard")], evals);
             foreach (var row in rows)
                 foreach (var (name, value) in row["data"]!.AsObject())
                     Assert.True(double.IsFinite(value!.GetValue<double>()), $"{name} = {value} in {row.ToJsonString()}");

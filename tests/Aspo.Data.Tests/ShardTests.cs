@@ -127,7 +127,7 @@ public sealed class ShardTests : IDisposable
     [Fact]
     public void Files_folders_and_globs_resolve_or_fail_clearly()
     {
-        WriteOne();
+        var one = WriteOne();
         Assert.Single(ShardReader.Resolve(_dir));
         Assert.Single(ShardReader.Resolve(Path.Combine(_dir, "part-*.parquet")));
         Assert.Contains("no shard matches this pattern", Assert.Throws<DataFormatException>(() => ShardReader.Resolve(Path.Combine(_dir, "x-*.parquet"))).Message);
@@ -135,5 +135,17 @@ public sealed class ShardTests : IDisposable
         var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
         Assert.Contains("no *.parquet shards in this folder", Assert.Throws<DataFormatException>(() => ShardReader.Resolve(empty)).Message);
         Assert.DoesNotContain(Directory.GetFiles(_dir), f => Path.GetFileName(f).StartsWith('.')); // no temporary left behind
+
+        // wildcards in folder segments, as a run directory is laid out: runs/NAME/iter-*/shards/*.parquet
+        foreach (var iteration in new[] { "iter-0002", "iter-0001", "iter-0010" })
+        {
+            var shards = Directory.CreateDirectory(Path.Combine(_dir, "run", iteration, "shards")).FullName;
+            File.Copy(one, Path.Combine(shards, "part-00000.parquet"));
+        }
+        Directory.CreateDirectory(Path.Combine(_dir, "run", "iter-0003")); // no shards folder: contributes nothing
+        Assert.Equal(["iter-0001", "iter-0002", "iter-0010"],
+            ShardReader.Resolve(Path.Combine(_dir, "run", "iter-*", "shards", "*.parquet")).Select(f => Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(f)))));
+        Assert.Contains("no shard matches this pattern",
+            Assert.Throws<DataFormatException>(() => ShardReader.Resolve(Path.Combine(_dir, "run", "step-*", "shards", "*.parquet"))).Message);
     }
 }

@@ -78,6 +78,21 @@ public sealed class GemmTests
     public void OneDnn_sgemm_matches_reference(int m, int n, int k, bool transA, bool transB) =>
         CheckFp32(new OneDnnGemm(), m, n, k, transA, transB);
 
+    /// <summary>With a thread count (the pipeline's run.threads), each call first sets the calling thread's OpenMP team
+    /// size through libgomp; the results stay those of the reference.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OneDnn_sgemm_on_one_thread_matches_reference(int m, int n, int k, bool transA, bool transB)
+    {
+        var gemm = GemmBackends.Create("onednn", threads: 1);
+        Assert.Equal(1, ((OneDnnGemm)gemm).Threads);
+        CheckFp32(gemm, m, n, k, transA, transB);
+    }
+
+    [Fact]
+    public void A_negative_thread_count_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new OneDnnGemm(threads: -1));
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void OneDnn_bf16_gemm_matches_reference_within_bf16_rounding(int m, int n, int k, bool ta, bool tb)

@@ -212,6 +212,23 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
             new PipelineRun(PipelineConfig.Load(yaml, ["run.output=replay2"]), new StringWriter()).Replay(_dir)).Message);
     }
 
+    /// <summary>With several eval suites, the report's held-out chart and the closing line follow the first (headline)
+    /// suite; a later suite evaluated at the same iterations must not overwrite it.</summary>
+    [Fact]
+    public void Held_out_series_and_closing_line_follow_the_first_suite()
+    {
+        var config = PipelineConfig.Load(Setup(), ["run.output=two-suites"]);
+        var run = new PipelineRun(config, new StringWriter());
+        Directory.CreateDirectory(run.Directory);
+        string Row(int iteration, string suite, double value) =>
+            $"{{\"kind\":\"eval\",\"iteration\":{iteration},\"step\":0,\"suite\":\"{suite}\",\"data\":{{\"val-core/all/acc/mean@8\":{value.ToString(CultureInfo.InvariantCulture)}}}}}";
+        File.WriteAllLines(run.MetricsPath, [Row(0, "main", 0.439), Row(0, "hard", 0.001), Row(20, "main", 0.62), Row(20, "hard", 0.0),
+            Row(40, "main", 0.673), Row(40, "hard", 0.0)]);
+        var series = RunReport.Series(RunReport.ReadMetrics(run.Directory), RunReport.Charts.Single(c => c.Kind == "eval"));
+        Assert.Equal([(0, 0.439), (20, 0.62), (40, 0.673)], series);
+        Assert.Equal("held-out avg@8: 43.9% -> 67.3% (+23.4 points)", run.HeldOutChange());
+    }
+
     private static string Chart(string html, string title)
     {
         var start = html.IndexOf($"<h2>{System.Net.WebUtility.HtmlEncode(title)}</h2>", StringComparison.Ordinal);

@@ -23,7 +23,8 @@ public sealed class ShardReader : IDisposable
 
     public IReadOnlyList<string> Files { get; }
 
-    /// <summary>The shard files named by a file, a folder (its *.parquet) or a glob (* and ? in the file name).</summary>
+    /// <summary>The shard files named by a file, a folder (its *.parquet) or a glob (* and ? in any path segment,
+    /// e.g. runs/NAME/iter-*/shards/*.parquet), in ordinal order.</summary>
     public static IReadOnlyList<string> Resolve(string pathOrGlob)
     {
         var full = Path.GetFullPath(pathOrGlob);
@@ -32,12 +33,22 @@ public sealed class ShardReader : IDisposable
         if (Directory.Exists(full))
             return Directory.GetFiles(full, "*.parquet").Order(StringComparer.Ordinal).ToArray() is { Length: > 0 } inFolder
                 ? inFolder : throw new DataFormatException($"{full}: no *.parquet shards in this folder");
-        var folder = Path.GetDirectoryName(full)!;
-        var pattern = Path.GetFileName(full);
-        if (Directory.Exists(folder) && pattern.IndexOfAny(['*', '?']) >= 0)
-            return Directory.GetFiles(folder, pattern).Order(StringComparer.Ordinal).ToArray() is { Length: > 0 } matched
-                ? matched : throw new DataFormatException($"{full}: no shard matches this pattern");
-        throw new DataFormatException($"{full}: no such shard file, folder or pattern");
+        if (full.IndexOfAny(['*', '?']) < 0)
+            throw new DataFormatException($"{full}: no such shard file, folder or pattern");
+        // expand segment by segment: folders for every segment but the last, files for the last
+        var segments = full.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        IEnumerable<string> matches = [Path.GetPathRoot(full)!];
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            var last = i == segments.Length - 1;
+            var wild = segment.IndexOfAny(['*', '?']) >= 0;
+            matches = matches.SelectMany(parent => !wild
+                ? (last ? File.Exists(Path.Combine(parent, segment)) : Directory.Exists(Path.Combine(parent, segment))) ? [Path.Combine(parent, segment)] : Array.Empty<string>()
+                : Directory.Exists(parent) ? (last ? Directory.GetFiles(parent, segment) : Directory.GetDirectories(parent, segment)) : []).ToList();
+        }
+        return matches.Order(StringComparer.Ordinal).ToArray() is { Length: > 0 } matched
+            ? matched : throw new DataFormatException($"{full}: no shard matches this pattern");
     }
 
     private void CheckSchema(string file)
