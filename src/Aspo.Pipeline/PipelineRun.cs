@@ -276,8 +276,6 @@ public sealed class PipelineRun
         }
         _tensorBoard?.Dispose();
         _tensorBoard = null;
-        if (HeldOutChange() is { } change)
-            _log.WriteLine(change);
         return state;
     }
 

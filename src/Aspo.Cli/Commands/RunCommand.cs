@@ -19,8 +19,12 @@ internal static class RunCommand
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var pipeline = StageCommands.LoadConfig(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
-            var state = new PipelineRun(pipeline, Console.Out).Execute();
+            var run = new PipelineRun(pipeline, Console.Out);
+            var state = run.Execute();
             Console.WriteLine($"run {pipeline.Run.Name} complete: iteration {state.Iteration}, last stage {state.Stage}; {pipeline.RunDirectory}");
+            // the last line: the headline suite's avg@n from the starting policy to the last evaluation
+            if (run.HeldOutChange() is { } change)
+                Console.WriteLine(change);
             return 0;
         }));
         return command;
