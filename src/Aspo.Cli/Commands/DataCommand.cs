@@ -63,13 +63,18 @@ internal static class DataCommand
         // the terse/worked choice has its own stream, so the problems themselves do not depend on --answer-only
         var styleState = seed ^ 0x5EEDF00DUL;
         var terse = problems.Select(_ => SplitMix64.NextDouble(ref styleState) < answerOnly).ToList();
-        var rows = problems.Select((p, i) => new PromptRow(p.Level.DataSource, [new ChatMessage("user", p.Question)], "math",
-            p.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            new JsonObject
+        var rows = problems.Select((p, i) =>
+        {
+            var info = new JsonObject
             {
                 ["split"] = splitName, ["index"] = i, ["level"] = p.Level.Name, ["seed"] = seed,
-                ["solution"] = terse[i] ? p.AnswerOnlySolution : p.Solution, ["style"] = terse[i] ? "answer-only" : "worked",
-            })).ToList();
+                ["solution"] = terse[i] ? p.AnswerOnlySolution : p.Solution,
+            };
+            if (answerOnly > 0) // without a mix the files stay as they were before the option existed
+                info["style"] = terse[i] ? "answer-only" : "worked";
+            return new PromptRow(p.Level.DataSource, [new ChatMessage("user", p.Question)], "math",
+                p.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture), info);
+        }).ToList();
         PromptDatasetWriter.Write(path, rows);
         output.WriteLine($"wrote {rows.Count} {string.Join("+", levels.Select(l => l.Name))} {splitName} problems (data_source {string.Join(", ", levels.Select(l => l.DataSource))}, seed {seed}"
             + (answerOnly > 0 ? $", {terse.Count(t => t)} with answer-only solutions" : "") + $") to {Path.GetFullPath(path)}");
