@@ -490,7 +490,9 @@ public sealed class CliTests
             {
                 var info = System.Text.Json.Nodes.JsonNode.Parse(mixed[i].ExtraInfoJson)!;
                 var solution = info["solution"]!.GetValue<string>();
-                var workedSolution = System.Text.Json.Nodes.JsonNode.Parse(worked[i].ExtraInfoJson)!["solution"]!.GetValue<string>();
+                var workedInfo = System.Text.Json.Nodes.JsonNode.Parse(worked[i].ExtraInfoJson)!;
+                var workedSolution = workedInfo["solution"]!.GetValue<string>();
+                Assert.Null(workedInfo["style"]); // no mix, no style field: such files are as before the option
                 if (info["style"]!.GetValue<string>() == "answer-only")
                 {
                     terse++;
