@@ -34,7 +34,7 @@ public static class RunReport
         new("Repetition ratio", "rollout", m => m == "token/repetition_ratio", "token/repetition_ratio"),
     ];
 
-    private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+    private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
 
     /// <summary>The eval metric of all prompts of a suite, avg@n: <c>val-core/all/acc/mean@n</c>.</summary>
     public const string HeldOutPrefix = "val-core/all/acc/mean@";
