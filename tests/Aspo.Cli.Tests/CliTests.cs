@@ -448,7 +448,7 @@ public sealed class CliTests
             [
                 (["run", pipeline, "--output", output, "--set", "model.path=absent-model"], "absent-model has no config.json (expected an HF model folder"),
                 (["run", pipeline, "--output", output, "--set", "rollout.temprature=0.7"], "--set rollout.temprature=0.7: unknown key 'rollout.temprature'; known keys of rollout:"),
-                (["run", pipeline, "--output", output, "--set", "algorithm.mini_batch=100"], "algorithm.mini_batch (100) must divide rollout.prompts_per_iteration × rollout.n = 32 × 8 = 256 sequences"),
+                (["run", pipeline, "--output", output, "--set", "algorithm.mini_batch=100"], "algorithm.mini_batch (100) must divide rollout.prompts_per_iteration × rollout.n = 64 × 8 = 512 sequences"),
                 (["run", Path.Combine(dir, "absent.yaml")], "absent.yaml: file not found"),
             ];
             foreach (var (args, message) in cases)
