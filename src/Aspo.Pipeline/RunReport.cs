@@ -120,7 +120,20 @@ public static class RunReport
         return b.ToString();
     }
 
-    private static string Format(double y) => y.ToString(Math.Abs(y) >= 100 ? "0.0" : "0.####", CultureInfo.InvariantCulture);
+    // table cells: tiny values (KL, clip fractions) in scientific notation rather than "0" or "-0"
+    private static string Format(double y) =>
+        y == 0 ? "0"
+        : Math.Abs(y) < 1e-3 ? y.ToString("0.##E+0", CultureInfo.InvariantCulture)
+        : y.ToString(Math.Abs(y) >= 100 ? "0.0" : "0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>An axis label with one more decimal than the tick step needs, so ticks 1e-5 apart read 0.0000100,
+    /// 0.0000125, … instead of all "0" (and never "-0").</summary>
+    public static string TickLabel(double value, double step)
+    {
+        var decimals = step > 0 && double.IsFinite(step) ? Math.Clamp((int)Math.Ceiling(-Math.Log10(step)) + 1, 0, 12) : 2;
+        var rounded = Math.Round(value, decimals, MidpointRounding.AwayFromZero);
+        return (rounded == 0 ? 0.0 : rounded).ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    }
 
     /// <summary>One line chart, 420×240 px: axes, 5 ticks each way, one polyline (and dots) per run.</summary>
     private static string Svg(ReportChart chart, IReadOnlyList<IReadOnlyList<(int X, double Y)>> series)
@@ -152,7 +165,7 @@ public static class RunReport
             if (integerX)
                 xv = Math.Round(xv);
             b.Append($"<line x1=\"{Left}\" x2=\"{W - Right}\" y1=\"{N(Py(yv))}\" y2=\"{N(Py(yv))}\" stroke=\"#e4e4e4\"/>")
-             .Append($"<text x=\"{Left - 4}\" y=\"{N(Py(yv) + 4)}\" text-anchor=\"end\" font-size=\"10\">{Format(yv)}</text>")
+             .Append($"<text x=\"{Left - 4}\" y=\"{N(Py(yv) + 4)}\" text-anchor=\"end\" font-size=\"10\">{TickLabel(yv, (y1 - y0) / 4)}</text>")
              .Append($"<text x=\"{N(Px(xv))}\" y=\"{H - Bottom + 14}\" text-anchor=\"middle\" font-size=\"10\">{N(xv)}</text>");
         }
         b.Append($"<text x=\"{(Left + W - Right) / 2}\" y=\"{H - 4}\" text-anchor=\"middle\" font-size=\"11\">iteration</text>");

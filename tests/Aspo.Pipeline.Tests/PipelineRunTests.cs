@@ -229,6 +229,15 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal("held-out avg@8: 43.9% -> 67.3% (+23.4 points)", run.HeldOutChange());
     }
 
+    [Theory]
+    [InlineData(1.25e-5, 2.5e-6, "0.0000125")]   // KL-sized values: distinct labels, not all "0"
+    [InlineData(-1e-17, 2.5e-6, "0.0000000")]    // never "-0"
+    [InlineData(0.63481, 0.05, "0.635")]
+    [InlineData(47.9123, 2.5, "47.9")]
+    [InlineData(1234.5, 300, "1235")]
+    public void Axis_labels_have_one_more_decimal_than_the_tick_step(double value, double step, string expected) =>
+        Assert.Equal(expected, RunReport.TickLabel(value, step));
+
     private static string Chart(string html, string title)
     {
         var start = html.IndexOf($"<h2>{System.Net.WebUtility.HtmlEncode(title)}</h2>", StringComparison.Ordinal);
