@@ -275,11 +275,7 @@ public sealed class PromptSampler
     {
         var order = Enumerable.Range(0, count).ToArray();
         var state = seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
-        for (var i = count - 1; i > 0; i--)
-        {
-            var j = (int)(SplitMix64.Next(ref state) % (ulong)(i + 1));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        SplitMix64.Shuffle(order, ref state);
         return order;
     }
 }

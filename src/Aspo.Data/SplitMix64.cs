@@ -19,4 +19,15 @@ public static class SplitMix64
 
     /// <summary>Uniform integer in [min, max] (inclusive); the modulo bias is below 2^-40 for the ranges used here.</summary>
     public static long NextInRange(ref ulong state, long min, long max) => min + (long)(Next(ref state) % (ulong)(max - min + 1));
+
+    /// <summary>Fisher–Yates in place, drawing from <paramref name="state"/> (the project's one shuffle, so every
+    /// seeded order — prompts, mini-batches, SFT epochs — is the same algorithm).</summary>
+    public static void Shuffle(Span<int> items, ref ulong state)
+    {
+        for (var i = items.Length - 1; i > 0; i--)
+        {
+            var j = (int)(Next(ref state) % (ulong)(i + 1));
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
 }

@@ -85,11 +85,7 @@ public static class LearnStage
     {
         var order = (int[])items.Clone();
         var state = seed ^ (0xD1B54A32D192ED03UL * (ulong)(iteration + 1)) ^ (0x8CB92BA72F3D8DD7UL * (ulong)(epoch + 1));
-        for (var i = order.Length - 1; i > 0; i--)
-        {
-            var j = (int)(SplitMix64.Next(ref state) % (ulong)(i + 1));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        SplitMix64.Shuffle(order, ref state);
         return order;
     }
 

@@ -531,7 +531,7 @@ public sealed class PipelineRun
         {
             foreach (var (file, start, count) in parts)
             {
-                var (m, x, f) = LearnStage.Mismatch(learner.Skip(start).Take(count).ToList(), rows.GetRange(start, count));
+                var (m, x, f) = LearnStage.Mismatch(learner[start..(start + count)], rows.GetRange(start, count));
                 _log.WriteLine(FormattableString.Invariant($"iteration {iteration} replay: {Path.GetFileName(file)} (policy version {rows.ElementAtOrDefault(start)?.PolicyVersion}) learner vs rollout |Δ logπ| mean {m:E2}, max {x:E2}, {f:P2} over 1e-3"));
                 AppendMetrics("shard", iteration, 0, new Dictionary<string, double>
                 {

@@ -71,11 +71,7 @@ public static class SftStage
         for (var epoch = 0; epoch < s.Epochs; epoch++)
         {
             var state = s.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
-            for (var i = order.Length - 1; i > 0; i--)
-            {
-                var j = (int)(SplitMix64.Next(ref state) % (ulong)(i + 1));
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            SplitMix64.Shuffle(order, ref state);
             for (var start = 0; start < order.Length; start += s.BatchSize)
             {
                 var batch = order.AsSpan(start, Math.Min(s.BatchSize, order.Length - start)).ToArray();
