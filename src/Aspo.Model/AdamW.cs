@@ -130,21 +130,30 @@ public sealed class AdamW
     }
 
     /// <summary>Writes m, v and the step count as a safetensors file (atomically).</summary>
-    public void Save(string path) => SafeTensorsWriter.WriteFloat32(path,
-    [
-        ("m", [M.LongLength], M), ("v", [V.LongLength], V),
-        ("step", [1], new[] { (float)Step }), // exact for any count below 2^24 steps
-    ]);
+    public void Save(string path) => SaveState(path, M, V, Step);
 
     /// <summary>Restores state written by <see cref="Save"/>; the parameter count must match.</summary>
-    public void Load(string path)
+    public void Load(string path) => Step = LoadState(path, M, V);
+
+    /// <summary>
+    /// The optimizer state file every learner backend writes, <c>optimizer.safetensors</c>: "m" and "v" [P] in the
+    /// parameter layout's order and "step" [1] (a float: exact for any count below 2^24 steps).
+    /// </summary>
+    public static void SaveState(string path, float[] m, float[] v, long step) => SafeTensorsWriter.WriteFloat32(path,
+    [
+        ("m", [m.LongLength], m), ("v", [v.LongLength], v), ("step", [1], new[] { (float)step }),
+    ]);
+
+    /// <summary>Reads a file written by <see cref="SaveState"/> into <paramref name="m"/> and <paramref name="v"/>
+    /// (their length is the expected parameter count); returns the step count.</summary>
+    public static long LoadState(string path, Span<float> m, Span<float> v)
     {
         using var reader = new SafeTensorsReader(path);
-        reader.ReadFloat32("m", [M.LongLength], M);
-        reader.ReadFloat32("v", [V.LongLength], V);
+        reader.ReadFloat32("m", [m.Length], m);
+        reader.ReadFloat32("v", [v.Length], v);
         var step = new float[1];
         reader.ReadFloat32("step", [1], step);
-        Step = (long)step[0];
+        return (long)step[0];
     }
 }
 

@@ -33,7 +33,7 @@ public sealed record LearnSettings
 public static class LearnStage
 {
     /// <param name="onStep">Called after each optimizer step with (step number, steps in all, that step's metrics).</param>
-    public static IReadOnlyList<Dictionary<string, double>> Run(Decoder decoder, AdamW optimizer, IReadOnlyList<RolloutRow> rows, LearnSettings settings,
+    public static IReadOnlyList<Dictionary<string, double>> Run(ILearner learner, IReadOnlyList<RolloutRow> rows, LearnSettings settings,
         Action<int, int, Dictionary<string, double>>? onStep = null)
     {
         var a = settings.Algorithm;
@@ -73,7 +73,7 @@ public static class LearnStage
             for (var start = 0; start < order.Length; start += a.MiniBatch)
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
-                steps.Add(Step(decoder, optimizer, objective, schedule, rows, old, withRollout, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+                steps.Add(Step(learner, objective, schedule, rows, old, withRollout, advantages, mini, a.MicroBatch, temperature, o.GradClip));
                 onStep?.Invoke(steps.Count, total, steps[^1]);
             }
         }
@@ -89,7 +89,9 @@ public static class LearnStage
         return order;
     }
 
-    private static Dictionary<string, double> Step(Decoder decoder, AdamW optimizer, PolicyObjective objective, LearningRateSchedule schedule,
+    /// <summary>One optimizer step over mini-batch <paramref name="mini"/>: the policy objective's coefficients per
+    /// micro-batch, at the mini-batch's aggregation normalisers, through <see cref="TrainerStep"/>.</summary>
+    private static Dictionary<string, double> Step(ILearner learner, PolicyObjective objective, LearningRateSchedule schedule,
         IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, bool withRollout, float[] advantages, int[] mini, int microBatch, float temperature, double gradClip)
     {
         // the mini-batch's normalisers: every micro-batch's gradient is scaled as part of the whole mini-batch
@@ -100,43 +102,41 @@ public static class LearnStage
             allOffsets[k + 1] = allOffsets[k] + rows[mini[k]].ResponseTokenIds.Length;
         var scale = AggregationScale.Of(allMask, allOffsets);
 
-        decoder.ZeroGradients();
+        var micros = new List<int[]>();
+        for (var m = 0; m < mini.Length; m += microBatch)
+            micros.Add(mini.AsSpan(m, Math.Min(microBatch, mini.Length - m)).ToArray());
+        var packed = micros.Select(micro => PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))])).ToArray();
+
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
         double loss = 0, entropySum = 0;
-        var tokens = 0;
-        for (var m = 0; m < mini.Length; m += microBatch)
+        var result = TrainerStep.Run(learner, packed, temperature, (k, logProbs, entropies, dLogProbs, _) =>
         {
-            var micro = mini.AsSpan(m, Math.Min(microBatch, mini.Length - m)).ToArray();
-            var (result, entropies) = MicroBatch(decoder, objective, rows, old, withRollout, advantages, micro, temperature, scale);
-            loss += result.Loss;
-            foreach (var (name, value) in result.Metrics)
+            var batch = MicroBatch(rows, old, withRollout, advantages, micros[k], packed[k].ScoredOffsets, logProbs, entropies);
+            var r = objective.Compute(batch, dLogProbs, scale);
+            loss += r.Loss;
+            foreach (var (name, value) in r.Metrics)
                 sums[name] = sums.GetValueOrDefault(name) + value * entropies.Length;
             foreach (var h in entropies)
                 entropySum += h;
-            tokens += entropies.Length;
-        }
-        var gradNorm = AdamW.ClipGradientNorm(decoder.Gradients, gradClip); // 0 = measure only
-        var lr = schedule.At((int)optimizer.Step);
-        optimizer.Update(decoder.Parameters, decoder.Gradients, lr);
+        }, gradClip, schedule);
         // metrics of the step: token-weighted means over its micro-batches; the loss is already the mini-batch's
-        var metrics = sums.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(tokens, 1), StringComparer.Ordinal);
+        var tokens = Math.Max(result.Tokens, 1);
+        var metrics = sums.ToDictionary(kv => kv.Key, kv => kv.Value / tokens, StringComparer.Ordinal);
         metrics[MetricNames.PgLoss] = loss;
-        metrics[MetricNames.Entropy] = entropySum / Math.Max(tokens, 1);
-        metrics["actor/grad_norm"] = gradNorm;
-        metrics["actor/lr"] = lr;
-        metrics["actor/tokens"] = tokens;
+        metrics[MetricNames.Entropy] = entropySum / tokens;
+        metrics["actor/grad_norm"] = result.GradNorm;
+        metrics["actor/lr"] = result.LearningRate;
+        metrics["actor/tokens"] = result.Tokens;
         return metrics;
     }
 
-    private static (ObjectiveResult Result, float[] Entropies) MicroBatch(Decoder decoder, PolicyObjective objective, IReadOnlyList<RolloutRow> rows,
-        IReadOnlyList<float[]> old, bool withRollout, float[] advantages, int[] micro, float temperature, AggregationScale scale)
+    /// <summary>The algorithm core's view of one micro-batch: per scored token the new and old log-probs, the sequence's
+    /// advantage, mask 1, and (replay) the rollout's log-probs.</summary>
+    private static TokenBatch MicroBatch(IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, bool withRollout, float[] advantages, int[] micro,
+        int[] scoredOffsets, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies)
     {
-        var packed = PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))]);
-        var scoredOffsets = packed.ScoredOffsets;
-        var n = packed.ScoredTokens;
-        var logProbs = new float[n];   // [N] scored response tokens
-        var entropies = new float[n];
-        var oldLogProbs = new float[n];
+        var n = logProbs.Length;
+        var oldLogProbs = new float[n];   // [S] scored response tokens
         var rolloutLogProbs = withRollout ? new float[n] : [];
         var tokenAdvantages = new float[n];
         var mask = new float[n];
@@ -148,19 +148,15 @@ public static class LearnStage
                 rows[micro[k]].OldLogprobs.CopyTo(rolloutLogProbs, scoredOffsets[k]);
             tokenAdvantages.AsSpan(scoredOffsets[k], scoredOffsets[k + 1] - scoredOffsets[k]).Fill(advantages[micro[k]]);
         }
-        decoder.Forward(packed.Tokens, packed.Offsets, packed.ResponseStarts, temperature, logProbs, entropies, forTraining: true);
-        var grad = new float[n];
-        var result = objective.Compute(new TokenBatch
+        return new TokenBatch
         {
-            LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets, Entropies = entropies,
-            RolloutLogProbs = rolloutLogProbs,
-        }, grad, scale);
-        decoder.Backward(grad, []);
-        return (result, entropies);
+            LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets,
+            Entropies = entropies, RolloutLogProbs = rolloutLogProbs,
+        };
     }
 
-    /// <summary>The learner's log-probs (current weights, each row's temperature) of every row's response tokens.</summary>
-    public static float[][] Recompute(Decoder decoder, IReadOnlyList<RolloutRow> rows, int microBatch)
+    /// <summary>The learner's log-probs (current weights, the rows' temperature) of every row's response tokens.</summary>
+    public static float[][] Recompute(ILearner learner, IReadOnlyList<RolloutRow> rows, int microBatch)
     {
         var result = rows.Select(r => new float[r.ResponseTokenIds.Length]).ToArray();
         var usable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
@@ -169,7 +165,7 @@ public static class LearnStage
             var micro = usable.AsSpan(start, Math.Min(microBatch, usable.Length - start)).ToArray();
             var packed = PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))]);
             var logProbs = new float[packed.ScoredTokens];
-            decoder.Forward(packed.Tokens, packed.Offsets, packed.ResponseStarts, rows[micro[0]].Temperature, logProbs, [], forTraining: false);
+            learner.Score(packed, rows[micro[0]].Temperature, logProbs, [], forTraining: false);
             var at = 0;
             foreach (var i in micro)
             {

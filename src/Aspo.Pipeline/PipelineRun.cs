@@ -494,15 +494,7 @@ public sealed class PipelineRun
     {
         var c = _config;
         var previous = PolicyFolder(iteration - 1);
-        var (config, parameters) = Checkpoint.Load(previous);
-        var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault(c.Run.Threads));
-        var optimizer = new AdamW(parameters.LongLength, new AdamWOptions
-        {
-            Beta1 = c.Optimizer.Beta1, Beta2 = c.Optimizer.Beta2, Epsilon = c.Optimizer.Epsilon, WeightDecay = c.Optimizer.WeightDecay,
-        });
-        var optimizerFile = Path.Combine(previous, "optimizer.safetensors");
-        if (File.Exists(optimizerFile))
-            optimizer.Load(optimizerFile);
+        using var learner = Learners.Load(previous, c.LearnerOptions);
         var rows = new List<RolloutRow>();
         var parts = new List<(string File, int First, int Count)>();
         var watch = Stopwatch.StartNew();
@@ -525,13 +517,13 @@ public sealed class PipelineRun
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
         // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
-        var learner = LearnStage.Recompute(decoder, rows, c.Algorithm.MicroBatch);
-        var (mean, max, over) = LearnStage.Mismatch(learner, rows);
+        var recomputed = LearnStage.Recompute(learner, rows, c.Algorithm.MicroBatch);
+        var (mean, max, over) = LearnStage.Mismatch(recomputed, rows);
         if (replay)
         {
             foreach (var (file, start, count) in parts)
             {
-                var (m, x, f) = LearnStage.Mismatch(learner[start..(start + count)], rows.GetRange(start, count));
+                var (m, x, f) = LearnStage.Mismatch(recomputed[start..(start + count)], rows.GetRange(start, count));
                 _log.WriteLine(FormattableString.Invariant($"iteration {iteration} replay: {Path.GetFileName(file)} (policy version {rows.ElementAtOrDefault(start)?.PolicyVersion}) learner vs rollout |Δ logπ| mean {m:E2}, max {x:E2}, {f:P2} over 1e-3"));
                 AppendMetrics("shard", iteration, 0, new Dictionary<string, double>
                 {
@@ -542,10 +534,10 @@ public sealed class PipelineRun
         }
         var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
         var learnClock = Stopwatch.StartNew();
-        var steps = LearnStage.Run(decoder, optimizer, rows, new LearnSettings
+        var steps = LearnStage.Run(learner, rows, new LearnSettings
         {
             Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
-            LearnerOldLogProbs = replay ? learner : null,
+            LearnerOldLogProbs = replay ? recomputed : null,
         }, (k, n, m) =>
         {
             var perStep = learnClock.Elapsed.TotalSeconds / k;
@@ -555,14 +547,14 @@ public sealed class PipelineRun
         });
         EndProgress();
         var seconds = watch.Elapsed.TotalSeconds;
-        var first = optimizer.Step - steps.Count;
+        var first = learner.OptimizerStep - steps.Count;
         for (var s = 0; s < steps.Count; s++)
             AppendMetrics("step", iteration, first + s + 1, steps[s]);
         AtomicFolder(PolicyFolder(iteration), folder =>
         {
-            Checkpoint.Save(folder, config, decoder.Parameters);
+            learner.SaveCheckpoint(folder);
             CopyTokenizer(previous, folder);
-            optimizer.Save(Path.Combine(folder, "optimizer.safetensors"));
+            learner.SaveOptimizer(Path.Combine(folder, Learners.OptimizerFile));
             var cursorFile = Path.Combine(shards, "rollout.json");
             AtomicWrite(Path.Combine(folder, "trainer_state.json"), File.Exists(cursorFile) ? File.ReadAllText(cursorFile) : new SamplerState(0, 0).ToJson());
         });
@@ -577,7 +569,7 @@ public sealed class PipelineRun
         data["rollout_learner/logprob_abs_diff_mean"] = mean;
         data["rollout_learner/logprob_abs_diff_max"] = max;
         data["rollout_learner/logprob_frac_over_1e-3"] = over;
-        AppendMetrics("iteration", iteration, optimizer.Step, data);
+        AppendMetrics("iteration", iteration, learner.OptimizerStep, data);
         _log.WriteLine(FormattableString.Invariant(
             $"iteration {iteration} learn: {steps.Count} steps, loss {data.GetValueOrDefault("actor/pg_loss"):F4}, entropy {data.GetValueOrDefault("actor/entropy"):F3}, clipfrac {data.GetValueOrDefault("actor/pg_clipfrac"):F3}, rollout-vs-learner |Δ logπ| mean {mean:E1} max {max:E1}"));
     }

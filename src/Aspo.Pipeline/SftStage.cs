@@ -57,7 +57,7 @@ public static class SftStage
     }
 
     /// <param name="onStep">(step, steps in all, metrics) after each optimizer step.</param>
-    public static IReadOnlyList<Dictionary<string, double>> Run(Decoder decoder, AdamW optimizer, IReadOnlyList<SftExample> examples, SftSettings s,
+    public static IReadOnlyList<Dictionary<string, double>> Run(ILearner learner, IReadOnlyList<SftExample> examples, SftSettings s,
         Action<int, int, Dictionary<string, double>>? onStep = null)
     {
         s.Validate();
@@ -76,28 +76,20 @@ public static class SftStage
             {
                 var batch = order.AsSpan(start, Math.Min(s.BatchSize, order.Length - start)).ToArray();
                 var targets = batch.Sum(i => examples[i].Response.Length);
-                decoder.ZeroGradients();
-                double nll = 0;
+                var micros = new List<PackedSequences>();
                 for (var m = 0; m < batch.Length; m += s.MicroBatch)
+                    micros.Add(PackedSequences.Pack([.. batch.AsSpan(m, Math.Min(s.MicroBatch, batch.Length - m)).ToArray().Select(i => (examples[i].Prompt, examples[i].Response))]));
+                double nll = 0;
+                // ∂(−Σ logπ / targets of the whole batch)/∂logπ_t: micro-batches add up to the batch's mean
+                var result = TrainerStep.Run(learner, micros, 1f, (_, logProbs, _, dLogProbs, _) =>
                 {
-                    var micro = batch.AsSpan(m, Math.Min(s.MicroBatch, batch.Length - m)).ToArray();
-                    var packed = PackedSequences.Pack([.. micro.Select(i => (examples[i].Prompt, examples[i].Response))]);
-                    var scored = packed.ScoredTokens;
-                    var logProbs = new float[scored]; // [S] target tokens of the micro-batch
-                    decoder.Forward(packed.Tokens, packed.Offsets, packed.ResponseStarts, 1f, logProbs, [], forTraining: true);
                     foreach (var lp in logProbs)
                         nll -= lp;
-                    // ∂(−Σ logπ / targets of the whole batch)/∂logπ_t: micro-batches add up to the batch's mean
-                    var coefficients = new float[scored];
-                    Array.Fill(coefficients, -1f / targets);
-                    decoder.Backward(coefficients, []);
-                }
-                var gradNorm = AdamW.ClipGradientNorm(decoder.Gradients, s.GradClip);
-                var lr = schedule.At((int)optimizer.Step);
-                optimizer.Update(decoder.Parameters, decoder.Gradients, lr);
+                    dLogProbs.Fill(-1f / targets);
+                }, s.GradClip, schedule);
                 var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
                 {
-                    ["sft/loss"] = nll / targets, ["sft/grad_norm"] = gradNorm, ["sft/lr"] = lr, ["sft/tokens"] = targets, ["sft/epoch"] = epoch,
+                    ["sft/loss"] = nll / targets, ["sft/grad_norm"] = result.GradNorm, ["sft/lr"] = result.LearningRate, ["sft/tokens"] = targets, ["sft/epoch"] = epoch,
                 };
                 steps.Add(metrics);
                 onStep?.Invoke(steps.Count, total, metrics);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Aspo.Model;
 using Aspo.Native.Blas;
 
 namespace Aspo.Model.Tests;
@@ -25,12 +26,45 @@ internal sealed class ModelFixture
     public int[] Offsets { get; }
     public int[] Starts { get; }
 
+    /// <summary>The fixture's sequences packed for the learner seam.</summary>
+    public PackedSequences Batch => new(Tokens, Offsets, Starts, ScoredOffsets());
+
+    private int[] ScoredOffsets()
+    {
+        var scored = new int[Starts.Length + 1];
+        for (var i = 0; i < Starts.Length; i++)
+            scored[i + 1] = scored[i] + Offsets[i + 1] - Offsets[i] - Starts[i];
+        return scored;
+    }
+
     public float[] Floats(string name) => Expected.GetProperty(name).EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
 
     public Decoder Load(IGemm? gemm = null)
     {
         var (config, parameters) = Checkpoint.Load(Folder);
         return new Decoder(config, parameters, gemm ?? new OneDnnGemm());
+    }
+
+    /// <summary>Per tensor max |Δ| and max |Δ| / max |expected| (llm.c-style report); fails when a relative error exceeds the bound.</summary>
+    public static SlabComparison CompareSlabs(ParameterLayout layout, float[] expected, float[] actual, double relativeBound)
+    {
+        var lines = new List<string>();
+        var passed = true;
+        var worst = 0.0;
+        foreach (var t in layout.Tensors)
+        {
+            double maxDiff = 0, maxRef = 0;
+            for (var i = t.Offset; i < t.Offset + t.Count; i++)
+            {
+                maxDiff = Math.Max(maxDiff, Math.Abs(expected[i] - actual[i]));
+                maxRef = Math.Max(maxRef, Math.Abs(expected[i]));
+            }
+            var relative = maxDiff / Math.Max(maxRef, 1e-12);
+            worst = Math.Max(worst, relative);
+            lines.Add($"{t.Name}: max |Δ| {maxDiff:G3}, rel {relative:G3}");
+            passed &= relative <= relativeBound;
+        }
+        return new SlabComparison(passed, worst, string.Join("\n", lines));
     }
 
     /// <summary>Every tensor of <paramref name="file"/> (grads, adamw5) as a slab in the model's layout.</summary>
@@ -43,4 +77,10 @@ internal sealed class ModelFixture
                 reader.ReadFloat32(t.Name, t.Shape, slab.AsSpan((int)t.Offset, (int)t.Count));
         return slab;
     }
+}
+
+/// <summary>The outcome of <see cref="ModelFixture.CompareSlabs"/>: pass/fail, the worst relative error, the per-tensor report.</summary>
+internal sealed record SlabComparison(bool Passed, double WorstRelative, string Report)
+{
+    public override string ToString() => Report;
 }

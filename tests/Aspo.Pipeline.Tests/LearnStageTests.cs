@@ -1,7 +1,6 @@
 using Aspo.Algorithms;
 using Aspo.Data.Shards;
 using Aspo.Model;
-using Aspo.Native.Blas;
 using Aspo.Pipeline.Config;
 using Aspo.Tests.Shared;
 
@@ -14,21 +13,24 @@ public sealed class LearnStageTests
     /// loses it, for every loss — a sign error anywhere between rewards, advantages, the loss and the backward fails here.
     /// </summary>
     [Theory]
-    [InlineData("aspo")]
-    [InlineData("grpo")]
-    [InlineData("no_is")]
-    [InlineData("dapo")]
-    public void The_rewarded_response_gains_probability_and_the_other_loses_it(string loss)
+    [InlineData("aspo", "native")]
+    [InlineData("grpo", "native")]
+    [InlineData("no_is", "native")]
+    [InlineData("dapo", "native")]
+    [InlineData("aspo", "torch")]
+    [InlineData("grpo", "torch")]
+    public void The_rewarded_response_gains_probability_and_the_other_loses_it(string loss, string backend)
     {
         var config = TinyQwen.Config();
-        var decoder = new Decoder(config, TinyQwen.Parameters(config, seed: 9), GemmBackends.CreateDefault());
+        using var learner = Learners.Create(config, TinyQwen.Parameters(config, seed: 9),
+            new LearnerOptions { Backend = LearnerOptions.ParseBackend(backend), Optimizer = new AdamWOptions { WeightDecay = 0 } });
         int[] prompt = [151644, 872, 198, 17, 10, 17, 151645, 198, 151644, 77091, 198];
         int[] good = [19, 151645];
         int[] bad = [20, 21, 151645];
         RolloutRow Row(int[] response, double reward, int sample)
         {
             var old = new float[response.Length];
-            decoder.Forward([.. prompt, .. response], [0, prompt.Length + response.Length], [prompt.Length], 1f, old, [], forTraining: false);
+            learner.Score(PackedSequences.Pack([(prompt, response)]), 1f, old, [], forTraining: false);
             return new RolloutRow
             {
                 RunId = "t", Iteration = 1, PolicyVersion = 0, PromptUid = "p#0", SampleIndex = sample, DataSource = "toy", PromptTokenIds = prompt,
@@ -40,11 +42,11 @@ public sealed class LearnStageTests
         double LogProb(int[] response)
         {
             var lp = new float[response.Length];
-            decoder.Forward([.. prompt, .. response], [0, prompt.Length + response.Length], [prompt.Length], 1f, lp, [], forTraining: false);
+            learner.Score(PackedSequences.Pack([(prompt, response)]), 1f, lp, [], forTraining: false);
             return lp.Sum();
         }
         var (goodBefore, badBefore) = (LogProb(good), LogProb(bad));
-        var steps = LearnStage.Run(decoder, new AdamW(decoder.Parameters.LongLength, new AdamWOptions { WeightDecay = 0 }), rows, new LearnSettings
+        var steps = LearnStage.Run(learner, rows, new LearnSettings
         {
             Algorithm = new AlgorithmSection { Loss = loss, LossOptions = PolicyLosses.DefaultOptions(loss), MiniBatch = 4, MicroBatch = 2 },
             Optimizer = new OptimizerSection { LearningRate = 1e-3, WeightDecay = 0 }, Seed = 1, Iteration = 1,

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Model;
-using Aspo.Native.Blas;
 
 namespace Aspo.Cli.Commands;
 
@@ -19,15 +18,17 @@ internal static class LogprobsCommand
     {
         var model = new Option<string>("--model") { Description = "Hugging Face model folder (config.json + model.safetensors), or an exported ONNX folder (genai_config.json).", Required = true };
         var temperature = new Option<float>("--temperature") { Description = "Temperature T: log_softmax(logits / T).", DefaultValueFactory = _ => 1f };
+        var learnerOptions = new LearnerCliOptions();
         var command = new Command("logprobs", "Score token sequences: per-token log-probs and entropies of the response part, JSON lines in and out.")
         {
             model, temperature,
         };
-        command.SetAction(parse => CommandRunner.Run(() => Run(parse.GetValue(model)!, parse.GetValue(temperature), Console.In, Console.Out)));
+        learnerOptions.AddTo(command);
+        command.SetAction(parse => CommandRunner.Run(() => Run(parse.GetValue(model)!, parse.GetValue(temperature), learnerOptions.Read(parse), Console.In, Console.Out)));
         return command;
     }
 
-    internal static int Run(string modelFolder, float temperature, TextReader input, TextWriter output)
+    internal static int Run(string modelFolder, float temperature, LearnerOptions learnerOptions, TextReader input, TextWriter output)
     {
         if (!(temperature > 0) || float.IsInfinity(temperature))
             throw new ArgumentException($"--temperature must be a positive number, got {temperature.ToString(CultureInfo.InvariantCulture)}");
@@ -36,6 +37,7 @@ internal static class LogprobsCommand
         int vocab;
         Aspo.Native.Ort.OrtEnvironment? env = null;
         Aspo.Onnx.OnnxDecoder? onnx = null;
+        ILearner? learner = null;
         if (File.Exists(Path.Combine(modelFolder, Aspo.Onnx.DecoderExporter.GenAiConfigFile)))
         {
             env = new Aspo.Native.Ort.OrtEnvironment();
@@ -46,16 +48,17 @@ internal static class LogprobsCommand
         else
         {
             var (config, parameters) = Checkpoint.Load(modelFolder);
-            var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault());
+            learner = Aspo.Pipeline.Learners.Create(config, parameters, learnerOptions);
             vocab = config.VocabSize;
             score = (tokens, start) =>
             {
                 var lp = new float[tokens.Length - start];
                 var h = new float[tokens.Length - start];
-                decoder.Forward(tokens, [0, tokens.Length], [start], temperature, lp, h, forTraining: false);
+                learner.Score(PackedSequences.Pack([(tokens[..start], tokens[start..])]), temperature, lp, h, forTraining: false);
                 return (lp, h);
             };
         }
+        using var disposeLearner = learner;
         using var disposeOnnx = onnx;
         using var disposeEnv = env;
         var requests = ReadRequests(input, vocab);

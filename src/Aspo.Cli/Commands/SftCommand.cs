@@ -3,7 +3,6 @@ using System.Globalization;
 using Aspo.Data;
 using Aspo.Data.Tokenization;
 using Aspo.Model;
-using Aspo.Native.Blas;
 using Aspo.Pipeline;
 
 namespace Aspo.Cli.Commands;
@@ -25,10 +24,12 @@ internal static class SftCommand
         var limit = new Option<int>("--limit") { Description = "Use only the first N rows (0 = all).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
         var template = new Option<string?>("--chat-template") { Description = $"One of {string.Join(", ", ChatTemplate.Names)}; default: from tokenizer_config.json." };
+        var learnerOptions = new LearnerCliOptions();
         var command = new Command("sft", "Supervised warm start: cross-entropy on the worked solutions of a dataset, through the learner, into a new HF folder.")
         {
             model, data, output, field, epochs, batch, micro, lr, warmup, limit, seed, template,
         };
+        learnerOptions.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var settings = new SftSettings
@@ -45,11 +46,10 @@ internal static class SftCommand
             if (parse.GetValue(limit) > 0)
                 records = [.. records.Take(parse.GetValue(limit))];
             var examples = SftStage.Examples(records, tokenizer, chat, config.EosTokenIds[0], parse.GetValue(field)!);
-            var decoder = new Decoder(config, parameters, GemmBackends.CreateDefault());
-            var optimizer = new AdamW(parameters.LongLength, new AdamWOptions { WeightDecay = settings.WeightDecay });
+            using var learner = Learners.Create(config, parameters, learnerOptions.Read(parse, new AdamWOptions { WeightDecay = settings.WeightDecay }));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var last = 0.0;
-            SftStage.Run(decoder, optimizer, examples, settings, (k, n, m) =>
+            SftStage.Run(learner, examples, settings, (k, n, m) =>
             {
                 last = m["sft/loss"];
                 if (k == 1 || k % 20 == 0 || k == n)
@@ -59,7 +59,7 @@ internal static class SftCommand
             var temp = outFolder + ".tmp";
             if (Directory.Exists(temp))
                 Directory.Delete(temp, recursive: true);
-            Checkpoint.Save(temp, config, decoder.Parameters);
+            learner.SaveCheckpoint(temp);
             foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
             {
                 if (File.Exists(Path.Combine(folder, f)))

@@ -79,6 +79,16 @@ public sealed record OptimizerSection
     public int WarmupSteps { get; init; }
 }
 
+/// <summary>learner: which implementation trains the policy — the native C# learner or TorchSharp (CPU or CUDA) — and
+/// the precision of its matrix multiplications. Changing it does not change the algorithm: checkpoints and optimizer
+/// state are the same files, so a run may be resumed with another learner.</summary>
+public sealed record LearnerSection
+{
+    public string Backend { get; init; } = "native";
+    public string Device { get; init; } = "cpu";
+    public string Dtype { get; init; } = "fp32";
+}
+
 /// <summary>eval: suites evaluated on the exported policy every k iterations (0 = never) and after the last one.</summary>
 public sealed record EvalSection
 {
@@ -104,6 +114,7 @@ public sealed record PipelineConfig
     public RolloutSection Rollout { get; init; } = new();
     public AlgorithmSection Algorithm { get; init; } = new();
     public OptimizerSection Optimizer { get; init; } = new();
+    public LearnerSection Learner { get; init; } = new();
     public EvalSection Eval { get; init; } = new();
     public RewardShapingSettings Reward { get; init; } = new();
 
@@ -115,6 +126,14 @@ public sealed record PipelineConfig
 
     public int SequencesPerIteration => Rollout.PromptsPerIteration * Rollout.SamplesPerPrompt;
 
+    /// <summary>The learner settings of this run: learner section, run threads, optimizer moments.</summary>
+    public Aspo.Model.LearnerOptions LearnerOptions => new()
+    {
+        Backend = Aspo.Model.LearnerOptions.ParseBackend(Learner.Backend), Device = Learner.Device,
+        Precision = Aspo.Model.LearnerOptions.ParsePrecision(Learner.Dtype), Threads = Run.Threads,
+        Optimizer = new Aspo.Model.AdamWOptions { Beta1 = Optimizer.Beta1, Beta2 = Optimizer.Beta2, Epsilon = Optimizer.Epsilon, WeightDecay = Optimizer.WeightDecay },
+    };
+
     public static PipelineConfig Load(string path, IReadOnlyList<string>? overrides = null)
     {
         var root = YamlSection.Load(path, overrides ?? []);
@@ -125,6 +144,7 @@ public sealed record PipelineConfig
         var algorithm = root.Section("algorithm");
         var optimizer = root.Section("optimizer");
         var eval = root.Section("eval");
+        var learner = root.Section("learner");
         var d = new PipelineConfig { SourceFile = root.File };
         var lossName = algorithm.String("loss", d.Algorithm.Loss);
         if (!PolicyLosses.Names.Contains(lossName))
@@ -187,6 +207,11 @@ public sealed record PipelineConfig
                 WeightDecay = optimizer.Double("weight_decay", d.Optimizer.WeightDecay), GradClip = optimizer.Double("grad_clip", d.Optimizer.GradClip),
                 Schedule = optimizer.String("schedule", d.Optimizer.Schedule), WarmupSteps = optimizer.Int("warmup_steps", d.Optimizer.WarmupSteps),
             },
+            Learner = new LearnerSection
+            {
+                Backend = learner.String("backend", d.Learner.Backend), Device = learner.String("device", d.Learner.Device),
+                Dtype = learner.String("dtype", d.Learner.Dtype),
+            },
             Eval = new EvalSection
             {
                 Suites = eval.StringList("suites") ?? [], Every = eval.Int("every", d.Eval.Every), SamplesPerPrompt = eval.Int("n", d.Eval.SamplesPerPrompt),
@@ -194,7 +219,7 @@ public sealed record PipelineConfig
             },
             Reward = RewardShapingSettings.FromYaml(root.Section("reward")),
         };
-        foreach (var section in new[] { run, model, data, rollout, algorithm, optimizer, eval })
+        foreach (var section in new[] { run, model, data, rollout, algorithm, optimizer, learner, eval })
             section.RejectUnknownKeys();
         root.RejectUnknownKeys();
         try
@@ -252,6 +277,12 @@ public sealed record PipelineConfig
         Check(Aspo.Model.LearningRateSchedule.Kinds.Contains(Optimizer.Schedule), $"optimizer.schedule: unknown '{Optimizer.Schedule}'; valid: {string.Join(", ", Aspo.Model.LearningRateSchedule.Kinds)}");
         Check(Optimizer.WarmupSteps >= 0, $"optimizer.warmup_steps must be ≥ 0, got {Optimizer.WarmupSteps}");
         new Aspo.Model.AdamWOptions { Beta1 = Optimizer.Beta1, Beta2 = Optimizer.Beta2, Epsilon = Optimizer.Epsilon, WeightDecay = Optimizer.WeightDecay }.Validate();
+        Check(Aspo.Model.LearnerOptions.BackendNames.Contains(Learner.Backend),
+            $"learner.backend: unknown '{Learner.Backend}'; valid: {string.Join(", ", Aspo.Model.LearnerOptions.BackendNames)}");
+        Check(Aspo.Model.LearnerOptions.IsValidDevice(Learner.Device), $"learner.device: '{Learner.Device}'; valid: cpu, cuda, cuda:N");
+        Check(Aspo.Model.LearnerOptions.PrecisionNames.Contains(Learner.Dtype),
+            $"learner.dtype: unknown '{Learner.Dtype}'; valid: {string.Join(", ", Aspo.Model.LearnerOptions.PrecisionNames)}");
+        Check(Learner.Backend == "torch" || Learner.Device == "cpu", $"learner.device {Learner.Device} needs learner.backend torch (the native learner runs on the CPU)");
         Check(Eval.Every >= 0 && Eval.SamplesPerPrompt >= 0 && Eval.Limit >= 0, "eval.every, eval.n and eval.limit must be ≥ 0");
         Reward.Validate();
     }
@@ -295,6 +326,7 @@ public sealed record PipelineConfig
             ("rollout_correction_threshold", Algorithm.RolloutCorrection.Threshold));
         Section("optimizer", ("lr", Optimizer.LearningRate), ("beta1", Optimizer.Beta1), ("beta2", Optimizer.Beta2), ("eps", Optimizer.Epsilon),
             ("weight_decay", Optimizer.WeightDecay), ("grad_clip", Optimizer.GradClip), ("schedule", Optimizer.Schedule), ("warmup_steps", Optimizer.WarmupSteps));
+        Section("learner", ("backend", Learner.Backend), ("device", Learner.Device), ("dtype", Learner.Dtype));
         b.Append("eval:\n  suites: [").Append(string.Join(", ", Eval.Suites.Select(s => Scalar(Resolve(s))))).Append("]\n")
          .Append("  every: ").Append(Eval.Every).Append("\n  n: ").Append(Eval.SamplesPerPrompt).Append("\n  limit: ").Append(Eval.Limit).Append('\n');
         var r = Reward;

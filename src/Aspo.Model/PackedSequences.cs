@@ -1,4 +1,4 @@
-namespace Aspo.Pipeline;
+namespace Aspo.Model;
 
 /// <summary>
 /// Prompt + response sequences packed for one learner forward: the tokens back to back [Σ prompt + response], the

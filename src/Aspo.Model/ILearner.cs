@@ -1,0 +1,98 @@
+namespace Aspo.Model;
+
+/// <summary>Which implementation trains the policy.</summary>
+public enum LearnerBackend
+{
+    /// <summary>This project's decoder (<see cref="Decoder"/>): hand-written backward over one fp32 slab, oneDNN GEMMs.</summary>
+    Native,
+    /// <summary>TorchSharp (LibTorch): autograd, CPU or CUDA.</summary>
+    Torch,
+}
+
+/// <summary>The number format of the learner's matrix multiplications (master weights, optimizer state, log-softmax and losses stay fp32).</summary>
+public enum LearnerPrecision { Fp32, Bf16 }
+
+/// <summary>How a learner is built: backend, device ("cpu", "cuda", "cuda:1"), GEMM precision, threads (0 = every core) and AdamW settings.</summary>
+public sealed record LearnerOptions
+{
+    public LearnerBackend Backend { get; init; } = LearnerBackend.Native;
+    public string Device { get; init; } = "cpu";
+    public LearnerPrecision Precision { get; init; } = LearnerPrecision.Fp32;
+    public int Threads { get; init; }
+    public AdamWOptions Optimizer { get; init; } = new();
+
+    public static IReadOnlyList<string> BackendNames { get; } = ["native", "torch"];
+    public static IReadOnlyList<string> PrecisionNames { get; } = ["fp32", "bf16"];
+
+    public static LearnerBackend ParseBackend(string name) => name switch
+    {
+        "native" => LearnerBackend.Native,
+        "torch" => LearnerBackend.Torch,
+        _ => throw new ArgumentException($"unknown learner backend '{name}'; valid: {string.Join(", ", BackendNames)}"),
+    };
+
+    public static LearnerPrecision ParsePrecision(string name) => name switch
+    {
+        "fp32" => LearnerPrecision.Fp32,
+        "bf16" => LearnerPrecision.Bf16,
+        _ => throw new ArgumentException($"unknown learner dtype '{name}'; valid: {string.Join(", ", PrecisionNames)}"),
+    };
+
+    /// <summary>"cpu", "cuda" or "cuda:N"; anything else is refused with the accepted forms.</summary>
+    public static bool IsValidDevice(string device) =>
+        device is "cpu" or "cuda" || device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device.AsSpan(5), out var n) && n >= 0;
+
+    public override string ToString() => $"{BackendNames[(int)Backend]} {PrecisionNames[(int)Precision]} on {Device}";
+}
+
+/// <summary>
+/// The learner seam: everything RL training, SFT and log-prob scoring need from a policy model. A batch is a set of
+/// packed prompt + response sequences; the learner scores the response tokens (log π = log_softmax(z/T)[token] and the
+/// entropy of softmax(z/T), z the logits at the previous position), and back-propagates per-token coefficients
+/// ∂L/∂logπ and ∂L/∂H — the contract <c>Aspo.Algorithms</c> produces, so losses are defined in one place only.
+/// Parameters follow <see cref="ParameterLayout"/>; checkpoints are Hugging Face folders and the optimizer state is
+/// <c>optimizer.safetensors</c> (m, v, step), the same files for every backend, so one backend resumes the other's run.
+/// </summary>
+public interface ILearner : IDisposable
+{
+    ModelConfig Config { get; }
+
+    /// <summary>What runs: backend, precision, device.</summary>
+    LearnerOptions Options { get; }
+
+    /// <summary>AdamW steps taken (restored by <see cref="LoadOptimizer"/>).</summary>
+    long OptimizerStep { get; }
+
+    /// <summary>
+    /// Scores the response tokens of <paramref name="batch"/> at <paramref name="temperature"/> into
+    /// <paramref name="logProbs"/> and <paramref name="entropies"/> (each [S], S = batch.ScoredTokens; entropies may be
+    /// empty). With <paramref name="forTraining"/> what <see cref="Backward"/> needs is kept until it runs.
+    /// </summary>
+    void Score(PackedSequences batch, float temperature, Span<float> logProbs, Span<float> entropies, bool forTraining);
+
+    /// <summary>Adds to the gradients the backward of Σ c·logπ + Σ e·H for the last training <see cref="Score"/>
+    /// (<paramref name="dEntropies"/> may be empty).</summary>
+    void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies);
+
+    void ZeroGradients();
+
+    /// <summary>Scales the gradients so their global L2 norm is at most <paramref name="maxNorm"/> (0 = measure only);
+    /// returns the norm before clipping.</summary>
+    double ClipGradients(double maxNorm);
+
+    /// <summary>One AdamW update at learning rate <paramref name="lr"/>.</summary>
+    void OptimizerUpdate(double lr);
+
+    /// <summary>The parameters as one fp32 slab in <see cref="ParameterLayout"/> order (a copy where they live elsewhere).</summary>
+    float[] ReadParameters();
+
+    /// <summary>The accumulated gradients as one fp32 slab in <see cref="ParameterLayout"/> order.</summary>
+    float[] ReadGradients();
+
+    /// <summary>Writes config.json and model.safetensors into <paramref name="folder"/>.</summary>
+    void SaveCheckpoint(string folder);
+
+    void SaveOptimizer(string path);
+
+    void LoadOptimizer(string path);
+}

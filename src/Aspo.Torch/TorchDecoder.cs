@@ -1,0 +1,340 @@
+using Aspo.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aspo.Torch;
+
+/// <summary>
+/// The decoder (Llama / Qwen2 / Qwen3 exactly as <see cref="Decoder"/> and Hugging Face define them) on LibTorch, with
+/// autograd for the backward. All parameters live in one fp32 tensor <see cref="Flat"/> [P] in <see cref="ParameterLayout"/>
+/// order — the native learner's slab — and each weight is a view of it, so gradients accumulate into one [P] gradient
+/// and checkpoints and optimizer state are the same files for both learners.
+/// Shapes: N packed tokens in B sequences (padded to T_max for attention), S scored tokens, C hidden, H/KV heads, D head
+/// dim, F intermediate, V vocabulary.
+/// </summary>
+internal sealed class TorchDecoder : IDisposable
+{
+    private readonly Device _device;
+    private readonly ScalarType _gemmType;
+    private Tensor _ropeCos = null!, _ropeSin = null!; // [positions, D/2]
+    private int _ropePositions;
+
+    // kept from a training Score until Backward: the final hidden states of the scored rows, with their autograd graph
+    private Tensor? _scoredHidden;   // [S, C]
+    private Tensor? _targets;        // [S, 1] int64
+    private float _inverseTemperature;
+
+    public TorchDecoder(ModelConfig config, float[] parameters, Device device, LearnerPrecision precision)
+    {
+        Config = config;
+        Layout = new ParameterLayout(config);
+        if (parameters.LongLength != Layout.TotalCount)
+            throw new ArgumentException($"parameter slab has {parameters.LongLength} floats, the layout needs {Layout.TotalCount}");
+        _device = device;
+        _gemmType = precision == LearnerPrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        using (no_grad())
+        {
+            using var host = tensor(parameters, [parameters.LongLength], ScalarType.Float32);
+            Flat = host.to(device).detach().requires_grad_(true);
+        }
+    }
+
+    public ModelConfig Config { get; }
+    public ParameterLayout Layout { get; }
+
+    /// <summary>Every parameter, [P] fp32, a leaf with requires_grad; its <c>grad</c> is the gradient slab.</summary>
+    public Tensor Flat { get; }
+
+    /// <summary>A view of the parameter at slab <paramref name="offset"/> with <paramref name="shape"/> (autograd flows into <see cref="Flat"/>).</summary>
+    private Tensor W(long offset, params long[] shape) => Flat.narrow(0, offset, shape.Aggregate(1L, (a, d) => a * d)).view(shape);
+
+    /// <summary>
+    /// Scores the response tokens: log π = log_softmax(z/T)[token] and H = entropy of softmax(z/T), fp32, vocabulary
+    /// logits one chunk of rows at a time. With <paramref name="forTraining"/> the graph up to the final hidden states
+    /// is kept for <see cref="Backward"/>.
+    /// </summary>
+    public void Score(PackedSequences batch, float temperature, Span<float> logProbs, Span<float> entropies, bool forTraining)
+    {
+        if (!(temperature > 0) || float.IsInfinity(temperature))
+            throw new ArgumentException($"temperature must be a positive number, got {temperature}");
+        var shape = HostBatch.Create(Config, batch);
+        if (logProbs.Length != shape.Scored || (entropies.Length != 0 && entropies.Length != shape.Scored))
+            throw new ArgumentException($"the batch scores {shape.Scored} tokens; logProbs has {logProbs.Length} slots, entropies {entropies.Length}");
+        ReleaseGraph();
+        EnsureRope(shape.MaxLength);
+        _inverseTemperature = 1f / temperature;
+        using var scope = NewDisposeScope();
+        Tensor scored;
+        using (forTraining ? enable_grad() : no_grad())
+            scored = Trunk(shape);
+        var targets = tensor(shape.Targets, [shape.Scored, 1L], ScalarType.Int64).to(_device);
+        var (lp, h) = Head(scored, targets);
+        CopyToHost(lp, logProbs);
+        if (entropies.Length != 0)
+            CopyToHost(h, entropies);
+        if (forTraining)
+        {
+            _scoredHidden = scored.MoveToOuterDisposeScope();
+            _targets = targets.MoveToOuterDisposeScope();
+        }
+    }
+
+    /// <summary>
+    /// Backward of Σ c·logπ + Σ e·H for the last training <see cref="Score"/>: the vocabulary head is recomputed one
+    /// chunk at a time with autograd (so [S × V] logits never exist whole), its gradient with respect to the final
+    /// hidden states collected, then propagated through the kept graph of the trunk into <see cref="Flat"/>'s grad.
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies)
+    {
+        var hidden = _scoredHidden ?? throw new InvalidOperationException("Backward needs a training Score first");
+        var s = hidden.shape[0];
+        if (dLogProbs.Length != s || (dEntropies.Length != 0 && dEntropies.Length != s))
+            throw new ArgumentException($"the batch scored {s} tokens; dLogProbs has {dLogProbs.Length}, dEntropies {dEntropies.Length}");
+        using (var scope = NewDisposeScope())
+        using (enable_grad())
+        {
+            var leaf = hidden.detach().requires_grad_(true);
+            var cLp = tensor(dLogProbs.ToArray(), [s], ScalarType.Float32).to(_device);
+            var cH = dEntropies.Length == 0 ? null : tensor(dEntropies.ToArray(), [s], ScalarType.Float32).to(_device);
+            var chunk = Decoder.ChunkRows(Config.VocabSize);
+            for (long s0 = 0; s0 < s; s0 += chunk)
+            {
+                using var chunkScope = NewDisposeScope();
+                var rows = Math.Min(chunk, s - s0);
+                var (lp, h) = HeadChunk(leaf.narrow(0, s0, rows), _targets!.narrow(0, s0, rows), withEntropy: cH is not null);
+                var loss = (lp * cLp.narrow(0, s0, rows)).sum();
+                if (cH is not null)
+                    loss = loss + (h! * cH.narrow(0, s0, rows)).sum();
+                loss.backward();
+            }
+            hidden.backward([leaf.grad!]);
+        }
+        ReleaseGraph();
+    }
+
+    public void ReleaseGraph()
+    {
+        _scoredHidden?.Dispose();
+        _targets?.Dispose();
+        _scoredHidden = null;
+        _targets = null;
+    }
+
+    /// <summary>Embedding → layers → final norm; returns the final hidden states of the rows that predict scored tokens [S, C].</summary>
+    private Tensor Trunk(HostBatch b)
+    {
+        var c = Config;
+        var tokens = tensor(b.Tokens, [b.Tokens.LongLength], ScalarType.Int64).to(_device);
+        var positions = tensor(b.Positions, [b.Positions.LongLength], ScalarType.Int64).to(_device);
+        var padIndex = tensor(b.PaddedIndex, [b.PaddedIndex.LongLength], ScalarType.Int64).to(_device);
+        var mask = tensor(b.AttentionBias, [b.Sequences, 1L, b.MaxLength, b.MaxLength], ScalarType.Float32).to(_device);
+        var cos = _ropeCos.index_select(0, positions).unsqueeze(1); // [N, 1, D/2]
+        var sin = _ropeSin.index_select(0, positions).unsqueeze(1);
+        var x = W(Layout.Embedding, c.VocabSize, c.HiddenSize).index_select(0, tokens); // [N, C]
+        for (var l = 0; l < c.NumLayers; l++)
+            x = Layer(l, x, b, cos, sin, padIndex, mask);
+        x = RmsNorm(x, W(Layout.FinalNorm, c.HiddenSize));
+        var scoredRows = tensor(b.ScoredRows, [b.ScoredRows.LongLength], ScalarType.Int64).to(_device);
+        return x.index_select(0, scoredRows);
+    }
+
+    private Tensor Layer(int l, Tensor x, HostBatch b, Tensor cos, Tensor sin, Tensor padIndex, Tensor mask)
+    {
+        var c = Config;
+        var L = Layout.Layers[l];
+        long n = b.Tokens.LongLength, C = c.HiddenSize, D = c.HeadDim, H = c.NumHeads, KV = c.NumKvHeads, F = c.IntermediateSize;
+        var h = RmsNorm(x, W(L.InputNorm, C));
+        var q = Linear(h, L.Wq, L.Bq, H * D, C).view(n, H, D);
+        var k = Linear(h, L.Wk, L.Bk, KV * D, C).view(n, KV, D);
+        var v = Linear(h, L.Wv, L.Bv, KV * D, C).view(n, KV, D);
+        if (c.HasQkNorm)
+        {
+            q = RmsNorm(q, W(L.QNorm, D));
+            k = RmsNorm(k, W(L.KNorm, D));
+        }
+        q = Rope(q, cos, sin);
+        k = Rope(k, cos, sin);
+        var attention = Attention(q, k, v, b, padIndex, mask); // [N, H·D]
+        x = x + Linear(attention, L.Wo, L.Bo, C, H * D);
+        var h2 = RmsNorm(x, W(L.PostNorm, C));
+        var gate = Linear(h2, L.WGate, -1, F, C);
+        var up = Linear(h2, L.WUp, -1, F, C);
+        return x + Linear(nn.functional.silu(gate) * up, L.WDown, -1, C, F);
+    }
+
+    /// <summary>y [N, out] = x [N, in]·Wᵀ (+ b); in bf16 mode the product runs in bf16 on casts of the fp32 master
+    /// weights (autocast style) and the result returns to fp32.</summary>
+    private Tensor Linear(Tensor x, long weight, long bias, long outDim, long inDim)
+    {
+        var w = W(weight, outDim, inDim);
+        var b = bias >= 0 ? W(bias, outDim) : null;
+        if (_gemmType == ScalarType.Float32)
+            return nn.functional.linear(x, w, b);
+        return nn.functional.linear(x.to(_gemmType), w.to(_gemmType), b?.to(_gemmType)).to(ScalarType.Float32);
+    }
+
+    /// <summary>Hugging Face's RMSNorm: x·rsqrt(mean(x²) + ε)·w over the last dimension, fp32.</summary>
+    private Tensor RmsNorm(Tensor x, Tensor weight) =>
+        x * (x.pow(2).mean([-1L], keepdim: true) + Config.RmsNormEps).rsqrt() * weight;
+
+    /// <summary>Rotate-half RoPE on [N, heads, D] with cos/sin [N, 1, D/2] of each token's position.</summary>
+    private static Tensor Rope(Tensor x, Tensor cos, Tensor sin)
+    {
+        var half = x.shape[^1] / 2;
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        return cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1);
+    }
+
+    /// <summary>
+    /// Causal attention within each packed sequence: q/k/v scattered into a [B, heads, T_max, D] block (query head h reads
+    /// kv head h / (H/KV)), softmax(q·kᵀ/√D + bias)·v with the bias −∞ above the diagonal and on padding, gathered back to [N, H·D].
+    /// </summary>
+    private Tensor Attention(Tensor q, Tensor k, Tensor v, HostBatch b, Tensor padIndex, Tensor mask)
+    {
+        var c = Config;
+        long B = b.Sequences, T = b.MaxLength, H = c.NumHeads, KV = c.NumKvHeads, D = c.HeadDim;
+        Tensor Pad(Tensor t, long heads) =>
+            zeros([B * T, heads, D], t.dtype, _device).index_copy(0, padIndex, t).view(B, T, heads, D).transpose(1, 2);
+        var qp = Pad(q, H);
+        var kp = Pad(k, KV).repeat_interleave(H / KV, 1);
+        var vp = Pad(v, KV).repeat_interleave(H / KV, 1);
+        var scores = qp.matmul(kp.transpose(-2, -1)) * (1.0 / Math.Sqrt(D)) + mask;
+        var output = scores.softmax(-1).matmul(vp); // [B, H, T, D]
+        return output.transpose(1, 2).reshape(B * T, H * D).index_select(0, padIndex);
+    }
+
+    /// <summary>Log-probs and entropies [S] of the scored rows, chunk by chunk, without a graph.</summary>
+    private (Tensor LogProbs, Tensor Entropies) Head(Tensor hidden, Tensor targets)
+    {
+        using var _ = no_grad();
+        var s = hidden.shape[0];
+        var chunk = Decoder.ChunkRows(Config.VocabSize);
+        var lps = new List<Tensor>();
+        var hs = new List<Tensor>();
+        for (long s0 = 0; s0 < s; s0 += chunk)
+        {
+            var rows = Math.Min(chunk, s - s0);
+            var (lp, h) = HeadChunk(hidden.narrow(0, s0, rows), targets.narrow(0, s0, rows), withEntropy: true);
+            lps.Add(lp);
+            hs.Add(h!);
+        }
+        return lps.Count == 1 ? (lps[0], hs[0]) : (cat(lps, 0), cat(hs, 0));
+    }
+
+    /// <summary>z = x·lm_headᵀ / T in fp32, log_softmax, the targets' log-probs [rows] and the entropies −Σ p·log p [rows].</summary>
+    private (Tensor LogProbs, Tensor? Entropies) HeadChunk(Tensor x, Tensor targets, bool withEntropy)
+    {
+        var logits = x.matmul(W(Layout.LmHead, Config.VocabSize, Config.HiddenSize).t()) * _inverseTemperature;
+        var logp = logits.log_softmax(-1);
+        var lp = logp.gather(1, targets).squeeze(1);
+        return (lp, withEntropy ? -(logp.exp() * logp).sum([-1L]) : null);
+    }
+
+    private static void CopyToHost(Tensor values, Span<float> destination)
+    {
+        using var host = values.to(ScalarType.Float32).cpu().contiguous();
+        var buffer = new float[destination.Length];
+        host.data<float>().CopyTo(buffer);
+        buffer.CopyTo(destination);
+    }
+
+    /// <summary>cos/sin [positions, D/2] of p·inv_freq (fp32 angles, llama3 scaling when configured), as the native learner computes them.</summary>
+    private void EnsureRope(int positions)
+    {
+        if (positions <= _ropePositions)
+            return;
+        var half = Config.HeadDim / 2;
+        var invFreq = Decoder.RopeInverseFrequencies(Config);
+        var cos = new float[positions * half];
+        var sin = new float[positions * half];
+        for (var p = 0; p < positions; p++)
+            for (var j = 0; j < half; j++)
+            {
+                var angle = p * invFreq[j];
+                cos[p * half + j] = MathF.Cos(angle);
+                sin[p * half + j] = MathF.Sin(angle);
+            }
+        _ropeCos?.Dispose();
+        _ropeSin?.Dispose();
+        _ropeCos = tensor(cos, [positions, half], ScalarType.Float32).to(_device).DetachFromDisposeScope();
+        _ropeSin = tensor(sin, [positions, half], ScalarType.Float32).to(_device).DetachFromDisposeScope();
+        _ropePositions = positions;
+    }
+
+    public void Dispose()
+    {
+        ReleaseGraph();
+        _ropeCos?.Dispose();
+        _ropeSin?.Dispose();
+        Flat.Dispose();
+    }
+
+    /// <summary>The host-side index arrays of one packed batch, built once and moved to the device once.</summary>
+    private sealed class HostBatch
+    {
+        public required long[] Tokens { get; init; }        // [N]
+        public required long[] Positions { get; init; }     // [N], restarting at 0 in each sequence
+        public required long[] PaddedIndex { get; init; }   // [N]: row b·T_max + t of packed token (b, t)
+        public required float[] AttentionBias { get; init; } // [B, 1, T_max, T_max]: 0 where key ≤ query and key < length, −∞ elsewhere
+        public required long[] ScoredRows { get; init; }    // [S]: the row whose logits predict each scored token
+        public required long[] Targets { get; init; }       // [S]
+        public required int Sequences { get; init; }
+        public required int MaxLength { get; init; }
+        public int Scored => Targets.Length;
+
+        public static HostBatch Create(ModelConfig config, PackedSequences batch)
+        {
+            var offsets = batch.Offsets;
+            var b = offsets.Length - 1;
+            var n = batch.Tokens.Length;
+            if (b < 1 || offsets[0] != 0 || offsets[^1] != n)
+                throw new ArgumentException($"sequence offsets must start at 0 and end at the token count {n}");
+            if (batch.ResponseStarts.Length != b)
+                throw new ArgumentException($"{b} sequences need {b} response starts, got {batch.ResponseStarts.Length}");
+            var maxLength = 0;
+            for (var i = 0; i < b; i++)
+            {
+                var length = offsets[i + 1] - offsets[i];
+                if (length < 1)
+                    throw new ArgumentException($"sequence {i} is empty");
+                if (batch.ResponseStarts[i] < 1 || batch.ResponseStarts[i] > length)
+                    throw new ArgumentException($"sequence {i}: response start {batch.ResponseStarts[i]} must be in [1, {length}] (the first token has no logits before it)");
+                maxLength = Math.Max(maxLength, length);
+            }
+            var tokens = new long[n];
+            var positions = new long[n];
+            var padded = new long[n];
+            var bias = new float[(long)b * maxLength * maxLength];
+            var scoredRows = new long[batch.ScoredTokens];
+            var targets = new long[batch.ScoredTokens];
+            var s = 0;
+            for (var i = 0; i < b; i++)
+            {
+                int start = offsets[i], length = offsets[i + 1] - start;
+                for (var t = 0; t < length; t++)
+                {
+                    var token = batch.Tokens[start + t];
+                    if ((uint)token >= (uint)config.VocabSize)
+                        throw new ArgumentException($"token id {token} at position {start + t} is outside the vocabulary [0, {config.VocabSize})");
+                    tokens[start + t] = token;
+                    positions[start + t] = t;
+                    padded[start + t] = (long)i * maxLength + t;
+                }
+                for (var query = 0; query < maxLength; query++)
+                    for (var key = 0; key < maxLength; key++)
+                        bias[((long)i * maxLength + query) * maxLength + key] = key <= query && key < length ? 0f : float.NegativeInfinity;
+                for (var t = batch.ResponseStarts[i]; t < length; t++)
+                {
+                    scoredRows[s] = start + t - 1;
+                    targets[s++] = batch.Tokens[start + t];
+                }
+            }
+            return new HostBatch
+            {
+                Tokens = tokens, Positions = positions, PaddedIndex = padded, AttentionBias = bias, ScoredRows = scoredRows, Targets = targets,
+                Sequences = b, MaxLength = maxLength,
+            };
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Aspo.Native;
+using TorchSharp;
+
+namespace Aspo.Torch;
+
+/// <summary>
+/// Starts LibTorch for this process: on the CPU build the native libraries prepared by tools/setup are loaded first
+/// (<see cref="LibTorchNative.Preload"/>), then TorchSharp initialises the device. Devices: "cpu", "cuda", "cuda:N".
+/// </summary>
+public static class TorchRuntime
+{
+    /// <summary>The MSBuild property that selects the LibTorch build.</summary>
+    public const string BackendProperty = "TorchBackend";
+
+#if TORCH_CUDA
+    public const string Build = "cuda";
+#else
+    public const string Build = "cpu";
+#endif
+
+    private static readonly Lock s_lock = new();
+    private static bool s_started;
+
+    /// <summary>Loads LibTorch once. <exception cref="NativeLibraryMissingException">LibTorch cannot be loaded; the message says why</exception></summary>
+    public static void Start()
+    {
+        lock (s_lock)
+        {
+            if (s_started)
+                return;
+#if !TORCH_CUDA
+            LibTorchNative.Preload();
+#endif
+            torch.InitializeDeviceType(DeviceType.CPU);
+            s_started = true;
+        }
+    }
+
+    /// <summary>The TorchSharp device for <paramref name="name"/>; a CUDA device on a CPU build, or without a usable GPU,
+    /// is one clear error.</summary>
+    public static torch.Device Device(string name)
+    {
+        Start();
+        if (name == "cpu")
+            return torch.CPU;
+        if (name != "cuda" && !name.StartsWith("cuda:", StringComparison.Ordinal))
+            throw new ArgumentException($"learner.device '{name}': expected cpu, cuda or cuda:N");
+#if TORCH_CUDA
+        if (!torch.cuda.is_available())
+            throw new ArgumentException($"learner.device '{name}': this build uses TorchSharp-cuda-linux but LibTorch finds no usable CUDA device");
+        return torch.device(name);
+#else
+        throw new ArgumentException($"learner.device '{name}': this build of aspo uses LibTorch for the CPU; build with -p:{BackendProperty}=cuda " +
+            "(TorchSharp-cuda-linux 0.107.0, LibTorch 2.10 for CUDA 12.8) to train on a GPU");
+#endif
+    }
+
+    /// <summary>LibTorch's version, e.g. "2.10.0".</summary>
+    public static string Version
+    {
+        get
+        {
+            Start();
+            return torch.__version__;
+        }
+    }
+
+    /// <summary>One line: LibTorch version, build, threads, BLAS and oneDNN as LibTorch reports them.</summary>
+    public static string Describe()
+    {
+        Start();
+#if TORCH_CUDA
+        var config = "";
+#else
+        var config = LibTorchNative.ShowConfig();
+#endif
+        string Find(string prefix) => config.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal)) ?? "";
+        var parts = new[] { Find("- Intel(R) MKL"), Find("- Intel(R) MKL-DNN"), Find("- CPU capability usage") }
+            .Where(p => p.Length > 0).Select(p => p.TrimStart('-', ' '));
+        return $"LibTorch {torch.__version__} ({Build} build, {torch.get_num_threads()} threads; {string.Join("; ", parts)})";
+    }
+}
