@@ -83,10 +83,10 @@ public interface ILearner : IDisposable
     /// <summary>One AdamW update at learning rate <paramref name="lr"/>.</summary>
     void OptimizerUpdate(double lr);
 
-    /// <summary>The parameters as one fp32 slab in <see cref="ParameterLayout"/> order (a copy where they live elsewhere).</summary>
+    /// <summary>A copy of the parameters as one fp32 slab in <see cref="ParameterLayout"/> order.</summary>
     float[] ReadParameters();
 
-    /// <summary>The accumulated gradients as one fp32 slab in <see cref="ParameterLayout"/> order.</summary>
+    /// <summary>A copy of the accumulated gradients as one fp32 slab in <see cref="ParameterLayout"/> order.</summary>
     float[] ReadGradients();
 
     /// <summary>Writes config.json and model.safetensors into <paramref name="folder"/>.</summary>

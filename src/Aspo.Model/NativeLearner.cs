@@ -37,9 +37,9 @@ public sealed class NativeLearner : ILearner
 
     public void OptimizerUpdate(double lr) => _optimizer.Update(Decoder.Parameters, Decoder.Gradients, lr);
 
-    public float[] ReadParameters() => Decoder.Parameters;
+    public float[] ReadParameters() => (float[])Decoder.Parameters.Clone();
 
-    public float[] ReadGradients() => Decoder.Gradients;
+    public float[] ReadGradients() => (float[])Decoder.Gradients.Clone();
 
     public void SaveCheckpoint(string folder) => Checkpoint.Save(folder, Config, Decoder.Parameters);
 

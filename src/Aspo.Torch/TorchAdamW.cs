@@ -6,24 +6,29 @@ namespace Aspo.Torch;
 
 /// <summary>
 /// AdamW as <see cref="AdamW"/> (and torch.optim.AdamW) computes it, in place on the parameter tensor [P] and its
-/// gradient, with moments m, v [P] on the same device. The update runs in slices of 2^24 elements so its only
-/// temporary (the denominator) stays small, and every temporary is disposed at once: stock torch.optim.AdamW left
-/// one parameter-sized tensor per step to the .NET finaliser. State round-trips through the same
+/// gradient, with moments m, v [P] on the same device. The update runs in slices of 2^24 elements whose denominator
+/// lives in one preallocated scratch slice, and every handle is disposed at once: stock torch.optim.AdamW left one
+/// parameter-sized tensor per step to the .NET finaliser. State round-trips through the same
 /// optimizer.safetensors as the native learner.
 /// </summary>
 internal sealed class TorchAdamW : IDisposable
 {
     private const long SliceElements = 1L << 24;
-    private readonly Tensor _parameters;
+    private readonly Tensor _parameters, _gradient;
     private readonly Tensor _m, _v;
+    private readonly Tensor _scratch; // [min(P, slice)]: the denominator, reused every step (no allocation per step)
 
-    public TorchAdamW(Tensor parameters, AdamWOptions options)
+    /// <param name="parameters">[P], updated in place</param>
+    /// <param name="gradient">[P], read</param>
+    public TorchAdamW(Tensor parameters, Tensor gradient, AdamWOptions options)
     {
         options.Validate();
         Options = options;
         _parameters = parameters;
+        _gradient = gradient;
         _m = zeros_like(parameters).DetachFromDisposeScope();
         _v = zeros_like(parameters).DetachFromDisposeScope();
+        _scratch = empty([Math.Min(parameters.shape[0], SliceElements)], parameters.dtype, parameters.device).DetachFromDisposeScope();
     }
 
     public AdamWOptions Options { get; }
@@ -32,7 +37,7 @@ internal sealed class TorchAdamW : IDisposable
     /// <summary>p ← p·(1 − lr·wd); m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²; p ← p − lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε).</summary>
     public void Update(double lr)
     {
-        var gradient = _parameters.grad ?? throw new InvalidOperationException("no gradient to apply: run a backward first");
+        var gradient = _gradient;
         Step++;
         double b1 = Options.Beta1, b2 = Options.Beta2;
         var stepSize = lr / (1 - Math.Pow(b1, Step));
@@ -51,7 +56,7 @@ internal sealed class TorchAdamW : IDisposable
             p.mul_(decay);
             m.mul_(b1).add_(g, alpha: 1 - b1);
             v.mul_(b2).addcmul_(g, g, value: 1 - b2);
-            var denominator = v.sqrt().div_(bc2Sqrt).add_(Options.Epsilon);
+            var denominator = _scratch.narrow(0, 0, length).copy_(v).sqrt_().div_(bc2Sqrt).add_(Options.Epsilon);
             p.addcdiv_(m, denominator, value: -stepSize);
         }
     }
@@ -80,6 +85,7 @@ internal sealed class TorchAdamW : IDisposable
 
     public void Dispose()
     {
+        _scratch.Dispose();
         _m.Dispose();
         _v.Dispose();
     }

@@ -7,8 +7,10 @@ namespace Aspo.Torch;
 /// <summary>
 /// The decoder (Llama / Qwen2 / Qwen3 exactly as <see cref="Decoder"/> and Hugging Face define them) on LibTorch, with
 /// autograd for the backward. All parameters live in one fp32 tensor <see cref="Flat"/> [P] in <see cref="ParameterLayout"/>
-/// order — the native learner's slab — and each weight is a view of it, so gradients accumulate into one [P] gradient
-/// and checkpoints and optimizer state are the same files for both learners.
+/// order — the native learner's slab — and their gradients in one more, <see cref="Gradient"/> [P]. Each weight is a
+/// view of <see cref="Flat"/> made a leaf of its own whose <c>grad</c> is the matching view of <see cref="Gradient"/>,
+/// so autograd accumulates in place into the slab. (Views that carry autograd history back to one [P] leaf would cost
+/// a P-sized zero-fill and add per weight in every backward.) Checkpoints and optimizer state are the native files.
 /// Shapes: N packed tokens in B sequences (padded to T_max for attention), S scored tokens, C hidden, H/KV heads, D head
 /// dim, F intermediate, V vocabulary.
 /// </summary>
@@ -19,9 +21,7 @@ internal sealed class TorchDecoder : IDisposable
     private Tensor _ropeCos = null!, _ropeSin = null!; // [positions, D/2]
     private int _ropePositions;
 
-    // kept from a training Score until Backward: the final hidden states of the scored rows, with their autograd graph
-    private Tensor? _scoredHidden;   // [S, C]
-    private Tensor? _targets;        // [S, 1] int64
+    private TrainingGraph? _graph;   // kept from a training Score until Backward
     private float _inverseTemperature;
 
     public TorchDecoder(ModelConfig config, float[] parameters, Device device, LearnerPrecision precision)
@@ -35,23 +35,43 @@ internal sealed class TorchDecoder : IDisposable
         using (no_grad())
         {
             using var host = tensor(parameters, [parameters.LongLength], ScalarType.Float32);
-            Flat = host.to(device).detach().requires_grad_(true);
+            Flat = host.to(device).detach().DetachFromDisposeScope();
+            Gradient = zeros_like(Flat).DetachFromDisposeScope();
+            foreach (var t in Layout.Tensors)
+            {
+                if (_weights.ContainsKey(t.Offset))
+                    continue; // a tied lm_head is the embedding
+                var weight = Flat.narrow(0, t.Offset, t.Count).view(t.Shape).requires_grad_(true).DetachFromDisposeScope();
+                weight.grad = Gradient.narrow(0, t.Offset, t.Count).view(t.Shape);
+                _weights[t.Offset] = weight;
+            }
         }
     }
+
+    private readonly Dictionary<long, Tensor> _weights = [];
 
     public ModelConfig Config { get; }
     public ParameterLayout Layout { get; }
 
-    /// <summary>Every parameter, [P] fp32, a leaf with requires_grad; its <c>grad</c> is the gradient slab.</summary>
+    /// <summary>Every parameter, [P] fp32 (the optimizer updates it in place).</summary>
     public Tensor Flat { get; }
 
-    /// <summary>A view of the parameter at slab <paramref name="offset"/> with <paramref name="shape"/> (autograd flows into <see cref="Flat"/>).</summary>
-    private Tensor W(long offset, params long[] shape) => Flat.narrow(0, offset, shape.Aggregate(1L, (a, d) => a * d)).view(shape);
+    /// <summary>Every parameter's gradient, [P] fp32, accumulated by autograd through the weights' <c>grad</c> views.</summary>
+    public Tensor Gradient { get; }
+
+    /// <summary>The weight at slab <paramref name="offset"/>: a leaf view of <see cref="Flat"/> with <paramref name="shape"/>.</summary>
+    private Tensor W(long offset, params long[] shape)
+    {
+        var weight = _weights[offset];
+        if (!weight.shape.SequenceEqual(shape))
+            throw new InvalidOperationException($"weight at {offset} has shape [{string.Join(", ", weight.shape)}], expected [{string.Join(", ", shape)}]");
+        return weight;
+    }
 
     /// <summary>
     /// Scores the response tokens: log π = log_softmax(z/T)[token] and H = entropy of softmax(z/T), fp32, vocabulary
-    /// logits one chunk of rows at a time. With <paramref name="forTraining"/> the graph up to the final hidden states
-    /// is kept for <see cref="Backward"/>.
+    /// logits one chunk of rows at a time. With <paramref name="forTraining"/> the autograd graph from the embedded
+    /// tokens to the final hidden states is kept for <see cref="Backward"/>.
     /// </summary>
     public void Score(PackedSequences batch, float temperature, Span<float> logProbs, Span<float> entropies, bool forTraining)
     {
@@ -64,73 +84,107 @@ internal sealed class TorchDecoder : IDisposable
         EnsureRope(shape.MaxLength);
         _inverseTemperature = 1f / temperature;
         using var scope = NewDisposeScope();
-        Tensor scored;
+        var tokens = tensor(shape.Tokens, [shape.Tokens.LongLength], ScalarType.Int64).to(_device);
+        Tensor embedded, scored;
+        using (no_grad())
+            embedded = W(Layout.Embedding, Config.VocabSize, Config.HiddenSize).index_select(0, tokens); // [N, C]
         using (forTraining ? enable_grad() : no_grad())
-            scored = Trunk(shape);
+        {
+            if (forTraining)
+                embedded.requires_grad_(true); // a leaf: its gradient goes into the embedding rows in place (Backward)
+            scored = Trunk(shape, embedded);
+        }
         var targets = tensor(shape.Targets, [shape.Scored, 1L], ScalarType.Int64).to(_device);
         var (lp, h) = Head(scored, targets);
         CopyToHost(lp, logProbs);
         if (entropies.Length != 0)
             CopyToHost(h, entropies);
         if (forTraining)
-        {
-            _scoredHidden = scored.MoveToOuterDisposeScope();
-            _targets = targets.MoveToOuterDisposeScope();
-        }
+            _graph = new TrainingGraph(scored.MoveToOuterDisposeScope(), embedded.MoveToOuterDisposeScope(), tokens.MoveToOuterDisposeScope(),
+                targets.MoveToOuterDisposeScope());
     }
 
     /// <summary>
-    /// Backward of Σ c·logπ + Σ e·H for the last training <see cref="Score"/>: the vocabulary head is recomputed one
-    /// chunk at a time with autograd (so [S × V] logits never exist whole), its gradient with respect to the final
-    /// hidden states collected, then propagated through the kept graph of the trunk into <see cref="Flat"/>'s grad.
+    /// Backward of Σ c·logπ + Σ e·H for the last training <see cref="Score"/>. The vocabulary head's backward is written
+    /// out, one chunk of rows at a time (so [S × V] logits never exist whole): with p = softmax(z/T),
+    /// ∂L/∂z = (c·(onehot(token) − p) − e·p·(log p + H)) / T; its [V, C] weight gradient is added in place into the
+    /// gradient slab (autograd would allocate a fresh [V, C] tensor per chunk). The gradient with respect to the final
+    /// hidden states then runs back through the kept graph with autograd, and the embedded tokens' gradient is added
+    /// into the embedding rows in place.
     /// </summary>
     public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies)
     {
-        var hidden = _scoredHidden ?? throw new InvalidOperationException("Backward needs a training Score first");
-        var s = hidden.shape[0];
+        var graph = _graph ?? throw new InvalidOperationException("Backward needs a training Score first");
+        var s = graph.ScoredHidden.shape[0];
         if (dLogProbs.Length != s || (dEntropies.Length != 0 && dEntropies.Length != s))
             throw new ArgumentException($"the batch scored {s} tokens; dLogProbs has {dLogProbs.Length}, dEntropies {dEntropies.Length}");
+        long v = Config.VocabSize, c = Config.HiddenSize;
         using (var scope = NewDisposeScope())
-        using (enable_grad())
+        using (no_grad())
         {
-            var leaf = hidden.detach().requires_grad_(true);
-            var cLp = tensor(dLogProbs.ToArray(), [s], ScalarType.Float32).to(_device);
-            var cH = dEntropies.Length == 0 ? null : tensor(dEntropies.ToArray(), [s], ScalarType.Float32).to(_device);
+            var cLp = tensor(dLogProbs.ToArray(), [s, 1L], ScalarType.Float32).to(_device);
+            var cH = dEntropies.Length == 0 ? null : tensor(dEntropies.ToArray(), [s, 1L], ScalarType.Float32).to(_device);
+            var head = W(Layout.LmHead, v, c);
+            var headGradient = Gradient.narrow(0, Layout.LmHead, v * c).view(v, c);
+            var hidden = graph.ScoredHidden.detach();
+            var hiddenGradient = zeros([s, c], ScalarType.Float32, _device); // [S, C]
             var chunk = Decoder.ChunkRows(Config.VocabSize);
             for (long s0 = 0; s0 < s; s0 += chunk)
             {
                 using var chunkScope = NewDisposeScope();
                 var rows = Math.Min(chunk, s - s0);
-                var (lp, h) = HeadChunk(leaf.narrow(0, s0, rows), _targets!.narrow(0, s0, rows), withEntropy: cH is not null);
-                var loss = (lp * cLp.narrow(0, s0, rows)).sum();
+                var x = hidden.narrow(0, s0, rows);
+                var logp = (x.matmul(head.t()) * _inverseTemperature).log_softmax(-1); // [rows, V]
+                var p = logp.exp();
+                var coefficient = cLp.narrow(0, s0, rows);
+                var dz = p * coefficient.neg();
+                dz.scatter_add_(1, graph.Targets.narrow(0, s0, rows), coefficient);
                 if (cH is not null)
-                    loss = loss + (h! * cH.narrow(0, s0, rows)).sum();
-                loss.backward();
+                {
+                    var entropy = (p * logp).sum([-1L], keepdim: true).neg_();
+                    dz.sub_(p * logp.add_(entropy) * cH.narrow(0, s0, rows));
+                }
+                dz.mul_(_inverseTemperature);
+                hiddenGradient.narrow(0, s0, rows).addmm_(dz, head);
+                headGradient.addmm_(dz.t(), x);
             }
-            hidden.backward([leaf.grad!]);
+            using (enable_grad())
+                graph.ScoredHidden.backward([hiddenGradient]);
+            using var embeddedGradient = graph.Embedded.grad!; // a new handle per access: disposed here
+            Gradient.narrow(0, Layout.Embedding, v * c).view(v, c).index_add_(0, graph.Tokens, embeddedGradient, 1.0);
         }
         ReleaseGraph();
     }
 
     public void ReleaseGraph()
     {
-        _scoredHidden?.Dispose();
-        _targets?.Dispose();
-        _scoredHidden = null;
-        _targets = null;
+        _graph?.Dispose();
+        _graph = null;
     }
 
-    /// <summary>Embedding → layers → final norm; returns the final hidden states of the rows that predict scored tokens [S, C].</summary>
-    private Tensor Trunk(HostBatch b)
+    /// <summary>What a training Score keeps for Backward: the scored rows' final hidden states [S, C] with their graph,
+    /// the embedded tokens [N, C] (the graph's leaf), the token ids [N] and the targets [S, 1].</summary>
+    private sealed record TrainingGraph(Tensor ScoredHidden, Tensor Embedded, Tensor Tokens, Tensor Targets) : IDisposable
+    {
+        public void Dispose()
+        {
+            ScoredHidden.Dispose();
+            Embedded.Dispose();
+            Tokens.Dispose();
+            Targets.Dispose();
+        }
+    }
+
+    /// <summary>Layers → final norm from the embedded tokens <paramref name="x"/> [N, C]; returns the final hidden states of
+    /// the rows that predict scored tokens [S, C].</summary>
+    private Tensor Trunk(HostBatch b, Tensor x)
     {
         var c = Config;
-        var tokens = tensor(b.Tokens, [b.Tokens.LongLength], ScalarType.Int64).to(_device);
         var positions = tensor(b.Positions, [b.Positions.LongLength], ScalarType.Int64).to(_device);
         var padIndex = tensor(b.PaddedIndex, [b.PaddedIndex.LongLength], ScalarType.Int64).to(_device);
         var mask = tensor(b.AttentionBias, [b.Sequences, 1L, b.MaxLength, b.MaxLength], ScalarType.Float32).to(_device);
         var cos = _ropeCos.index_select(0, positions).unsqueeze(1); // [N, 1, D/2]
         var sin = _ropeSin.index_select(0, positions).unsqueeze(1);
-        var x = W(Layout.Embedding, c.VocabSize, c.HiddenSize).index_select(0, tokens); // [N, C]
         for (var l = 0; l < c.NumLayers; l++)
             x = Layer(l, x, b, cos, sin, padIndex, mask);
         x = RmsNorm(x, W(Layout.FinalNorm, c.HiddenSize));
@@ -215,20 +269,20 @@ internal sealed class TorchDecoder : IDisposable
         for (long s0 = 0; s0 < s; s0 += chunk)
         {
             var rows = Math.Min(chunk, s - s0);
-            var (lp, h) = HeadChunk(hidden.narrow(0, s0, rows), targets.narrow(0, s0, rows), withEntropy: true);
+            var (lp, h) = HeadChunk(hidden.narrow(0, s0, rows), targets.narrow(0, s0, rows));
             lps.Add(lp);
-            hs.Add(h!);
+            hs.Add(h);
         }
         return lps.Count == 1 ? (lps[0], hs[0]) : (cat(lps, 0), cat(hs, 0));
     }
 
     /// <summary>z = x·lm_headᵀ / T in fp32, log_softmax, the targets' log-probs [rows] and the entropies −Σ p·log p [rows].</summary>
-    private (Tensor LogProbs, Tensor? Entropies) HeadChunk(Tensor x, Tensor targets, bool withEntropy)
+    private (Tensor LogProbs, Tensor Entropies) HeadChunk(Tensor x, Tensor targets)
     {
         var logits = x.matmul(W(Layout.LmHead, Config.VocabSize, Config.HiddenSize).t()) * _inverseTemperature;
         var logp = logits.log_softmax(-1);
         var lp = logp.gather(1, targets).squeeze(1);
-        return (lp, withEntropy ? -(logp.exp() * logp).sum([-1L]) : null);
+        return (lp, (logp.exp() * logp).sum([-1L]).neg_());
     }
 
     private static void CopyToHost(Tensor values, Span<float> destination)
@@ -267,6 +321,9 @@ internal sealed class TorchDecoder : IDisposable
         ReleaseGraph();
         _ropeCos?.Dispose();
         _ropeSin?.Dispose();
+        foreach (var weight in _weights.Values)
+            weight.Dispose();
+        Gradient.Dispose();
         Flat.Dispose();
     }
 

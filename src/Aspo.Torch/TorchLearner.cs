@@ -19,7 +19,7 @@ public sealed class TorchLearner : ILearner
             torch.set_num_threads(options.Threads);
         Options = options;
         _decoder = new TorchDecoder(config, parameters, device, options.Precision);
-        _optimizer = new TorchAdamW(_decoder.Flat, options.Optimizer);
+        _optimizer = new TorchAdamW(_decoder.Flat, _decoder.Gradient, options.Optimizer);
     }
 
     public ModelConfig Config => _decoder.Config;
@@ -34,23 +34,22 @@ public sealed class TorchLearner : ILearner
     public void ZeroGradients()
     {
         using var _ = no_grad();
-        _decoder.Flat.grad?.zero_();
+        _decoder.Gradient.fill_(0); // (TorchSharp's zero_ returns a second handle that would wait for the finaliser)
     }
 
-    /// <summary>torch.nn.utils.clip_grad_norm_ on the one gradient tensor: the norm summed in fp64 (slice by slice, as
-    /// the native learner sums it), scaled by max/(norm + 1e-6) when above.</summary>
+    /// <summary>torch.nn.utils.clip_grad_norm_ on the one gradient tensor: the norm of each 2^24-element slice (fp32
+    /// reduction, no temporary), their squares summed in fp64, the gradient scaled by max/(norm + 1e-6) when above.</summary>
     public double ClipGradients(double maxNorm)
     {
-        var gradient = _decoder.Flat.grad;
-        if (gradient is null)
-            return 0;
+        var gradient = _decoder.Gradient;
         using var _ = no_grad();
         double sum = 0;
         var count = gradient.shape[0];
         for (long start = 0; start < count; start += 1L << 24)
         {
             using var scope = NewDisposeScope();
-            sum += gradient.narrow(0, start, Math.Min(1L << 24, count - start)).to(ScalarType.Float64).square().sum().item<double>();
+            var norm = gradient.narrow(0, start, Math.Min(1L << 24, count - start)).norm().item<float>();
+            sum += (double)norm * norm;
         }
         var value = Math.Sqrt(sum);
         if (maxNorm > 0 && value > maxNorm)
@@ -62,14 +61,14 @@ public sealed class TorchLearner : ILearner
 
     public float[] ReadParameters() => TorchAdamW.ToHost(_decoder.Flat);
 
-    public float[] ReadGradients() => _decoder.Flat.grad is { } g ? TorchAdamW.ToHost(g) : new float[_decoder.Layout.TotalCount];
+    public float[] ReadGradients() => TorchAdamW.ToHost(_decoder.Gradient);
 
     /// <summary>Replaces the gradient slab (tests of the optimizer on fixed gradients).</summary>
     internal void SetGradients(float[] gradients)
     {
         using var _ = no_grad();
         using var host = tensor(gradients, [gradients.LongLength], ScalarType.Float32);
-        _decoder.Flat.grad = host.to(_decoder.Flat.device);
+        _decoder.Gradient.copy_(host);
     }
 
     public void SaveCheckpoint(string folder) => Checkpoint.Save(folder, Config, ReadParameters());
