@@ -215,10 +215,11 @@ public sealed class PipelineRun
         System.IO.Directory.CreateDirectory(Directory);
         var resolved = Path.Combine(Directory, "pipeline.resolved.yaml");
         var yaml = c.ToYaml();
-        // a run may be extended (more iterations); anything else must match the configuration it was started with
-        static string WithoutIterations(string text) => string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("  iterations:", StringComparison.Ordinal)));
-        if (File.Exists(resolved) && WithoutIterations(File.ReadAllText(resolved)) != WithoutIterations(yaml))
-            throw new ConfigException($"{Directory} was started with another configuration (see {resolved}); resume it with that configuration or choose another run.output");
+        // a run may be extended (more iterations) and resumed with another learner; anything else must match
+        if (File.Exists(resolved) && ResolvedConfig.Differences(File.ReadAllText(resolved), yaml, ResolvedConfig.MayChangeOnResume) is { Count: > 0 } differences)
+            throw new ConfigException($"{Directory} was started with another configuration ({resolved}): " +
+                string.Join("; ", differences.Select(d => $"{d.Key} was {d.Old ?? "(absent)"}, now {d.New ?? "(absent)"}")) +
+                "; resume it with that configuration or choose another run.output");
         AtomicWrite(resolved, yaml);
         var state = ReadState();
         if (state.Stage == "init" && !System.IO.Directory.Exists(PolicyFolder(0)))

@@ -55,13 +55,14 @@ public static class TorchRuntime
 #endif
     }
 
-    /// <summary>LibTorch's version, e.g. "2.10.0".</summary>
+    /// <summary>LibTorch's version, e.g. "2.10.0" (TorchSharp reports four parts).</summary>
     public static string Version
     {
         get
         {
             Start();
-            return torch.__version__;
+            var v = torch.__version__;
+            return v.EndsWith(".0", StringComparison.Ordinal) && v.Count(ch => ch == '.') == 3 ? v[..^2] : v;
         }
     }
 
@@ -74,9 +75,18 @@ public static class TorchRuntime
 #else
         var config = LibTorchNative.ShowConfig();
 #endif
-        string Find(string prefix) => config.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal)) ?? "";
-        var parts = new[] { Find("- Intel(R) MKL"), Find("- Intel(R) MKL-DNN"), Find("- CPU capability usage") }
-            .Where(p => p.Length > 0).Select(p => p.TrimStart('-', ' '));
-        return $"LibTorch {torch.__version__} ({Build} build, {torch.get_num_threads()} threads; {string.Join("; ", parts)})";
+        // e.g. "Intel(R) oneAPI Math Kernel Library Version 2024.2-Product Build …" → "MKL 2024.2"; "Intel(R) MKL-DNN v3.7.1 (…)" → "oneDNN 3.7.1"
+        string Line(string contains) => config.Split('\n').Select(l => l.Trim().TrimStart('-', ' ')).FirstOrDefault(l => l.Contains(contains, StringComparison.Ordinal)) ?? "";
+        string Word(string line, string after) => line.Contains(after, StringComparison.Ordinal) ? line[(line.IndexOf(after, StringComparison.Ordinal) + after.Length)..].Split(' ', '-')[0] : "";
+        var parts = new List<string>();
+        if (Word(Line("Math Kernel Library"), "Version ") is { Length: > 0 } mkl)
+            parts.Add($"BLAS MKL {mkl}");
+        if (Word(Line("MKL-DNN"), "MKL-DNN v") is { Length: > 0 } onednn)
+            parts.Add($"oneDNN {onednn}");
+        if (Line("OpenMP") is { Length: > 0 } openmp)
+            parts.Add(openmp.Split(' ').Take(2).Aggregate((a, b) => a + " " + b));
+        if (Line("CPU capability usage") is { Length: > 0 } capability)
+            parts.Add(capability.Replace("CPU capability usage: ", "CPU ", StringComparison.Ordinal));
+        return $"LibTorch {Version} ({Build} build, {torch.get_num_threads()} threads{string.Concat(parts.Select(p => "; " + p))})";
     }
 }

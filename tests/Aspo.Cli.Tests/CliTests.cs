@@ -42,7 +42,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Version_prints_the_three_runtime_versions()
+    public void Version_prints_every_runtime_version()
     {
         var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "version");
         Assert.True(r.ExitCode == 0, r.Stderr);
@@ -51,6 +51,94 @@ public sealed class CliTests
         Assert.Matches(@"(?m)^duckdb\s+v1\.5\.6 ", r.Stdout);
         Assert.Matches(@"(?m)^blas\s+OpenBLAS 0\.3\.\d+", r.Stdout);
         Assert.Matches(@"(?m)^onednn\s+oneDNN 2\.\d+\.\d+", r.Stdout);
+        Assert.Matches(@"(?m)^libtorch\s+LibTorch 2\.10\.0 \(cpu build, \d+ threads; BLAS MKL 2024\.\d+; oneDNN 3\.\d+\.\d+;.*device cpu", r.Stdout);
+    }
+
+    /// <summary>
+    /// The torch learner's native half is looked up in ASPO_NATIVE_DIR/torchsharp first. Absent, the error names tools/setup;
+    /// present but unloadable — here TorchSharp's own libLibTorchSharp.so, which on libstdc++ older than GCC 13 lacks
+    /// GLIBCXX_3.4.32 — the error is the dynamic loader's reason, not TorchSharp's misleading "doesn't contain a
+    /// reference to libtorch-cpu", and nothing is copied next to the program.
+    /// </summary>
+    [Fact]
+    public void An_unloadable_or_missing_libtorch_is_one_error_with_the_loaders_reason()
+    {
+        // a copy of the CLI outside the repository (no .native/ above it); ASPO_NATIVE_DIR names the only native folder
+        var copy = Directory.CreateTempSubdirectory("aspo-cli-copy-").FullName;
+        var folder = Directory.CreateTempSubdirectory("aspo-native-torch-").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(CliProcess.BuiltDirectory))
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            string[] args = ["logprobs", "--model", Qwen3Fixture, "--learner", "torch"];
+            const string input = "{\"tokens\": [1, 2, 3], \"response_start\": 1}\n";
+            var env = new Dictionary<string, string?> { ["ASPO_NATIVE_DIR"] = folder };
+            var before = Directory.GetFileSystemEntries(copy).Length;
+
+            var missing = CliProcess.RunWithInput(copy, env, input, args);
+            Assert.Equal(1, missing.ExitCode);
+            Assert.Contains("LibTorch for the torch learner is not installed", missing.Stderr);
+            Assert.Contains("Run tools/setup", missing.Stderr);
+            Assert.DoesNotContain("   at ", missing.Stderr);
+
+            // LibTorch linked as tools/setup links it, but TorchSharp's own libLibTorchSharp.so, unpatched
+            var prepared = Path.Combine(CliProcess.RepositoryRoot, ".native", "torchsharp");
+            Directory.CreateDirectory(Path.Combine(folder, "torchsharp"));
+            foreach (var lib in Directory.GetFiles(prepared, "*.so*"))
+            {
+                var name = Path.GetFileName(lib);
+                if (name is not ("libLibTorchSharp.so" or "libaspo_ios_base_init.so"))
+                    File.CreateSymbolicLink(Path.Combine(folder, "torchsharp", name), new FileInfo(lib).ResolveLinkTarget(true)?.FullName ?? lib);
+            }
+            var original = Directory.GetFiles(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages", "torchsharp"),
+                "libLibTorchSharp.so", SearchOption.AllDirectories).Single(f => f.Contains("linux-x64", StringComparison.Ordinal));
+            File.Copy(original, Path.Combine(folder, "torchsharp", "libLibTorchSharp.so"));
+            var r = CliProcess.RunWithInput(copy, env, input, args);
+            var systemHasGcc13 = File.ReadAllText("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", System.Text.Encoding.Latin1).Contains("GLIBCXX_3.4.32", StringComparison.Ordinal);
+            if (systemHasGcc13)
+                Assert.True(r.ExitCode == 0, r.Stderr); // nothing to patch on this machine: the package's copy loads
+            else
+            {
+                Assert.Equal(1, r.ExitCode);
+                Assert.Contains("LibTorch could not be loaded from", r.Stderr);
+                Assert.Contains("GLIBCXX_3.4.32", r.Stderr);
+                Assert.Contains("tools/setup", r.Stderr);
+                Assert.DoesNotContain("doesn't contain a reference", r.Stderr + r.Stdout);
+            }
+            Assert.DoesNotContain("   at ", r.Stderr);
+            Assert.Equal(before, Directory.GetFileSystemEntries(copy).Length); // TorchSharp's fallback copied no cpu/ folder
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>logprobs on an HF folder through either learner: the same values within the fp32 floor.</summary>
+    [Fact]
+    public void Logprobs_with_the_torch_learner_match_the_native_learner()
+    {
+        const string input = "{\"tokens\": [5, 17, 33, 2, 90, 11], \"response_start\": 2}\n{\"tokens\": [7, 7, 7, 100], \"response_start\": 1}\n";
+        var native = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", Qwen3Fixture, "--temperature", "0.7");
+        var torch = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", Qwen3Fixture, "--temperature", "0.7", "--learner", "torch");
+        Assert.True(native.ExitCode == 0 && torch.ExitCode == 0, native.Stderr + torch.Stderr);
+        var a = native.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+        var b = torch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(2, b.Length);
+        for (var i = 0; i < 2; i++)
+        {
+            var x = a[i].GetProperty("logprobs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            var y = b[i].GetProperty("logprobs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(x.Length, y.Length);
+            Assert.True(x.Zip(y, (p, q) => Math.Abs(p - q)).Max() <= 1e-5, $"line {i}: {native.Stdout} vs {torch.Stdout}");
+        }
+        var cuda = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", Qwen3Fixture, "--learner", "torch", "--device", "cuda");
+        Assert.Equal(1, cuda.ExitCode);
+        Assert.Contains("-p:TorchBackend=cuda", cuda.Stderr);
+        var bad = CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), input, "logprobs", "--model", Qwen3Fixture, "--learner", "jax");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("unknown learner backend 'jax'; valid: native, torch", bad.Stderr);
     }
 
     [Fact]
@@ -88,6 +176,7 @@ public sealed class CliTests
         Assert.Matches(@"(?m)^onnx model\s+ok ", r.Stdout);
         Assert.Matches(@"(?m)^parquet\s+ok ", r.Stdout);
         Assert.Matches(@"(?m)^gemm\s+ok ", r.Stdout);
+        Assert.Matches(@"(?m)^torch learner\s+ok\s+LibTorch 2\.10\.0 vs native", r.Stdout);
         Assert.EndsWith("all checks passed\n", r.Stdout.ReplaceLineEndings("\n"));
     }
 

@@ -125,7 +125,31 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
                      File.ReadAllBytes(Path.Combine(resumed.PolicyFolder(2), "optimizer.safetensors")));
         // a different configuration on the same run directory is refused
         var other = PipelineConfig.Load(yaml, ["run.output=split", "algorithm.loss=grpo"]);
-        Assert.Contains("was started with another configuration", Assert.Throws<ConfigException>(() => new PipelineRun(other, new StringWriter(), Toy).Execute()).Message);
+        var refused = Assert.Throws<ConfigException>(() => new PipelineRun(other, new StringWriter(), Toy).Execute()).Message;
+        Assert.Contains("was started with another configuration", refused);
+        Assert.Contains("algorithm.loss was \"aspo\", now \"grpo\"", refused); // the keys that differ, old and new
+    }
+
+    /// <summary>
+    /// The learner is not part of the algorithm: a run started with the native learner resumes with the torch learner
+    /// (same checkpoint and optimizer files) and ends within the fp32 floor of the native run.
+    /// </summary>
+    [Fact]
+    public void A_run_resumes_with_the_other_learner_and_ends_where_the_native_run_ends()
+    {
+        var yaml = Setup();
+        var native = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=native"]), new StringWriter(), Toy);
+        native.Execute();
+        new PipelineRun(PipelineConfig.Load(yaml, ["run.output=switched", "run.iterations=1"]), new StringWriter(), Toy).Execute();
+        var switched = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=switched", "learner.backend=torch"]), new StringWriter(), Toy);
+        Assert.Equal(new RunState(2, "eval"), switched.Execute());
+        Assert.Contains("backend: \"torch\"", File.ReadAllText(Path.Combine(switched.Directory, "pipeline.resolved.yaml")));
+        var a = Weights(native.PolicyFolder(2));
+        var b = Weights(switched.PolicyFolder(2));
+        var moved = a.Zip(Weights(native.PolicyFolder(1)), (x, y) => Math.Abs(x - y)).Max();
+        var delta = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+        // elements whose gradient is float noise move by ±lr per Adam step in either learner: at most 2 steps × lr 1e-3
+        Assert.True(moved > 1e-4 && delta <= 2e-3, $"iteration 2 moved the weights by {moved:G3}; native vs torch-resumed differ by {delta:G3}");
     }
 
     [Theory]
@@ -138,6 +162,10 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [InlineData(new[] { "algorithm.advantage=ppo" }, "algorithm.advantage: unknown estimator 'ppo'; valid: grpo, dr_grpo, rloo")]
     [InlineData(new[] { "nonsense" }, "--set nonsense: expected key=value")]
     [InlineData(new[] { "model=3" }, "model: expected a mapping of keys, got a scalar")]
+    [InlineData(new[] { "learner.backend=jax" }, "learner.backend: unknown 'jax'; valid: native, torch")]
+    [InlineData(new[] { "learner.device=gpu" }, "learner.device: 'gpu'; valid: cpu, cuda, cuda:N")]
+    [InlineData(new[] { "learner.device=cuda:1" }, "learner.device cuda:1 needs learner.backend torch (the native learner runs on the CPU)")]
+    [InlineData(new[] { "learner.dtype=fp16" }, "learner.dtype: unknown 'fp16'; valid: fp32, bf16")]
     public void Bad_settings_fail_at_load_naming_the_key_and_what_is_allowed(string[] overrides, string expected)
     {
         var yaml = Setup();

@@ -12,7 +12,7 @@ internal static class VersionCommand
 {
     public static Command Create()
     {
-        var command = new Command("version", "Print the project version and each native runtime's version (ONNX Runtime, DuckDB, BLAS).");
+        var command = new Command("version", "Print the project version and each native runtime's version (ONNX Runtime, DuckDB, BLAS, LibTorch).");
         command.SetAction(_ => CommandRunner.Run(() => Print(Console.Out)));
         return command;
     }
@@ -41,10 +41,13 @@ internal static class VersionCommand
         Line("blas", () => new OpenBlasGemm().Description);
         Line("onednn", () => new OneDnnGemm().Description);
         Line("gemm", () => $"{GemmBackends.CreateDefault().Name} (set {GemmBackends.EnvironmentVariable} to one of: {string.Join(", ", GemmBackends.Names)})");
+        Line("libtorch", () => $"{Aspo.Torch.TorchRuntime.Describe()}; device cpu{CudaNote()}; {LibTorchNative.Folder}");
         foreach (var failure in failures)
             Console.Error.WriteLine($"error: {failure}");
         return failures.Count == 0 ? 0 : 1;
     }
+
+    private static string CudaNote() => Aspo.Torch.TorchRuntime.Build == "cuda" ? ", cuda" : $" (CUDA: build with -p:{Aspo.Torch.TorchRuntime.BackendProperty}=cuda)";
 
     internal static string ProjectVersion =>
         typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
