@@ -69,8 +69,8 @@ internal sealed class TorchAdamW : IDisposable
         float[] m = new float[count], v = new float[count];
         Step = Aspo.Model.AdamW.LoadState(path, m, v);
         using var _ = no_grad();
-        using var hostM = tensor(m, [count], ScalarType.Float32);
-        using var hostV = tensor(v, [count], ScalarType.Float32);
+        using var hostM = from_array(m);
+        using var hostV = from_array(v);
         _m.copy_(hostM);
         _v.copy_(hostV);
     }

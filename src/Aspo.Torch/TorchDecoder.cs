@@ -34,8 +34,8 @@ internal sealed class TorchDecoder : IDisposable
         _gemmType = precision == LearnerPrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
         using (no_grad())
         {
-            using var host = tensor(parameters, [parameters.LongLength], ScalarType.Float32);
-            Flat = host.to(device).detach().DetachFromDisposeScope();
+            using var host = from_array(parameters); // pins the caller's array for the copy, no managed clone
+            Flat = empty([parameters.LongLength], ScalarType.Float32, device).copy_(host).DetachFromDisposeScope();
             Gradient = zeros_like(Flat).DetachFromDisposeScope();
             foreach (var t in Layout.Tensors)
             {

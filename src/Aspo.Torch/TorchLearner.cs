@@ -67,7 +67,7 @@ public sealed class TorchLearner : ILearner
     internal void SetGradients(float[] gradients)
     {
         using var _ = no_grad();
-        using var host = tensor(gradients, [gradients.LongLength], ScalarType.Float32);
+        using var host = from_array(gradients);
         _decoder.Gradient.copy_(host);
     }
 
@@ -81,5 +81,6 @@ public sealed class TorchLearner : ILearner
     {
         _optimizer.Dispose();
         _decoder.Dispose();
+        Aspo.Native.LibTorchNative.ReleaseFreeMemory(); // the heap kept the learner's blocks for reuse (TorchRuntime.Start)
     }
 }

@@ -30,6 +30,7 @@ public static class TorchRuntime
                 return;
 #if !TORCH_CUDA
             LibTorchNative.Preload();
+            LibTorchNative.KeepLargeBlocksOnTheHeap(); // CUDA builds use LibTorch's caching allocator instead
 #endif
             torch.InitializeDeviceType(DeviceType.CPU);
             s_started = true;

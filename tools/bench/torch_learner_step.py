@@ -3,10 +3,11 @@
 next token at T=1, loss Σ c·logπ, backward, AdamW) on a random-weight decoder of the given shapes, timed.
 
 Usage: /usr/bin/python3 tools/bench/torch_learner_step.py HIDDEN INTER LAYERS HEADS KV HEAD_DIM VOCAB TIED T THREADS STEPS
-Prints one JSON line: {"median_s": …, "steps": […]}.
+Prints one JSON line: {"median_s": …, "steps": […], "peak_rss_bytes": …}.
 """
 import json
 import os
+import resource
 import sys
 import time
 
@@ -35,4 +36,5 @@ for _ in range(steps):
     opt.step()
     times.append(time.perf_counter() - start)
 warm = times[1:] if len(times) > 1 else times
-print(json.dumps({"median_s": sorted(warm)[len(warm) // 2], "steps": times}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+print(json.dumps({"median_s": sorted(warm)[len(warm) // 2], "steps": times, "peak_rss_bytes": peak}))

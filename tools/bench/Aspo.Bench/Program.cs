@@ -25,6 +25,8 @@ public static class Program
             return DataBench.Run();
         if (args is ["learner", ..])
             return LearnerBench.Run(args);
+        if (args is ["learner-step", _, _, _])
+            return LearnerBench.Step(args);
         if (args is ["algorithms", ..])
         {
             var summary = BenchmarkRunner.Run<AlgorithmsBenchmarks>();
