@@ -1,3 +1,4 @@
+using Aspo.Native.Files;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -28,18 +29,23 @@ public static class PromptDatasetWriter
         var extension = Path.GetExtension(full).ToLowerInvariant();
         if (extension is not (".parquet" or ".jsonl"))
             throw new DataFormatException($"{full}: unsupported dataset extension \"{extension}\"; expected .parquet or .jsonl");
-        var jsonl = Path.Combine(folder, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}.jsonl");
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}");
+        void WriteJsonLines(string path)
+        {
+            using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+            foreach (var r in rows)
+                writer.WriteLine(ToJson(r).ToJsonString(JsonOptions));
+        }
+        if (extension == ".jsonl")
+        {
+            AtomicFile.Write(full, WriteJsonLines);
+            return;
+        }
+        // Parquet: the rows as JSON lines (a temporary of their own), converted by DuckDB
+        var jsonl = AtomicFile.TemporaryPath(full + ".jsonl");
         try
         {
-            using (var writer = new StreamWriter(jsonl, false, new UTF8Encoding(false)))
-            {
-                foreach (var r in rows)
-                    writer.WriteLine(ToJson(r).ToJsonString(JsonOptions));
-            }
-            if (extension == ".jsonl")
-                File.Move(jsonl, temp, overwrite: true);
-            else
+            WriteJsonLines(jsonl);
+            AtomicFile.Write(full, temp =>
             {
                 using var db = DuckDbDatabase.Open();
                 using var conn = db.Connect();
@@ -48,13 +54,11 @@ public static class PromptDatasetWriter
                           FROM read_json({DuckDbConnection.Literal(jsonl)}, format = 'newline_delimited', sample_size = -1))
                     TO {DuckDbConnection.Literal(temp)} (FORMAT parquet, COMPRESSION zstd)
                     """);
-            }
-            File.Move(temp, full, overwrite: true);
+            });
         }
         finally
         {
             File.Delete(jsonl);
-            File.Delete(temp);
         }
     }
 

@@ -1,3 +1,4 @@
+using Aspo.Native.Files;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -60,9 +61,7 @@ public static class Checkpoint
         Directory.CreateDirectory(folder);
         var tensors = layout.Tensors.Select(t => (t.Name, t.Shape, (ReadOnlyMemory<float>)parameters.AsMemory((int)t.Offset, (int)t.Count))).ToArray();
         SafeTensorsWriter.WriteFloat32(Path.Combine(folder, WeightsFile), tensors);
-        var configPath = Path.Combine(folder, ConfigFile);
-        File.WriteAllText(configPath + ".tmp", config.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(configPath + ".tmp", configPath, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     // tied checkpoints may still carry lm_head.weight; old Llama checkpoints carry the RoPE buffer

@@ -1,3 +1,4 @@
+using Aspo.Native.Files;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -182,16 +183,15 @@ public static class SafeTensorsWriter
         var headerText = header.ToJsonString();
         var headerBytes = Encoding.UTF8.GetBytes(headerText + new string(' ', (8 - Encoding.UTF8.GetByteCount(headerText) % 8) % 8));
 
-        var temp = path + ".tmp-" + Environment.ProcessId;
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        AtomicFile.Write(path, temp =>
         {
-            Span<byte> length = stackalloc byte[8];
+            using var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            var length = new byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(length, headerBytes.Length);
             file.Write(length);
             file.Write(headerBytes);
             foreach (var (_, _, data) in ordered)
                 file.Write(MemoryMarshal.AsBytes(data.Span));
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 }

@@ -16,3 +16,9 @@ public sealed class NativeLibraryMissingException : AspoNativeException
 
     public string LibraryFileName { get; }
 }
+
+/// <summary>Another process holds the lock of a folder this process needs.</summary>
+public sealed class DirectoryInUseException(string directory, string message) : AspoNativeException(message)
+{
+    public string Directory { get; } = directory;
+}

@@ -1,3 +1,4 @@
+using Aspo.Native.Files;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Model;
@@ -44,36 +45,22 @@ public static class DecoderExporter
         var layout = new ParameterLayout(c);
         var ctx = contextLength ?? c.MaxPositionEmbeddings;
         Directory.CreateDirectory(folder);
-        var dataTemp = Path.Combine(folder, $".{DataFile}.tmp-{Environment.ProcessId}");
-        var modelTemp = Path.Combine(folder, $".{ModelFile}.tmp-{Environment.ProcessId}");
-        try
+        // the graph names its external data file by its final name; the data is renamed into place first
+        byte[] model = [];
+        AtomicFile.Write(Path.Combine(folder, DataFile), dataTemp =>
         {
-            using (var data = new FileStream(dataTemp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                var g = new OnnxGraphBuilder().Opset("com.microsoft", 1).UseExternalData(data, DataFile);
-                Build(g, c, layout, parameters, ctx, options);
-                File.WriteAllBytes(modelTemp, g.Build(producer: "aspo-export").ToByteArray());
-            }
-            File.Move(dataTemp, Path.Combine(folder, DataFile), overwrite: true);
-            File.Move(modelTemp, Path.Combine(folder, ModelFile), overwrite: true);
-        }
-        finally
-        {
-            File.Delete(dataTemp);
-            File.Delete(modelTemp);
-        }
-        WriteText(Path.Combine(folder, GenAiConfigFile), GenAiConfig(c, ctx).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        WriteText(Path.Combine(folder, "config.json"), c.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            using var data = new FileStream(dataTemp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            var g = new OnnxGraphBuilder().Opset("com.microsoft", 1).UseExternalData(data, DataFile);
+            Build(g, c, layout, parameters, ctx, options);
+            model = g.Build(producer: "aspo-export").ToByteArray();
+        });
+        AtomicFile.WriteAllBytes(Path.Combine(folder, ModelFile), model);
+        AtomicFile.WriteAllText(Path.Combine(folder, GenAiConfigFile), GenAiConfig(c, ctx).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), c.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         if (tokenizerFolder is not null)
             foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
                 if (File.Exists(Path.Combine(tokenizerFolder, file)))
                     File.Copy(Path.Combine(tokenizerFolder, file), Path.Combine(folder, file), overwrite: true);
-    }
-
-    private static void WriteText(string path, string text)
-    {
-        File.WriteAllText(path + ".tmp", text);
-        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     /// <summary>genai_config.json with the keys ONNX Runtime GenAI's parser knows (§2.1).</summary>

@@ -84,4 +84,68 @@ internal static class CliProcess
             throw new InvalidOperationException($"aspo {string.Join(' ', args)} failed: {stderr.Result}");
         return false;
     }
+
+    /// <summary>Starts the CLI in the background; stdout lines are collected as they come.</summary>
+    public static Background Start(string directory, params string[] args) => new(directory, args);
+
+    /// <summary>A CLI process running in the background.</summary>
+    public sealed class Background : IDisposable
+    {
+        private readonly Process _process;
+        private readonly List<string> _lines = [];
+        private readonly Task _reader;
+        private readonly Task<string> _stderr;
+
+        internal Background(string directory, string[] args)
+        {
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
+            info.ArgumentList.Add(Path.Combine(directory, "aspo.dll"));
+            foreach (var a in args)
+                info.ArgumentList.Add(a);
+            _process = Process.Start(info)!;
+            _stderr = _process.StandardError.ReadToEndAsync();
+            _reader = Task.Run(() =>
+            {
+                string? line;
+                while ((line = _process.StandardOutput.ReadLine()) is not null)
+                    lock (_lines)
+                        _lines.Add(line);
+            });
+        }
+
+        public int ProcessId => _process.Id;
+
+        /// <summary>Waits (up to 3 minutes) for a stdout line containing <paramref name="marker"/>; false if the process ended first.</summary>
+        public bool WaitForLine(string marker)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            while (DateTime.UtcNow < deadline)
+            {
+                lock (_lines)
+                    if (_lines.Any(l => l.Contains(marker, StringComparison.Ordinal)))
+                        return true;
+                if (_process.HasExited)
+                    return false;
+                Thread.Sleep(20);
+            }
+            throw new TimeoutException($"no line with '{marker}' in 3 minutes");
+        }
+
+        /// <summary>SIGKILL: no handler, no cleanup.</summary>
+        public void Kill()
+        {
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+            _reader.Wait();
+        }
+
+        public string Stderr => _process.HasExited ? _stderr.Result : "";
+
+        public void Dispose()
+        {
+            Kill();
+            _process.Dispose();
+        }
+    }
 }

@@ -609,7 +609,7 @@ public sealed class CliTests
     }
 
     /// <summary>A tiny random Qwen2 over the Qwen3 tokenizer, 16 synthetic L1 problems and a pipeline file (run: 1 iteration, 1 thread) plus <paramref name="extra"/>.</summary>
-    private static string TinyRun(string dir, string extra, int iterations = 1)
+    internal static string TinyRun(string dir, string extra, int iterations = 1)
     {
         Aspo.Tests.Shared.TinyQwen.SaveHfFolder(Path.Combine(dir, "model"), seed: 5);
         var synth = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "data", "synth", "--level", "L1", "--count", "16",

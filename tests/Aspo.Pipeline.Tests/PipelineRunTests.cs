@@ -52,18 +52,18 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var log = new StringWriter();
         var run = new PipelineRun(config, log, Toy);
         var state = run.Execute();
-        Assert.Equal(new RunState(2, "eval"), state);
+        Assert.Equal(new RunState(2, Stage.Eval), state);
         foreach (var i in new[] { 1, 2 })
         {
-            Assert.True(File.Exists(Path.Combine(run.IterationFolder(i), "shards", "part-00000.parquet")), $"iteration {i} shard");
-            Assert.True(File.Exists(Path.Combine(run.IterationFolder(i), "onnx", "model.onnx")), $"iteration {i} export");
-            Assert.True(File.Exists(Path.Combine(run.PolicyFolder(i), "optimizer.safetensors")), $"iteration {i} optimizer state");
+            Assert.True(File.Exists(Path.Combine(run.RunDirectory.IterationFolder(i), "shards", "part-00000.parquet")), $"iteration {i} shard");
+            Assert.True(File.Exists(Path.Combine(run.RunDirectory.IterationFolder(i), "onnx", "model.onnx")), $"iteration {i} export");
+            Assert.True(File.Exists(Path.Combine(run.RunDirectory.PolicyFolder(i), "optimizer.safetensors")), $"iteration {i} optimizer state");
         }
-        var start = Weights(run.PolicyFolder(0));
-        var end = Weights(run.PolicyFolder(2));
+        var start = Weights(run.RunDirectory.PolicyFolder(0));
+        var end = Weights(run.RunDirectory.PolicyFolder(2));
         Assert.True(start.Zip(end, (a, b) => Math.Abs(a - b)).Max() > 1e-6, "the parameters did not change");
 
-        var rows = File.ReadAllLines(run.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var rows = File.ReadAllLines(run.RunDirectory.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         // 12 sequences per iteration, mini-batch 6, one epoch: 2 optimizer steps per iteration
         Assert.Equal(4, rows.Count(r => r["kind"]!.GetValue<string>() == "step"));
         Assert.Equal(2, rows.Count(r => r["kind"]!.GetValue<string>() == "rollout"));
@@ -91,19 +91,19 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var rollout = rows.First(r => r["kind"]!.GetValue<string>() == "rollout")["data"]!.AsObject();
         foreach (var name in new[] { "critic/score/mean", "response_length/mean", "response_length/clip_ratio", "timing_s/gen" })
             Assert.True(rollout.ContainsKey(name), name);
-        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(run.StatePath))!["iteration"]!.GetValue<int>());
+        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(run.RunDirectory.StatePath))!["iteration"]!.GetValue<int>());
         // the same scalars in TensorBoard event files: iteration axis, and per optimizer step under "step/…"
-        var events = Directory.GetFiles(run.TensorBoardFolder, "events.out.tfevents.*").SelectMany(TensorBoardWriterTests.Read).ToList();
+        var events = Directory.GetFiles(run.RunDirectory.TensorBoardFolder, "events.out.tfevents.*").SelectMany(TensorBoardWriterTests.Read).ToList();
         Assert.Contains(events, e => e.Step == 2 && e.Values.Any(v => v.Tag == "critic/score/mean"));
         Assert.Contains(events, e => e.Step == 4 && e.Values.Any(v => v.Tag == "step/actor/pg_loss"));
         output.WriteLine(log.ToString());
-        output.WriteLine(File.ReadAllText(run.MetricsPath));
+        output.WriteLine(File.ReadAllText(run.RunDirectory.MetricsPath));
         Assert.Contains("iteration 2 learn:", log.ToString());
 
         // a finished run does nothing more; nothing temporary is left behind
         var again = new PipelineRun(config, new StringWriter(), Toy).Execute();
         Assert.Equal(state, again);
-        Assert.Empty(Directory.GetFileSystemEntries(run.Directory, "*.tmp", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFileSystemEntries(run.RunDirectory.Root, "*.tmp", SearchOption.AllDirectories));
     }
 
     /// <summary>Stopping after iteration 1 and resuming gives the same final checkpoint, bit for bit, as one uninterrupted run.</summary>
@@ -115,14 +115,14 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         new PipelineRun(whole, new StringWriter(), Toy).Execute();
         var first = PipelineConfig.Load(yaml, ["run.output=split", "run.iterations=1"]);
         var split = new PipelineRun(first, new StringWriter(), Toy);
-        Assert.Equal(new RunState(1, "eval"), split.Execute());
+        Assert.Equal(new RunState(1, Stage.Eval), split.Execute());
         // a crash between stages: the learn of iteration 2 never recorded → it is redone
         var resumed = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=split"]), new StringWriter(), Toy);
-        Assert.Equal(new RunState(2, "eval"), resumed.Execute());
-        Assert.Equal(File.ReadAllBytes(Path.Combine(new PipelineRun(whole, new StringWriter(), Toy).PolicyFolder(2), "model.safetensors")),
-                     File.ReadAllBytes(Path.Combine(resumed.PolicyFolder(2), "model.safetensors")));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(new PipelineRun(whole, new StringWriter(), Toy).PolicyFolder(2), "optimizer.safetensors")),
-                     File.ReadAllBytes(Path.Combine(resumed.PolicyFolder(2), "optimizer.safetensors")));
+        Assert.Equal(new RunState(2, Stage.Eval), resumed.Execute());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(new PipelineRun(whole, new StringWriter(), Toy).RunDirectory.PolicyFolder(2), "model.safetensors")),
+                     File.ReadAllBytes(Path.Combine(resumed.RunDirectory.PolicyFolder(2), "model.safetensors")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(new PipelineRun(whole, new StringWriter(), Toy).RunDirectory.PolicyFolder(2), "optimizer.safetensors")),
+                     File.ReadAllBytes(Path.Combine(resumed.RunDirectory.PolicyFolder(2), "optimizer.safetensors")));
         // a different configuration on the same run directory is refused
         var other = PipelineConfig.Load(yaml, ["run.output=split", "algorithm.loss=grpo"]);
         var refused = Assert.Throws<ConfigException>(() => new PipelineRun(other, new StringWriter(), Toy).Execute()).Message;
@@ -142,11 +142,11 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         native.Execute();
         new PipelineRun(PipelineConfig.Load(yaml, ["run.output=switched", "run.iterations=1"]), new StringWriter(), Toy).Execute();
         var switched = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=switched", "learner.backend=torch"]), new StringWriter(), Toy);
-        Assert.Equal(new RunState(2, "eval"), switched.Execute());
-        Assert.Contains("backend: \"torch\"", File.ReadAllText(Path.Combine(switched.Directory, "pipeline.resolved.yaml")));
-        var a = Weights(native.PolicyFolder(2));
-        var b = Weights(switched.PolicyFolder(2));
-        var moved = a.Zip(Weights(native.PolicyFolder(1)), (x, y) => Math.Abs(x - y)).Max();
+        Assert.Equal(new RunState(2, Stage.Eval), switched.Execute());
+        Assert.Contains("backend: \"torch\"", File.ReadAllText(Path.Combine(switched.RunDirectory.Root, "pipeline.resolved.yaml")));
+        var a = Weights(native.RunDirectory.PolicyFolder(2));
+        var b = Weights(switched.RunDirectory.PolicyFolder(2));
+        var moved = a.Zip(Weights(native.RunDirectory.PolicyFolder(1)), (x, y) => Math.Abs(x - y)).Max();
         var delta = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
         // elements whose gradient is float noise move by ±lr per Adam step in either learner: at most 2 steps × lr 1e-3
         Assert.True(moved > 1e-4 && delta <= 2e-3, $"iteration 2 moved the weights by {moved:G3}; native vs torch-resumed differ by {delta:G3}");
@@ -207,9 +207,9 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         source.Execute();
         var log = new StringWriter();
         var replay = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=replay", "optimizer.lr=0.05", "algorithm.loss=grpo", "algorithm.rollout_correction=token"]), log);
-        Assert.Equal(new RunState(2, "learn"), replay.Replay(source.Directory));
+        Assert.Equal(new RunState(2, Stage.Learn), replay.Replay(source.RunDirectory.Root));
         output.WriteLine(log.ToString());
-        var rows = File.ReadAllLines(replay.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var rows = File.ReadAllLines(replay.RunDirectory.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         var shards = rows.Where(r => r["kind"]!.GetValue<string>() == "shard").ToList();
         Assert.Equal(2, shards.Count);
         // iteration 1: same starting policy as the source's rollout → agreement at the fp32 floor
@@ -220,11 +220,11 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(4, steps.Count);
         Assert.All(steps, d => Assert.True(d.ContainsKey("rollout_corr/rollout_is_mean"), "rollout correction metrics"));
         Assert.Contains("learner vs rollout |Δ logπ|", log.ToString());
-        var start = Weights(source.PolicyFolder(0));
-        Assert.Equal(start, Weights(replay.PolicyFolder(0)));
-        Assert.NotEqual(Weights(source.PolicyFolder(2)), Weights(replay.PolicyFolder(2)));
+        var start = Weights(source.RunDirectory.PolicyFolder(0));
+        Assert.Equal(start, Weights(replay.RunDirectory.PolicyFolder(0)));
+        Assert.NotEqual(Weights(source.RunDirectory.PolicyFolder(2)), Weights(replay.RunDirectory.PolicyFolder(2)));
         // the report overlays both runs: self-contained HTML, one polyline per run where both have the metric
-        var html = RunReport.Html([source.Directory, replay.Directory]);
+        var html = RunReport.Html([source.RunDirectory.Root, replay.RunDirectory.Root]);
         var report = Path.Combine(_dir, "report.html");
         File.WriteAllText(report, html);
         Assert.Equal(RunReport.Charts.Count, System.Text.RegularExpressions.Regex.Matches(html, "<svg ").Count);
@@ -247,12 +247,12 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     {
         var config = PipelineConfig.Load(Setup(), ["run.output=two-suites"]);
         var run = new PipelineRun(config, new StringWriter());
-        Directory.CreateDirectory(run.Directory);
+        Directory.CreateDirectory(run.RunDirectory.Root);
         string Row(int iteration, string suite, double value) =>
             $"{{\"kind\":\"eval\",\"iteration\":{iteration},\"step\":0,\"suite\":\"{suite}\",\"data\":{{\"val-core/all/acc/mean@8\":{value.ToString(CultureInfo.InvariantCulture)}}}}}";
-        File.WriteAllLines(run.MetricsPath, [Row(0, "main", 0.439), Row(0, "hard", 0.001), Row(20, "main", 0.62), Row(20, "hard", 0.0),
+        File.WriteAllLines(run.RunDirectory.MetricsPath, [Row(0, "main", 0.439), Row(0, "hard", 0.001), Row(20, "main", 0.62), Row(20, "hard", 0.0),
             Row(40, "main", 0.673), Row(40, "hard", 0.0)]);
-        var series = RunReport.Series(RunReport.ReadMetrics(run.Directory), RunReport.Charts.Single(c => c.Kind == "eval"));
+        var series = RunReport.Series(RunReport.ReadMetrics(run.RunDirectory.Root), RunReport.Charts.Single(c => c.Kind == "eval"));
         Assert.Equal([(0, 0.439), (20, 0.62), (40, 0.673)], series);
         Assert.Equal("held-out avg@8: 43.9% -> 67.3% (+23.4 points)", run.HeldOutChange());
     }
@@ -335,15 +335,13 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var a = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=a", "run.name=alpha"]), new StringWriter(), Toy);
         a.Execute();
         var b = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=b", "run.name=beta", "run.iterations=1"]), new StringWriter(), Toy);
-        b.Open();
         b.Export(1);
-        Directory.CreateDirectory(Path.Combine(b.IterationFolder(1), "shards"));
-        File.Copy(Path.Combine(a.IterationFolder(1), "shards", "part-00000.parquet"), Path.Combine(b.IterationFolder(1), "shards", "part-00000.parquet"));
+        Directory.CreateDirectory(Path.Combine(b.RunDirectory.IterationFolder(1), "shards"));
+        File.Copy(Path.Combine(a.RunDirectory.IterationFolder(1), "shards", "part-00000.parquet"), Path.Combine(b.RunDirectory.IterationFolder(1), "shards", "part-00000.parquet"));
         Assert.Contains("belongs to run 'alpha', not 'beta'", Assert.Throws<ConfigException>(() => b.Learn(1)).Message);
         // alpha's iteration-1 shards (policy 0) handed to alpha's iteration 2 (policy 1)
-        File.Copy(Path.Combine(a.IterationFolder(1), "shards", "part-00000.parquet"), Path.Combine(a.IterationFolder(2), "shards", "part-00000.parquet"), overwrite: true);
+        File.Copy(Path.Combine(a.RunDirectory.IterationFolder(1), "shards", "part-00000.parquet"), Path.Combine(a.RunDirectory.IterationFolder(2), "shards", "part-00000.parquet"), overwrite: true);
         var again = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=a", "run.name=alpha"]), new StringWriter(), Toy);
-        again.Open();
         Assert.Contains("was sampled by policy version 0, the learner holds version 1", Assert.Throws<ConfigException>(() => again.Learn(2)).Message);
     }
 
@@ -353,9 +351,8 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     {
         var yaml = Setup();
         var run = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=full", "run.iterations=1"]), new StringWriter(), Toy);
-        run.Open();
         run.Export(1);
-        var shards = Path.Combine(run.IterationFolder(1), "shards");
+        var shards = Path.Combine(run.RunDirectory.IterationFolder(1), "shards");
         Directory.CreateDirectory(shards);
         // a 4 KiB (one page) tmpfs over the shard folder (the tests run as root, as CI does): the Parquet write runs out of space
         Mount($"-t tmpfs -o size=4k tmpfs {shards}");
@@ -372,7 +369,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         }
         run.Rollout(1);
         run.Learn(1);
-        Assert.True(File.Exists(Path.Combine(run.PolicyFolder(1), "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(run.RunDirectory.PolicyFolder(1), "model.safetensors")));
     }
 
     private static void Mount(string arguments, bool umount = false)

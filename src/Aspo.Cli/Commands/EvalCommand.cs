@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Data;
 using Aspo.Model;
-using Aspo.Native.Ort;
+using Aspo.Native.Files;
 using Aspo.Onnx;
 using Aspo.Pipeline;
 using Aspo.Rewards;
@@ -81,107 +81,85 @@ internal static class EvalCommand
                                        Func<EvalSettings, EvalSettings> SuiteOverride, int Limit, bool RequireThinkClose, string? Template, int Threads,
                                        string? OutputPath, string? MetricsPath, int Iteration);
 
-    private sealed record Job(string Name, IReadOnlyList<PromptRecord> Prompts, EvalSettings Settings, RewardRegistry Rewards);
-
     internal static int Run(EvalRequest request, TextWriter output)
     {
         if ((request.Suites.Count > 0) == (request.Data is not null))
             throw new ArgumentException("give either --suite (one or more) or --data, not both and not neither");
         if (request.Limit < 0)
             throw new ArgumentException($"--limit must be ≥ 0, got {request.Limit}");
+        // outputs checked before any work: an unwritable --out or --metrics fails now, not after the evaluation
         foreach (var (option, file) in new[] { ("--out", request.OutputPath), ("--metrics", request.MetricsPath) })
         {
-            if (file is not null && Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder && !Directory.Exists(folder))
-                throw new ArgumentException($"{option} {file}: folder {folder} does not exist");
+            if (file is not null)
+                CheckWritable(option, file);
         }
         // everything is read and checked before the model is loaded: bad input costs nothing
-        var jobs = new List<Job>();
+        var jobs = new List<EvalJob>();
         if (request.Data is { } dataFile)
         {
-            request.DataSettings.Validate();
             var prompts = PromptDataset.Load(dataFile, request.Mapping);
-            jobs.Add(new Job(Path.GetFileName(dataFile), request.Limit > 0 ? [.. prompts.Take(request.Limit)] : prompts, request.DataSettings,
+            jobs.Add(new EvalJob(Path.GetFileName(dataFile), request.Limit > 0 ? [.. prompts.Take(request.Limit)] : prompts, request.DataSettings,
                 RewardRegistry.CreateDefault(request.RequireThinkClose)));
         }
         foreach (var file in request.Suites)
         {
             var suite = EvalSuite.Load(file);
-            var settings = request.SuiteOverride(suite.Settings);
-            settings.Validate();
-            jobs.Add(new Job(suite.Name, suite.WithLimit(request.Limit).LoadPrompts(), settings, RewardRegistry.CreateDefault(suite.RequireThinkClose || request.RequireThinkClose)));
+            var job = EvalJob.FromSuite(suite, request.Limit, 0, request.RequireThinkClose);
+            jobs.Add(job with { Settings = request.SuiteOverride(suite.Settings) });
         }
-        foreach (var job in jobs)
+        if (!File.Exists(Path.Combine(request.Model, "config.json")) && !File.Exists(Path.Combine(request.Model, DecoderExporter.GenAiConfigFile)))
+            throw new ArgumentException(Directory.Exists(request.Model)
+                ? $"--model {Path.GetFullPath(request.Model)}: neither an HF checkpoint folder (config.json) nor an exported ONNX folder (genai_config.json)"
+                : $"--model {Path.GetFullPath(request.Model)}: folder does not exist");
+        // a run's metrics file is shared with the run: hold its lock while this evaluation adds to it
+        using var metricsLock = request.MetricsPath is { } m ? DirectoryLock.Acquire(Path.GetDirectoryName(Path.GetFullPath(m))!, "aspo eval --metrics") : null;
+        var templateName = "";
+        var results = EvalStep.Run(request.Model, jobs, Path.GetTempPath(), request.Template, request.Threads, output, (template, exported) =>
         {
-            foreach (var source in job.Prompts.Select(p => p.DataSource).Distinct())
-                job.Rewards.Resolve(source);
-        }
-
-        using var exported = OnnxFolder.Resolve(request.Model);
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, exported.Folder, request.Threads);
-        var tokenizer = model.LoadTokenizer();
-        var template = request.Template is not null ? ChatTemplate.ByName(request.Template) : ChatTemplate.FromTokenizerConfig(exported.Folder);
-        output.WriteLine($"model: {Path.GetFullPath(request.Model)}{(exported.IsTemporary ? " (exported to ONNX for this evaluation)" : "")}, chat template {template.Name}");
-        var results = new List<SuiteResult>();
-        foreach (var job in jobs)
-        {
-            var result = EvalStage.Run(model, tokenizer, template, job.Rewards, job.Prompts, job.Settings);
-            var suiteResult = new SuiteResult(job.Name, job.Prompts.Count, job.Settings, result.Summaries);
-            results.Add(suiteResult);
-            output.Write(EvalReport.Table(suiteResult));
-        }
+            templateName = template.Name;
+            output.WriteLine($"model: {Path.GetFullPath(request.Model)}{(exported ? " (exported to ONNX for this evaluation)" : "")}, chat template {template.Name}");
+        });
         if (request.OutputPath is { } path)
         {
             var report = new JsonObject
             {
-                ["model"] = Path.GetFullPath(request.Model), ["chat_template"] = template.Name,
+                ["model"] = Path.GetFullPath(request.Model), ["chat_template"] = templateName,
                 ["suites"] = new JsonArray([.. results.Select(r => (JsonNode)EvalReport.Json(r))]),
             };
-            // written to a temporary file and moved into place: a reader never sees half a report
-            var full = Path.GetFullPath(path);
-            File.WriteAllText(full + ".tmp", report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            File.Move(full + ".tmp", full, overwrite: true);
+            AtomicFile.WriteAllText(Path.GetFullPath(path), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         if (request.MetricsPath is { } metricsPath)
-            EvalReport.AppendMetrics(metricsPath, results.Select(r => EvalReport.MetricsRow(r, request.Iteration)));
+        {
+            // evaluating the same suite at the same iteration again replaces its row
+            var rows = results.Select(r => EvalReport.MetricsRow(r, request.Iteration)).ToList();
+            MetricsLog.DropRows(metricsPath, row => row["kind"]?.GetValue<string>() == MetricsLog.Eval && row["iteration"]?.GetValue<int>() == request.Iteration
+                && rows.Any(r => r["suite"]!.GetValue<string>() == row["suite"]?.GetValue<string>()));
+            MetricsLog.AppendRows(metricsPath, rows);
+        }
         return 0;
     }
-}
 
-/// <summary>The ONNX folder to evaluate: the given one, or an HF checkpoint exported to a temporary folder (deleted on dispose).</summary>
-internal sealed class OnnxFolder : IDisposable
-{
-    private OnnxFolder(string folder, bool temporary)
+    /// <summary>A file this command will write: its folder exists and takes a new file.</summary>
+    private static void CheckWritable(string option, string file)
     {
-        Folder = folder;
-        IsTemporary = temporary;
-    }
-
-    public string Folder { get; }
-    public bool IsTemporary { get; }
-
-    public static OnnxFolder Resolve(string model)
-    {
-        var full = Path.GetFullPath(model);
-        if (File.Exists(Path.Combine(full, "genai_config.json")) || !File.Exists(Path.Combine(full, "config.json")))
-            return new OnnxFolder(full, false); // OnnxDecoder.Open names what is missing
-        var (config, parameters) = Checkpoint.Load(full);
-        var temp = Directory.CreateTempSubdirectory("aspo-eval-onnx-").FullName;
+        var full = Path.GetFullPath(file);
+        var folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+            throw new ArgumentException($"{option} {file}: folder {folder} does not exist");
+        if (Directory.Exists(full))
+            throw new ArgumentException($"{option} {file} is a folder; expected a file");
+        var probe = AtomicFile.TemporaryPath(full);
         try
         {
-            DecoderExporter.Export(config, parameters, Path.Combine(temp, "onnx"), full, new ExportOptions());
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            if (File.Exists(full))
+                using (new FileStream(full, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { }
         }
-        catch
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Directory.Delete(temp, recursive: true);
-            throw;
+            throw new ArgumentException($"{option} {file}: cannot be written ({e.Message})");
         }
-        return new OnnxFolder(Path.Combine(temp, "onnx"), true);
-    }
-
-    public void Dispose()
-    {
-        if (IsTemporary)
-            Directory.Delete(Path.GetDirectoryName(Folder)!, recursive: true);
     }
 }
+

@@ -18,7 +18,8 @@ internal static class ExportCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with tokenizer.json / tokenizer_config.json (default: the model folder)." };
         var context = new Option<int?>("--context-length") { Description = "Rotary cache length and maximum prompt + generation length (default: max_position_embeddings)." };
         var int4 = new Option<bool>("--int4") { Description = "Projection weights as 4-bit MatMulNBits (block 32, symmetric; lm_head stays fp32) for faster rollout." };
-        var command = new Command("export", "Export a checkpoint to ONNX (GroupQueryAttention graph, external data, genai_config.json).") { model, output, tokenizer, context, int4, config, iteration, runOutput, set };
+        var force = OutputFolder.ForceOption();
+        var command = new Command("export", "Export a checkpoint to ONNX (GroupQueryAttention graph, external data, genai_config.json).") { model, output, tokenizer, context, int4, force, config, iteration, runOutput, set };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             if (parse.GetValue(config) is { } pipeline)
@@ -26,19 +27,19 @@ internal static class ExportCommand
                 if (parse.GetValue(model) is not null || parse.GetValue(output) is not null)
                     throw new ArgumentException("give either --config (a run's export stage) or --model and --out, not both");
                 var i = parse.GetValue(iteration);
-                var run = StageCommands.Open(pipeline, parse.GetValue(runOutput), parse.GetValue(set));
+                var run = StageCommands.Create(pipeline, parse.GetValue(runOutput), parse.GetValue(set));
                 run.Export(i);
-                run.RecordStage(new Aspo.Pipeline.RunState(i, "export"));
-                Console.WriteLine($"exported policy {i - 1} to {Path.Combine(run.IterationFolder(i), "onnx")}");
+                Console.WriteLine($"exported policy {i - 1} to {run.RunDirectory.OnnxFolder(i)}");
                 return 0;
             }
             if (parse.GetValue(model) is null || parse.GetValue(output) is null)
                 throw new ArgumentException("export needs --model and --out (or --config for a run's export stage)");
             var folder = parse.GetValue(model)!;
+            var outFolder = OutputFolder.Check("--out", parse.GetValue(output)!, parse.GetValue(force));
             var (modelConfig, parameters) = Checkpoint.Load(folder);
             var tokenizerFolder = parse.GetValue(tokenizer) ?? folder;
-            DecoderExporter.Export(modelConfig, parameters, parse.GetValue(output)!, tokenizerFolder,
-                new ExportOptions { ContextLength = parse.GetValue(context), Int4 = parse.GetValue(int4) });
+            OutputFolder.Write(outFolder, temp => DecoderExporter.Export(modelConfig, parameters, temp, tokenizerFolder,
+                new ExportOptions { ContextLength = parse.GetValue(context), Int4 = parse.GetValue(int4) }));
             Console.WriteLine($"exported {modelConfig.Family} ({new ParameterLayout(modelConfig).TotalCount:N0} parameters) to {Path.GetFullPath(parse.GetValue(output)!)}");
             return 0;
         }));

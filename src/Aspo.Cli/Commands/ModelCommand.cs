@@ -19,15 +19,14 @@ internal static class ModelCommand
         var context = new Option<int>("--context") { Description = "max_position_embeddings.", DefaultValueFactory = _ => 512 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with tokenizer.json (+ tokenizer_config.json) to use; default: a byte-level tokenizer (256 bytes + ChatML tokens)." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var force = OutputFolder.ForceOption();
         var init = new Command("init", "Write a freshly initialised model (HF layout, N(0, 0.02) weights) with its tokenizer.")
         {
-            output, family, hidden, layers, heads, kvHeads, intermediate, context, tokenizer, seed,
+            output, family, hidden, layers, heads, kvHeads, intermediate, context, tokenizer, seed, force,
         };
         init.SetAction(parse => CommandRunner.Run(() =>
         {
-            var folder = Path.GetFullPath(parse.GetValue(output)!);
-            if (File.Exists(Path.Combine(folder, Checkpoint.ConfigFile)))
-                throw new ArgumentException($"--out {folder} already holds a model (config.json); choose an empty folder");
+            var folder = OutputFolder.Check("--out", parse.GetValue(output)!, parse.GetValue(force));
             var h = parse.GetValue(hidden);
             var nh = parse.GetValue(heads);
             if (h < 1 || nh < 1 || h % nh != 0 || h / nh % 16 != 0)
@@ -41,40 +40,38 @@ internal static class ModelCommand
                 "qwen3" => ModelFamily.Qwen3,
                 var other => throw new ArgumentException($"--family {other}: expected qwen2, llama or qwen3"),
             };
-            var temp = folder + ".tmp";
-            if (Directory.Exists(temp))
-                Directory.Delete(temp, recursive: true);
-            Directory.CreateDirectory(temp);
-            int vocab, eos;
-            if (parse.GetValue(tokenizer) is { } from)
+            ModelConfig? config = null;
+            var vocab = 0;
+            OutputFolder.Write(folder, temp =>
             {
-                foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+                int eos;
+                if (parse.GetValue(tokenizer) is { } from)
                 {
-                    if (File.Exists(Path.Combine(from, f)))
-                        File.Copy(Path.Combine(from, f), Path.Combine(temp, f));
+                    foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+                    {
+                        if (File.Exists(Path.Combine(from, f)))
+                            File.Copy(Path.Combine(from, f), Path.Combine(temp, f));
+                    }
+                    var bpe = BpeTokenizer.Load(Path.Combine(temp, "tokenizer.json"));
+                    vocab = bpe.VocabSize;
+                    eos = bpe.Encode("<|im_end|>") is [var id] ? id : vocab - 1;
                 }
-                var bpe = BpeTokenizer.Load(Path.Combine(temp, "tokenizer.json"));
-                vocab = bpe.VocabSize;
-                eos = bpe.Encode("<|im_end|>") is [var id] ? id : vocab - 1;
-            }
-            else
-            {
-                ByteLevelTokenizerFiles.Write(temp);
-                vocab = ByteLevelTokenizerFiles.VocabSize;
-                eos = ByteLevelTokenizerFiles.SpecialId("<|im_end|>");
-            }
-            var inter = parse.GetValue(intermediate) is > 0 and var i ? i : (8 * h / 3 + 15) / 16 * 16;
-            var config = new ModelConfig
-            {
-                Family = fam, HiddenSize = h, IntermediateSize = inter, NumLayers = parse.GetValue(layers), NumHeads = nh, NumKvHeads = parse.GetValue(kvHeads),
-                HeadDim = h / nh, VocabSize = vocab, TieWordEmbeddings = true, MaxPositionEmbeddings = parse.GetValue(context), EosTokenIds = [eos],
-                RopeTheta = 10000,
-            };
-            Checkpoint.Save(temp, config, ModelInit.Random(config, parse.GetValue(seed)));
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
-            Directory.Move(temp, folder);
-            Console.WriteLine($"wrote {config.Family} ({new ParameterLayout(config).TotalCount:N0} parameters, vocabulary {vocab}) to {folder}");
+                else
+                {
+                    ByteLevelTokenizerFiles.Write(temp);
+                    vocab = ByteLevelTokenizerFiles.VocabSize;
+                    eos = ByteLevelTokenizerFiles.SpecialId("<|im_end|>");
+                }
+                var inter = parse.GetValue(intermediate) is > 0 and var i ? i : (8 * h / 3 + 15) / 16 * 16;
+                config = new ModelConfig
+                {
+                    Family = fam, HiddenSize = h, IntermediateSize = inter, NumLayers = parse.GetValue(layers), NumHeads = nh, NumKvHeads = parse.GetValue(kvHeads),
+                    HeadDim = h / nh, VocabSize = vocab, TieWordEmbeddings = true, MaxPositionEmbeddings = parse.GetValue(context), EosTokenIds = [eos],
+                    RopeTheta = 10000,
+                };
+                Checkpoint.Save(temp, config, ModelInit.Random(config, parse.GetValue(seed)));
+            });
+            Console.WriteLine($"wrote {config!.Family} ({new ParameterLayout(config).TotalCount:N0} parameters, vocabulary {vocab}) to {folder}");
             return 0;
         }));
         return new Command("model", "Model tools.") { init };

@@ -20,8 +20,7 @@ internal static class ReportCommand
             var path = Path.GetFullPath(parse.GetValue(output)!);
             if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
                 throw new ArgumentException($"--out {path}: folder {folder} does not exist");
-            File.WriteAllText(path + ".tmp", html);
-            File.Move(path + ".tmp", path, overwrite: true);
+            Aspo.Native.Files.AtomicFile.WriteAllText(path, html);
             Console.WriteLine($"wrote {path}");
             return 0;
         }));

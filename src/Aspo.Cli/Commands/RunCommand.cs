@@ -21,7 +21,7 @@ internal static class RunCommand
             var pipeline = StageCommands.LoadConfig(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
             var run = new PipelineRun(pipeline, Console.Out);
             var state = run.Execute();
-            Console.WriteLine($"run {pipeline.Run.Name} complete: iteration {state.Iteration}, last stage {state.Stage}; {pipeline.RunDirectory}");
+            Console.WriteLine($"run {pipeline.Run.Name} complete: iteration {state.Iteration}, last stage {RunState.Name(state.Stage)}; {pipeline.RunDirectory}");
             // the last line: the headline suite's avg@n from the starting policy to the last evaluation
             if (run.HeldOutChange() is { } change)
                 Console.WriteLine(change);

@@ -25,9 +25,10 @@ internal static class SftCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
         var template = new Option<string?>("--chat-template") { Description = $"One of {string.Join(", ", ChatTemplate.Names)}; default: from tokenizer_config.json." };
         var learnerOptions = new LearnerCliOptions();
+        var force = OutputFolder.ForceOption();
         var command = new Command("sft", "Supervised warm start: cross-entropy on the worked solutions of a dataset, through the learner, into a new HF folder.")
         {
-            model, data, output, field, epochs, batch, micro, lr, warmup, limit, seed, template,
+            model, data, output, field, epochs, batch, micro, lr, warmup, limit, seed, template, force,
         };
         learnerOptions.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -38,6 +39,7 @@ internal static class SftCommand
                 WarmupSteps = parse.GetValue(warmup), Seed = parse.GetValue(seed),
             };
             settings.Validate();
+            var outFolder = OutputFolder.Check("--out", parse.GetValue(output)!, parse.GetValue(force));
             var folder = parse.GetValue(model)!;
             var (config, parameters) = Checkpoint.Load(folder);
             var tokenizer = BpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
@@ -55,19 +57,15 @@ internal static class SftCommand
                 if (k == 1 || k % 20 == 0 || k == n)
                     Console.WriteLine(FormattableString.Invariant($"sft step {k}/{n}: loss {m["sft/loss"]:F4}, lr {m["sft/lr"]:E2}, grad norm {m["sft/grad_norm"]:F3}, {clock.Elapsed.TotalSeconds:F0} s"));
             });
-            var outFolder = Path.GetFullPath(parse.GetValue(output)!);
-            var temp = outFolder + ".tmp";
-            if (Directory.Exists(temp))
-                Directory.Delete(temp, recursive: true);
-            learner.SaveCheckpoint(temp);
-            foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+            OutputFolder.Write(outFolder, temp =>
             {
-                if (File.Exists(Path.Combine(folder, f)))
-                    File.Copy(Path.Combine(folder, f), Path.Combine(temp, f));
-            }
-            if (Directory.Exists(outFolder))
-                Directory.Delete(outFolder, recursive: true);
-            Directory.Move(temp, outFolder);
+                learner.SaveCheckpoint(temp);
+                foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+                {
+                    if (File.Exists(Path.Combine(folder, f)))
+                        File.Copy(Path.Combine(folder, f), Path.Combine(temp, f));
+                }
+            });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sft: {examples.Count} examples, {settings.Epochs} epochs, final loss {last:F4}, {clock.Elapsed.TotalSeconds:F0} s → {outFolder}"));
             return 0;
         }));

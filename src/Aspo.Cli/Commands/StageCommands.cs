@@ -30,12 +30,7 @@ internal static class StageCommands
         return PipelineConfig.Load(config, overrides);
     }
 
-    internal static PipelineRun Open(string config, string? output, string[]? set)
-    {
-        var run = new PipelineRun(LoadConfig(config, output, set), Console.Out);
-        run.Open();
-        return run;
-    }
+    internal static PipelineRun Create(string config, string? output, string[]? set) => new(LoadConfig(config, output, set), Console.Out);
 
     public static Command Rollout()
     {
@@ -52,11 +47,7 @@ internal static class StageCommands
             if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var k)
                 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || k >= n)
                 throw new ArgumentException($"--shard {text}: expected k/N with 0 ≤ k < N, e.g. --shard 0/4");
-            var run = Open(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
-            var i = parse.GetValue(iteration);
-            run.Rollout(i, k, n);
-            if (n == 1)
-                run.RecordStage(new RunState(i, "rollout"));
+            Create(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set)).Rollout(parse.GetValue(iteration), k, n);
             return 0;
         }));
         return command;
@@ -71,10 +62,7 @@ internal static class StageCommands
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
-            var run = Open(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set));
-            var i = parse.GetValue(iteration);
-            run.Learn(i);
-            run.RecordStage(new RunState(i, "learn"));
+            Create(parse.GetValue(config)!, parse.GetValue(output), parse.GetValue(set)).Learn(parse.GetValue(iteration));
             return 0;
         }));
         return command;

@@ -1,3 +1,4 @@
+using Aspo.Native.Files;
 using System.Globalization;
 using System.Text.Json;
 using Aspo.Native.DuckDb;
@@ -83,21 +84,11 @@ public sealed class ShardWriter : IDisposable
     public string WritePart(int index)
     {
         var path = Path.Combine(Folder, ShardSchema.PartFileName(index));
-        var temp = Path.Combine(Folder, $".{ShardSchema.PartFileName(index)}.tmp-{Environment.ProcessId}");
         var columns = string.Join(", ", ShardSchema.Columns.Select(c => c.Name == "reward_components"
             ? "CAST(CAST(reward_components_json AS JSON) AS MAP(VARCHAR, DOUBLE)) AS reward_components"
             : c.Name));
-        try
-        {
-            _conn.Execute($"COPY (SELECT {columns} FROM staging) TO {DuckDbConnection.Literal(temp)} " +
-                          $"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{\"{ShardSchema.VersionKey}\": '{ShardSchema.Version.ToString(CultureInfo.InvariantCulture)}'}})");
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
+        AtomicFile.Write(path, temp => _conn.Execute($"COPY (SELECT {columns} FROM staging) TO {DuckDbConnection.Literal(temp)} " +
+            $"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{\"{ShardSchema.VersionKey}\": '{ShardSchema.Version.ToString(CultureInfo.InvariantCulture)}'}})"));
         _conn.Execute("DELETE FROM staging");
         _staged = 0;
         return path;

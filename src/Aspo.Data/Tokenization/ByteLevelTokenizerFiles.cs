@@ -1,3 +1,4 @@
+using Aspo.Native.Files;
 using System.Text.Json.Nodes;
 
 namespace Aspo.Data.Tokenization;
@@ -63,9 +64,7 @@ public static class ByteLevelTokenizerFiles
         var options = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
         foreach (var (name, json) in new[] { ("tokenizer.json", tokenizer), ("tokenizer_config.json", config) })
         {
-            var path = Path.Combine(folder, name);
-            File.WriteAllText(path + ".tmp", json.ToJsonString(options));
-            File.Move(path + ".tmp", path, overwrite: true);
+            AtomicFile.WriteAllText(Path.Combine(folder, name), json.ToJsonString(options));
         }
     }
 }

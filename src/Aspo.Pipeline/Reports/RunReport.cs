@@ -7,9 +7,6 @@ using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;
 
-/// <summary>One row of a run's metrics.jsonl; <paramref name="Suite"/> is set on eval rows.</summary>
-public sealed record MetricRow(string Kind, int Iteration, string? Suite, JsonObject Data);
-
 /// <summary>One chart of the report: a title and the metric it plots per iteration (or a matcher for eval names).</summary>
 public sealed record ReportChart(string Title, string Kind, Func<string, bool> Metric, string Label);
 
@@ -39,29 +36,8 @@ public static class RunReport
     /// <summary>The eval metric of all prompts of a suite, avg@n: <c>val-core/all/acc/mean@n</c>.</summary>
     public const string HeldOutPrefix = "val-core/all/acc/mean@";
 
-    /// <summary>A run's metric rows. Fails naming the file and line of a bad row.</summary>
-    public static IReadOnlyList<MetricRow> ReadMetrics(string runDirectory)
-    {
-        var file = Path.Combine(Path.GetFullPath(runDirectory), "metrics.jsonl");
-        if (!File.Exists(file))
-            throw new ConfigException($"{file}: not found; expected a run directory written by `aspo run` or `aspo replay`");
-        var rows = new List<MetricRow>();
-        var line = 0;
-        foreach (var text in File.ReadLines(file))
-        {
-            line++;
-            try
-            {
-                var o = JsonNode.Parse(text)!.AsObject();
-                rows.Add(new MetricRow(o["kind"]!.GetValue<string>(), o["iteration"]!.GetValue<int>(), o["suite"]?.GetValue<string>(), o["data"]!.AsObject()));
-            }
-            catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException)
-            {
-                throw new ConfigException($"{file}:{line}: not a metrics row ({e.Message}); expected {{\"kind\", \"iteration\", \"step\", \"data\": {{…}}}}");
-            }
-        }
-        return rows;
-    }
+    /// <summary>A run's metric rows (<see cref="MetricsLog.Read(string)"/>).</summary>
+    public static IReadOnlyList<MetricRow> ReadMetrics(string runDirectory) => MetricsLog.Read(runDirectory);
 
     /// <summary>The points of one chart for one run: (iteration, value), one per iteration (the last row wins). Eval
     /// charts follow the run's first suite (the headline one; later suites would overwrite it at the same iteration).</summary>

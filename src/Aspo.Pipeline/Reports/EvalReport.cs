@@ -76,15 +76,6 @@ public static class EvalReport
         return new JsonObject { ["kind"] = "eval", ["iteration"] = iteration, ["step"] = iteration, ["suite"] = result.Suite, ["data"] = data };
     }
 
-    /// <summary>Appends rows to a metrics.jsonl as one write, so a crash leaves whole lines only.</summary>
-    public static void AppendMetrics(string path, IEnumerable<JsonObject> rows)
-    {
-        var text = string.Concat(rows.Select(r => r.ToJsonString() + "\n"));
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        stream.Write(Encoding.UTF8.GetBytes(text));
-        stream.Flush(flushToDisk: true);
-    }
-
     private static string F(double x) => x.ToString("0.0000", CultureInfo.InvariantCulture);
 
     private static string P(double x) => (100 * x).ToString("0.0", CultureInfo.InvariantCulture) + "%";

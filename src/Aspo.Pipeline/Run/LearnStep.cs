@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aspo.Data;
+using Aspo.Data.Shards;
+using Aspo.Native.Files;
+using Aspo.Pipeline.Config;
+
+namespace Aspo.Pipeline;
+
+/// <summary>
+/// Stage learn of iteration i: every shard part of iter-i (or, in a replay, of the source run's iter-i) → policy i
+/// (weights, optimizer state, prompt cursor), with the learner the configuration names.
+/// </summary>
+public static class LearnStep
+{
+    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+
+    /// <param name="shardsFolder">the shards to learn from (default: this run's iter-i/shards)</param>
+    /// <param name="replay">the shards come from another run: π_old is recomputed by the learner, the shards' log-probs
+    /// feed the rollout correction, and each part's learner-vs-rollout log-prob difference is reported first</param>
+    public static void Run(RunContext run, int iteration, string? shardsFolder = null, bool replay = false)
+    {
+        run.RequireIteration(iteration);
+        var c = run.Config;
+        var dir = run.Directory;
+        var shards = shardsFolder ?? dir.ShardsFolder(iteration);
+        var previous = dir.PolicyFolder(iteration - 1);
+        using var learner = Learners.Load(previous, c.LearnerOptions);
+        var rows = new List<RolloutRow>();
+        var parts = new List<(string File, int First, int Count)>();
+        var watch = Stopwatch.StartNew();
+        using (var reader = new ShardReader(shards))
+        {
+            foreach (var file in reader.Files)
+            {
+                using var part = new ShardReader(file);
+                var partRows = part.ReadBatches().SelectMany(b => b).ToList();
+                parts.Add((file, rows.Count, partRows.Count));
+                rows.AddRange(partRows);
+            }
+        }
+        if (rows.Count != c.SequencesPerIteration)
+            throw new ConfigException($"{shards}: {rows.Count} rollout rows, expected {c.SequencesPerIteration} (prompts_per_iteration × n); is a rollout shard missing?");
+        var foreign = rows.FirstOrDefault(r => r.RunId != c.Run.Name);
+        if (!replay && foreign is not null)
+            throw new ConfigException($"{shards}: row {foreign.PromptUid}/{foreign.SampleIndex} belongs to run '{foreign.RunId}', not '{c.Run.Name}' (use `aspo replay` to learn from another run's shards)");
+        var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
+        if (!replay && stale is not null)
+            throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
+        // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
+        var recomputed = LearnStage.Recompute(learner, rows, c.Algorithm.MicroBatch);
+        var (mean, max, over) = LearnStage.Mismatch(recomputed, rows);
+        if (replay)
+        {
+            foreach (var (file, start, count) in parts)
+            {
+                var (m, x, f) = LearnStage.Mismatch(recomputed[start..(start + count)], rows.GetRange(start, count));
+                run.Log.Line(FormattableString.Invariant($"iteration {iteration} replay: {Path.GetFileName(file)} (policy version {rows.ElementAtOrDefault(start)?.PolicyVersion}) learner vs rollout |Δ logπ| mean {m:E2}, max {x:E2}, {f:P2} over 1e-3"));
+                run.Metrics.Append(MetricsLog.Shard, iteration, 0, new Dictionary<string, double>
+                {
+                    ["replay/logprob_abs_diff_mean"] = m, ["replay/logprob_abs_diff_max"] = x, ["replay/logprob_frac_over_1e-3"] = f,
+                    ["replay/part"] = int.Parse(Path.GetFileNameWithoutExtension(file)["part-".Length..], CultureInfo.InvariantCulture),
+                });
+            }
+        }
+        var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
+        var learnClock = Stopwatch.StartNew();
+        var steps = LearnStage.Run(learner, rows, new LearnSettings
+        {
+            Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
+            LearnerOldLogProbs = replay ? recomputed : null,
+        }, (k, n, m) =>
+        {
+            var perStep = learnClock.Elapsed.TotalSeconds / k;
+            run.Log.Progress(FormattableString.Invariant(
+                $"iteration {iteration} learn step {k}/{n}: loss {m.GetValueOrDefault("actor/pg_loss"):F4}, entropy {m.GetValueOrDefault("actor/entropy"):F3}, clipfrac {m.GetValueOrDefault("actor/pg_clipfrac"):F3}, grad norm {m.GetValueOrDefault("actor/grad_norm"):F3}, {perStep:F1} s/step, ETA {perStep * (n - k):F0} s"),
+                everyCall: true);
+        });
+        run.Log.EndProgress();
+        var seconds = watch.Elapsed.TotalSeconds;
+        var first = learner.OptimizerStep - steps.Count;
+        for (var s = 0; s < steps.Count; s++)
+            run.Metrics.Append(MetricsLog.Step, iteration, first + s + 1, steps[s]);
+        AtomicFile.ReplaceFolder(dir.PolicyFolder(iteration), folder =>
+        {
+            learner.SaveCheckpoint(folder);
+            CopyTokenizer(previous, folder);
+            learner.SaveOptimizer(Path.Combine(folder, Learners.OptimizerFile));
+            var cursorFile = Path.Combine(shards, "rollout.json");
+            AtomicFile.WriteAllText(Path.Combine(folder, "trainer_state.json"), File.Exists(cursorFile) ? File.ReadAllText(cursorFile) : new SamplerState(0, 0).ToJson());
+        });
+        var data = steps.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value), StringComparer.Ordinal);
+        data["timing_s/update_actor"] = seconds;
+        // verl's step timing and throughput: generation (the slowest rollout slice) + update, all tokens of the iteration
+        var gen = RolloutSeconds(run, iteration);
+        data["timing_s/step"] = gen + seconds;
+        data["perf/total_num_tokens"] = rows.Sum(r => (double)(r.PromptTokenIds.Length + r.ResponseTokenIds.Length));
+        data["perf/throughput"] = data["perf/total_num_tokens"] / Math.Max(gen + seconds, 1e-9);
+        data["perf/learner_tokens_per_s"] = steps.Sum(d => d["actor/tokens"]) / Math.Max(seconds, 1e-9);
+        data["rollout_learner/logprob_abs_diff_mean"] = mean;
+        data["rollout_learner/logprob_abs_diff_max"] = max;
+        data["rollout_learner/logprob_frac_over_1e-3"] = over;
+        run.Metrics.Append(MetricsLog.Iteration, iteration, learner.OptimizerStep, data);
+        run.Log.Line(FormattableString.Invariant(
+            $"iteration {iteration} learn: {steps.Count} steps, loss {data.GetValueOrDefault("actor/pg_loss"):F4}, entropy {data.GetValueOrDefault("actor/entropy"):F3}, clipfrac {data.GetValueOrDefault("actor/pg_clipfrac"):F3}, rollout-vs-learner |Δ logπ| mean {mean:E1} max {max:E1}"));
+    }
+
+    public static void CopyTokenizer(string from, string to)
+    {
+        foreach (var f in TokenizerFiles)
+        {
+            if (File.Exists(Path.Combine(from, f)))
+                File.Copy(Path.Combine(from, f), Path.Combine(to, f), overwrite: true);
+        }
+    }
+
+    /// <summary>The generation time of iteration i from its rollout metric rows (the slowest slice; 0 if none).</summary>
+    private static double RolloutSeconds(RunContext run, int iteration) =>
+        !File.Exists(run.Directory.MetricsPath) ? 0
+        : run.Metrics.Read().Where(r => r.Kind == MetricsLog.Rollout && r.Iteration == iteration && r.Data["timing_s/gen"] is not null)
+            .Select(r => r.Data["timing_s/gen"]!.GetValue<double>()).DefaultIfEmpty(0).Max();
+}

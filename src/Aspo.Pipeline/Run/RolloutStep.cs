@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Aspo.Data;
+using Aspo.Data.Shards;
+using Aspo.Native.Files;
+using Aspo.Native.Ort;
+using Aspo.Onnx;
+using Aspo.Pipeline.Config;
+
+namespace Aspo.Pipeline;
+
+/// <summary>
+/// Stage rollout of iteration i, or its slice k of N (prompts k, k + N, …): the exported policy samples n answers per
+/// prompt, rewards attached, into iter-i/shards/part-k.parquet. Slices are independent processes (one machine each);
+/// together they write exactly the rows of one unsliced rollout, since every sample's seed depends only on its prompt
+/// and index.
+/// </summary>
+public static class RolloutStep
+{
+    public static void Run(RunContext run, int iteration, int shard = 0, int shards = 1)
+    {
+        run.RequireIteration(iteration);
+        if (shards < 1 || shard < 0 || shard >= shards)
+            throw new ArgumentException($"--shard {shard}/{shards}: expected k/N with 0 ≤ k < N");
+        var c = run.Config;
+        var dir = run.Directory;
+        var policyState = dir.TrainerStatePath(iteration - 1);
+        if (!File.Exists(policyState))
+            throw new ConfigException($"{dir.PolicyFolder(iteration - 1)}: no policy of iteration {iteration - 1} yet (run its learn stage first)");
+        var cursor = SamplerState.FromJson(File.ReadAllText(policyState));
+        var sampler = new PromptSampler(run.Prompts.Count, c.Run.Seed, cursor);
+        var all = sampler.Next(c.Rollout.PromptsPerIteration).Select(i => run.Prompts[i]).ToArray();
+        var batch = all.Where((_, k) => k % shards == shard).ToArray();
+        var onnx = dir.OnnxFolder(iteration);
+        if (!File.Exists(Path.Combine(onnx, DecoderExporter.GenAiConfigFile)))
+            throw new ConfigException($"{onnx}: iteration {iteration} is not exported yet (run its export stage first)");
+        using var env = new OrtEnvironment();
+        using var model = OnnxDecoder.Open(env, onnx, c.Run.Threads);
+        var tokenizer = model.LoadTokenizer();
+        var stage = new RolloutStage(model, tokenizer, run.Template(onnx), run.Reward);
+        var watch = Stopwatch.StartNew();
+        stage.OnProgress = (finished, count, tokens) => run.Log.Progress(FormattableString.Invariant(
+            $"iteration {iteration} rollout: {finished}/{count} samples, {tokens} tokens, {tokens / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):F0} tokens/s"), everyCall: false);
+        var rows = stage.Run(batch, new RolloutSettings
+        {
+            RunId = c.Run.Name, Iteration = iteration, PolicyVersion = iteration - 1, MasterSeed = c.Run.Seed,
+            SamplesPerPrompt = c.Rollout.SamplesPerPrompt, BatchSize = c.Rollout.BatchSize,
+            Sampling = new SamplingParams
+            {
+                Temperature = (float)c.Rollout.Temperature, TopP = (float)c.Rollout.TopP, TopK = c.Rollout.TopK, MaxNewTokens = c.Rollout.MaxNewTokens, RecordEntropy = true,
+            },
+        });
+        var seconds = watch.Elapsed.TotalSeconds;
+        run.Log.EndProgress();
+        // each slice writes its own part atomically; the prompt cursor after the iteration is the same for every slice
+        var folder = dir.ShardsFolder(iteration);
+        Directory.CreateDirectory(folder);
+        using (var writer = new ShardWriter(folder))
+        {
+            writer.Append(rows);
+            try
+            {
+                writer.WritePart(shard);
+            }
+            catch (Aspo.Native.AspoNativeException e)
+            {
+                // e.g. the disk is full: the part was written under a temporary name, which the writer removed
+                throw new IOException($"{Path.Combine(folder, ShardSchema.PartFileName(shard))}: writing the rollout shard failed ({e.Message}); nothing was kept, rerun the stage", e);
+            }
+        }
+        AtomicFile.WriteAllText(dir.RolloutCursorPath(iteration), sampler.State.ToJson());
+        if (rows.Count == 0)
+            return;
+        var data = Metrics(rows, seconds);
+        if (shards > 1)
+            data["rollout/shard"] = shard;
+        run.Metrics.Append(MetricsLog.Rollout, iteration, 0, data);
+        run.Log.Line(FormattableString.Invariant(
+            $"iteration {iteration} rollout: {rows.Count} samples, score {data["critic/score/mean"]:F3}, length {data["response_length/mean"]:F1}, {data["perf/rollout_tokens_per_s"]:F0} tokens/s"));
+    }
+
+    /// <summary>verl's rollout metrics: score, response length, clip ratio, prompt length, timing, repetition, reward components.</summary>
+    private static Dictionary<string, double> Metrics(IReadOnlyList<RolloutRow> rows, double seconds)
+    {
+        var lengths = rows.Select(r => (double)r.ResponseTokenIds.Length).ToArray();
+        var scores = rows.Select(r => r.Reward).ToArray();
+        var data = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["critic/score/mean"] = scores.Average(), ["critic/score/max"] = scores.Max(), ["critic/score/min"] = scores.Min(),
+            ["response_length/mean"] = lengths.Average(), ["response_length/max"] = lengths.Max(), ["response_length/min"] = lengths.Min(),
+            ["response_length/clip_ratio"] = rows.Count(r => r.FinishReason == "length") / (double)rows.Count,
+            ["prompt_length/mean"] = rows.Average(r => (double)r.PromptTokenIds.Length),
+            ["timing_s/gen"] = seconds, ["perf/rollout_tokens_per_s"] = lengths.Sum() / Math.Max(seconds, 1e-9),
+            [Aspo.Algorithms.MetricNames.RepetitionRatio] = rows.Average(r => Aspo.Algorithms.Diagnostics.RepetitionRatio(r.ResponseText)),
+        };
+        foreach (var name in rows.SelectMany(r => r.RewardComponents.Keys).Distinct())
+            data[$"reward/{name}/mean"] = rows.Average(r => r.RewardComponents.GetValueOrDefault(name));
+        return data;
+    }
+}
