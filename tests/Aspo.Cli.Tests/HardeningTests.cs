@@ -54,4 +54,135 @@ public sealed class HardeningTests : IDisposable
         Assert.Equal(keys.Distinct().Count(), keys.Length);
         Assert.Contains("iteration/6/12", keys);
     }
+
+    private static string Sha(string file) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+
+    /// <summary>A replay into an existing directory resumes only a replay of the same source with the same configuration;
+    /// a different loss, source, or a directory holding a run is refused, and nothing of it is rewritten.</summary>
+    [Fact]
+    public void Replay_into_an_existing_directory_resumes_only_the_same_replay()
+    {
+        var yaml = CliTests.TinyRun(_dir, "rollout: {prompts_per_iteration: 4, n: 2, max_new_tokens: 6, batch_size: 4}\nalgorithm: {mini_batch: 8, micro_batch: 4}\n");
+        var (source, other, replay) = (Path.Combine(_dir, "source"), Path.Combine(_dir, "other"), Path.Combine(_dir, "replay"));
+        Assert.Equal(0, Cli("run", yaml, "--output", source).ExitCode);
+        Assert.Equal(0, Cli("run", yaml, "--output", other, "--set", "run.seed=9").ExitCode);
+        var first = Cli("replay", source, yaml, "--output", replay, "--set", "algorithm.loss=grpo");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var resolved = File.ReadAllText(Path.Combine(replay, "pipeline.resolved.yaml"));
+        var weights = Sha(Path.Combine(replay, "iter-0001", "policy", "model.safetensors"));
+
+        var otherLoss = Cli("replay", source, yaml, "--output", replay, "--set", "algorithm.loss=no_is");
+        Assert.Equal(1, otherLoss.ExitCode);
+        Assert.Contains($"{replay} was replayed with another configuration", otherLoss.Stderr);
+        Assert.Contains("algorithm.loss was \"grpo\", now \"no_is\"", otherLoss.Stderr);
+        var otherSource = Cli("replay", other, yaml, "--output", replay, "--set", "algorithm.loss=grpo");
+        Assert.Equal(1, otherSource.ExitCode);
+        Assert.Contains($"{replay} is a replay of {source}, not of {other}", otherSource.Stderr);
+        var intoRun = Cli("replay", source, yaml, "--output", other, "--set", "algorithm.loss=grpo");
+        Assert.Equal(1, intoRun.ExitCode);
+        Assert.Contains($"{other} holds a run, not a replay", intoRun.Stderr);
+        Assert.Equal(resolved, File.ReadAllText(Path.Combine(replay, "pipeline.resolved.yaml")));
+        Assert.Equal(weights, Sha(Path.Combine(replay, "iter-0001", "policy", "model.safetensors")));
+
+        var again = Cli("replay", source, yaml, "--output", replay, "--set", "algorithm.loss=grpo");
+        Assert.True(again.ExitCode == 0, again.Stderr); // the same replay resumes (here: nothing left to learn)
+        Assert.Equal(weights, Sha(Path.Combine(replay, "iter-0001", "policy", "model.safetensors")));
+    }
+
+    /// <summary>sft, export and model init refuse a folder that holds anything unless --force; the folder is untouched.</summary>
+    [Fact]
+    public void Commands_refuse_a_non_empty_output_folder_unless_forced()
+    {
+        var model = Path.Combine(_dir, "model");
+        Assert.Equal(0, Cli("model", "init", "--out", model, "--hidden", "32", "--heads", "2", "--kv-heads", "1", "--layers", "1").ExitCode);
+        var weights = Sha(Path.Combine(model, "model.safetensors"));
+        var config = File.ReadAllText(Path.Combine(model, "config.json"));
+        Assert.Equal(0, Cli("data", "synth", "--level", "L1", "--count", "4", "--out", Path.Combine(_dir, "train.jsonl")).ExitCode);
+        foreach (var args in new[]
+        {
+            new[] { "model", "init", "--out", model },
+            ["sft", "--model", model, "--data", Path.Combine(_dir, "train.jsonl"), "--out", model],
+            ["export", "--model", model, "--out", model],
+        })
+        {
+            var r = Cli(args);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"--out {model} is not empty; choose an empty or new folder, or pass --force to replace it", r.Stderr);
+        }
+        Assert.Equal(weights, Sha(Path.Combine(model, "model.safetensors")));
+        Assert.Equal(config, File.ReadAllText(Path.Combine(model, "config.json")));
+        var forced = Cli("sft", "--model", model, "--data", Path.Combine(_dir, "train.jsonl"), "--out", model, "--force", "--epochs", "1", "--batch-size", "4", "--micro-batch", "4");
+        Assert.True(forced.ExitCode == 0, forced.Stderr);
+        Assert.NotEqual(weights, Sha(Path.Combine(model, "model.safetensors")));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir, ".*")); // no temporary folder left
+    }
+
+    /// <summary>
+    /// A start that fails on bad input — corrupt weights — can be rerun corrected on the same directory; a context
+    /// overflow is found before anything is written, naming the key; a run directory moved elsewhere resumes; and a
+    /// changed setting is named with its old and new value.
+    /// </summary>
+    [Fact]
+    public void Failed_starts_are_correctable_and_moved_run_directories_resume()
+    {
+        var yaml = CliTests.TinyRun(_dir, "rollout: {prompts_per_iteration: 4, n: 2, max_new_tokens: 6, batch_size: 4}\nalgorithm: {mini_batch: 8, micro_batch: 4}\n", iterations: 2);
+        var bad = Path.Combine(_dir, "bad-model");
+        Directory.CreateDirectory(bad);
+        foreach (var f in Directory.GetFiles(Path.Combine(_dir, "model")))
+            File.Copy(f, Path.Combine(bad, Path.GetFileName(f)));
+        var weights = Path.Combine(bad, "model.safetensors");
+        File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..(int)(new FileInfo(weights).Length / 2)]);
+        var run = Path.Combine(_dir, "run");
+        var corrupt = Cli("run", yaml, "--output", run, "--set", $"model.path={bad}", "--set", "run.iterations=1");
+        Assert.Equal(1, corrupt.ExitCode);
+        Assert.Contains("model.safetensors", corrupt.Stderr);
+        var corrected = Cli("run", yaml, "--output", run, "--set", "run.iterations=1");
+        Assert.True(corrected.ExitCode == 0, corrected.Stderr);
+
+        var overflow = Cli("run", yaml, "--output", Path.Combine(_dir, "never"), "--set", "rollout.max_new_tokens=600");
+        Assert.Equal(1, overflow.ExitCode);
+        Assert.Matches(@"rollout\.max_new_tokens = 600 plus the longest prompt of data\.train \(\d+ tokens, row \d+\) exceeds the model's context of 512 tokens", overflow.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+
+        var moved = Path.Combine(_dir, "moved", "run");
+        Directory.CreateDirectory(Path.GetDirectoryName(moved)!);
+        Directory.Move(run, moved);
+        var resumed = Cli("run", yaml, "--output", moved);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("resuming", resumed.Stdout);
+        var changed = Cli("run", yaml, "--output", moved, "--set", "algorithm.clip_high=0.3", "--set", "optimizer.lr=0.5");
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("algorithm.clip_high was 0.2, now 0.3; optimizer.lr was 1E-06, now 0.5", changed.Stderr);
+    }
+
+    private static string ShippedModel => Path.Combine(CliProcess.RepositoryRoot, "datasets", "models", "arith-tiny-sft");
+    private static string QuickSuite => Path.Combine(CliProcess.RepositoryRoot, "datasets", "suites", "arith-quick.yaml");
+
+    /// <summary>eval's outputs are checked before the model is loaded (an unwritable --out or --metrics costs nothing), and
+    /// evaluating the same suite at the same iteration into the same --metrics file replaces its row.</summary>
+    [Fact]
+    public void Eval_checks_its_outputs_first_and_does_not_duplicate_metric_rows()
+    {
+        foreach (var (option, path, expected) in new[]
+        {
+            ("--out", "/proc/aspo-report.json", "--out /proc/aspo-report.json: cannot be written"),
+            ("--metrics", Path.Combine(_dir, "missing", "metrics.jsonl"), $"--metrics {Path.Combine(_dir, "missing", "metrics.jsonl")}: folder {Path.Combine(_dir, "missing")} does not exist"),
+            ("--out", _dir, $"--out {_dir} is a folder; expected a file"),
+        })
+        {
+            var r = Cli("eval", "--model", ShippedModel, "--suite", QuickSuite, "--limit", "2", "--n", "2", option, path);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains(expected, r.Stderr);
+            Assert.DoesNotContain("model:", r.Stdout); // failed before the evaluation started
+        }
+        var metrics = Path.Combine(_dir, "metrics.jsonl");
+        for (var i = 0; i < 2; i++)
+        {
+            var r = Cli("eval", "--model", ShippedModel, "--suite", QuickSuite, "--limit", "2", "--n", "2", "--metrics", metrics, "--iteration", "3");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+        var rows = File.ReadAllLines(metrics).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Single(rows);
+        Assert.Equal(3, rows[0].GetProperty("iteration").GetInt32());
+    }
 }
