@@ -41,7 +41,11 @@ public static class Checkpoint
             {
                 if (!byTensor.TryGetValue(tensor.Name, out var reader))
                     throw new ModelFormatException($"{folder}: tensor \"{tensor.Name}\" [{string.Join(", ", tensor.Shape)}] is missing from the weights");
-                reader.ReadFloat32(tensor.Name, tensor.Shape, parameters.AsSpan((int)tensor.Offset, (int)tensor.Count));
+                var values = parameters.AsSpan((int)tensor.Offset, (int)tensor.Count);
+                reader.ReadFloat32(tensor.Name, tensor.Shape, values);
+                if (Finite.FirstNonFinite(values) is { } bad)
+                    throw new ModelFormatException($"{reader.Path}: tensor \"{tensor.Name}\" holds {values[bad]} at element {bad}: the weights are not finite " +
+                        "(a diverged run writes such checkpoints; resume from an earlier one, with a lower optimizer.lr or a grad_clip)");
             }
         }
         finally

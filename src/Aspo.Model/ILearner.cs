@@ -89,6 +89,10 @@ public interface ILearner : IDisposable
     /// <summary>A copy of the accumulated gradients as one fp32 slab in <see cref="ParameterLayout"/> order.</summary>
     float[] ReadGradients();
 
+    /// <summary>The first tensor (in layout order) whose parameters — or, with <paramref name="gradients"/>, gradients —
+    /// hold a NaN or ±∞, or null when all are finite.</summary>
+    string? FirstNonFiniteTensor(bool gradients);
+
     /// <summary>Writes config.json and model.safetensors into <paramref name="folder"/>.</summary>
     void SaveCheckpoint(string folder);
 

@@ -41,6 +41,9 @@ public sealed class NativeLearner : ILearner
 
     public float[] ReadGradients() => (float[])Decoder.Gradients.Clone();
 
+    public string? FirstNonFiniteTensor(bool gradients) =>
+        Finite.FirstNonFiniteTensor(Decoder.Layout, gradients ? Decoder.Gradients : Decoder.Parameters);
+
     public void SaveCheckpoint(string folder) => Checkpoint.Save(folder, Config, Decoder.Parameters);
 
     public void SaveOptimizer(string path) => _optimizer.Save(path);

@@ -36,8 +36,14 @@ public static class TrainerStep
             tokens += n;
         }
         var gradNorm = learner.ClipGradients(gradClip);
+        var step = learner.OptimizerStep + 1;
+        // a non-finite gradient stops the step before it touches the weights; the norm is finite exactly when all are
+        if (!double.IsFinite(gradNorm))
+            throw new TrainingDivergedException($"optimizer step {step}: the gradient of tensor {learner.FirstNonFiniteTensor(gradients: true) ?? "?"} is not finite (NaN or ∞)");
         var lr = schedule.At((int)learner.OptimizerStep);
         learner.OptimizerUpdate(lr);
+        if (learner.FirstNonFiniteTensor(gradients: false) is { } tensor)
+            throw new TrainingDivergedException($"optimizer step {step} (lr {lr:G3}): tensor {tensor} is no longer finite (NaN or ∞)");
         return new TrainerStepResult(gradNorm, lr, tokens);
     }
 }

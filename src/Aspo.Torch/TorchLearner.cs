@@ -71,6 +71,18 @@ public sealed class TorchLearner : ILearner
         _decoder.Gradient.copy_(host);
     }
 
+    public string? FirstNonFiniteTensor(bool gradients)
+    {
+        var slab = gradients ? _decoder.Gradient : _decoder.Flat;
+        using var _ = no_grad();
+        using (var scope = NewDisposeScope())
+        {
+            if (slab.isfinite().all().item<bool>())
+                return null;
+        }
+        return Finite.FirstNonFiniteTensor(_decoder.Layout, TorchAdamW.ToHost(slab));
+    }
+
     public void SaveCheckpoint(string folder) => Checkpoint.Save(folder, Config, ReadParameters());
 
     public void SaveOptimizer(string path) => _optimizer.Save(path);

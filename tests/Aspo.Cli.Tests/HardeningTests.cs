@@ -185,4 +185,44 @@ public sealed class HardeningTests : IDisposable
         Assert.Single(rows);
         Assert.Equal(3, rows[0].GetProperty("iteration").GetInt32());
     }
+
+    /// <summary>
+    /// Non-finite numbers never spread: a checkpoint holding NaN is refused naming the tensor; a learn stage whose step
+    /// makes the weights or gradients non-finite stops naming the step, the tensor and optimizer.lr, writing nothing;
+    /// a policy whose logits are NaN writes no shard.
+    /// </summary>
+    [Fact]
+    public void Non_finite_weights_gradients_and_log_probs_stop_with_one_error()
+    {
+        var yaml = CliTests.TinyRun(_dir, "rollout: {prompts_per_iteration: 4, n: 2, max_new_tokens: 6, batch_size: 4}\nalgorithm: {mini_batch: 4, micro_batch: 4}\n");
+        var diverged = Cli("run", yaml, "--output", Path.Combine(_dir, "diverged"), "--set", "optimizer.lr=1e30", "--set", "optimizer.grad_clip=0");
+        Assert.Equal(1, diverged.ExitCode);
+        Assert.Matches(@"^error: iteration 1 learn, optimizer step \d+ \(lr 1E\+30\): tensor [\w.]+ is no longer finite \(NaN or ∞\)|^error: iteration 1 learn, optimizer step \d+: the gradient of tensor [\w.]+ is not finite", diverged.Stderr);
+        Assert.Contains("optimizer.lr (1E+30) too high", diverged.Stderr);
+        Assert.DoesNotContain("   at ", diverged.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "diverged", "iter-0001", "policy")));
+
+        // a checkpoint with a NaN: refused when loaded, naming the file and tensor
+        var (config, parameters) = global::Aspo.Model.Checkpoint.Load(Path.Combine(_dir, "model"));
+        var layout = new global::Aspo.Model.ParameterLayout(config);
+        var nanModel = Path.Combine(_dir, "nan-model");
+        parameters[layout["model.layers.0.mlp.up_proj.weight"].Offset + 3] = float.NaN;
+        global::Aspo.Model.Checkpoint.Save(nanModel, config, parameters);
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(_dir, "model", f), Path.Combine(nanModel, f));
+        var load = Cli("logprobs", "--model", nanModel);
+        Assert.Equal(1, load.ExitCode);
+        Assert.Contains($"{Path.Combine(nanModel, "model.safetensors")}: tensor \"model.layers.0.mlp.up_proj.weight\" holds NaN at element 3: the weights are not finite", load.Stderr);
+
+        // an exported policy that produces NaN logits: the rollout stops before a shard is written
+        var run = Path.Combine(_dir, "nan-rollout");
+        Assert.Equal(0, Cli("export", "--config", yaml, "--iteration", "1", "--output", run).ExitCode);
+        var onnx = Path.Combine(run, "iter-0001", "onnx");
+        Directory.Delete(onnx, recursive: true);
+        global::Aspo.Onnx.DecoderExporter.Export(config, parameters, onnx, Path.Combine(_dir, "model"), new global::Aspo.Onnx.ExportOptions());
+        var rollout = Cli("rollout", yaml, "--iteration", "1", "--output", run);
+        Assert.Equal(1, rollout.ExitCode);
+        Assert.Matches(@"error: iteration 1 rollout: sample [^ ]+ has a non-finite log-prob at response token \d+ .*no shard was written", rollout.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(run, "iter-0001", "shards")) && Directory.GetFiles(Path.Combine(run, "iter-0001", "shards"), "*.parquet").Length > 0);
+    }
 }

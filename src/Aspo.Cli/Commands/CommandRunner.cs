@@ -11,7 +11,8 @@ internal static class CommandRunner
         {
             return body();
         }
-        catch (Exception e) when (e is AspoNativeException or Aspo.Model.ModelFormatException or Aspo.Data.DataFormatException or ArgumentException or IOException
+        catch (Exception e) when (e is AspoNativeException or Aspo.Model.ModelFormatException or Aspo.Model.TrainingDivergedException
+                                       or Aspo.Data.DataFormatException or ArgumentException or IOException
                                        or InvalidDataException or UnauthorizedAccessException
                                        or Aspo.Pipeline.Config.ConfigException or Aspo.Rewards.Code.SandboxUnavailableException)
         {

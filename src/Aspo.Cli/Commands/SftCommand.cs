@@ -51,12 +51,20 @@ internal static class SftCommand
             using var learner = Learners.Create(config, parameters, learnerOptions.Read(parse, new AdamWOptions { WeightDecay = settings.WeightDecay }));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var last = 0.0;
-            SftStage.Run(learner, examples, settings, (k, n, m) =>
+            try
             {
-                last = m["sft/loss"];
-                if (k == 1 || k % 20 == 0 || k == n)
-                    Console.WriteLine(FormattableString.Invariant($"sft step {k}/{n}: loss {m["sft/loss"]:F4}, lr {m["sft/lr"]:E2}, grad norm {m["sft/grad_norm"]:F3}, {clock.Elapsed.TotalSeconds:F0} s"));
-            });
+                SftStage.Run(learner, examples, settings, (k, n, m) =>
+                {
+                    last = m["sft/loss"];
+                    if (k == 1 || k % 20 == 0 || k == n)
+                        Console.WriteLine(FormattableString.Invariant($"sft step {k}/{n}: loss {m["sft/loss"]:F4}, lr {m["sft/lr"]:E2}, grad norm {m["sft/grad_norm"]:F3}, {clock.Elapsed.TotalSeconds:F0} s"));
+                });
+            }
+            catch (TrainingDivergedException e)
+            {
+                throw new TrainingDivergedException(FormattableString.Invariant(
+                    $"sft, {e.Message}; lower --lr ({settings.LearningRate}). Nothing was written to {outFolder}"));
+            }
             OutputFolder.Write(outFolder, temp =>
             {
                 learner.SaveCheckpoint(temp);

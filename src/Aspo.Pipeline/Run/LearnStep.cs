@@ -65,17 +65,27 @@ public static class LearnStep
         }
         var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
         var learnClock = Stopwatch.StartNew();
-        var steps = LearnStage.Run(learner, rows, new LearnSettings
+        IReadOnlyList<Dictionary<string, double>> steps;
+        try
         {
-            Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
-            LearnerOldLogProbs = replay ? recomputed : null,
-        }, (k, n, m) =>
+            steps = LearnStage.Run(learner, rows, new LearnSettings
+            {
+                Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
+                LearnerOldLogProbs = replay ? recomputed : null,
+            }, (k, n, m) =>
+            {
+                var perStep = learnClock.Elapsed.TotalSeconds / k;
+                run.Log.Progress(FormattableString.Invariant(
+                    $"iteration {iteration} learn step {k}/{n}: loss {m.GetValueOrDefault("actor/pg_loss"):F4}, entropy {m.GetValueOrDefault("actor/entropy"):F3}, clipfrac {m.GetValueOrDefault("actor/pg_clipfrac"):F3}, grad norm {m.GetValueOrDefault("actor/grad_norm"):F3}, {perStep:F1} s/step, ETA {perStep * (n - k):F0} s"),
+                    everyCall: true);
+            });
+        }
+        catch (Aspo.Model.TrainingDivergedException e)
         {
-            var perStep = learnClock.Elapsed.TotalSeconds / k;
-            run.Log.Progress(FormattableString.Invariant(
-                $"iteration {iteration} learn step {k}/{n}: loss {m.GetValueOrDefault("actor/pg_loss"):F4}, entropy {m.GetValueOrDefault("actor/entropy"):F3}, clipfrac {m.GetValueOrDefault("actor/pg_clipfrac"):F3}, grad norm {m.GetValueOrDefault("actor/grad_norm"):F3}, {perStep:F1} s/step, ETA {perStep * (n - k):F0} s"),
-                everyCall: true);
-        });
+            run.Log.EndProgress();
+            throw new Aspo.Model.TrainingDivergedException(FormattableString.Invariant(
+                $"iteration {iteration} learn, {e.Message}; the usual causes are optimizer.lr ({c.Optimizer.LearningRate}) too high or optimizer.grad_clip ({c.Optimizer.GradClip}; 0 = off) too loose. Nothing was written: policy {iteration - 1} stays the last one"));
+        }
         run.Log.EndProgress();
         var seconds = watch.Elapsed.TotalSeconds;
         var first = learner.OptimizerStep - steps.Count;

@@ -51,6 +51,10 @@ public static class RolloutStep
         });
         var seconds = watch.Elapsed.TotalSeconds;
         run.Log.EndProgress();
+        // a shard row's log-probs are π_old for the learner: never write a non-finite one
+        if (rows.FirstOrDefault(r => Aspo.Model.Finite.FirstNonFinite(r.OldLogprobs) is not null) is { } bad)
+            throw new InvalidDataException($"iteration {iteration} rollout: sample {bad.PromptUid}/{bad.SampleIndex} has a non-finite log-prob at response token " +
+                $"{Aspo.Model.Finite.FirstNonFinite(bad.OldLogprobs)} ({onnx} produced NaN or ∞ logits); no shard was written");
         // each slice writes its own part atomically; the prompt cursor after the iteration is the same for every slice
         var folder = dir.ShardsFolder(iteration);
         Directory.CreateDirectory(folder);
