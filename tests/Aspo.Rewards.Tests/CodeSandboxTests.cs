@@ -226,4 +226,65 @@ public sealed class CodeSandboxTests
         }
         return count;
     }
+
+    /// <summary>
+    /// Nothing of the host's file system is there but the read-only /usr the interpreter needs: not the repository
+    /// (where the held-out suites' answers live), not the test run's folders, not /root or /home.
+    /// </summary>
+    [Fact]
+    public void The_repository_and_every_host_folder_outside_usr_are_invisible()
+    {
+        var repository = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repository, "Aspo.Pipeline.sln")))
+            repository = Path.GetDirectoryName(repository)!;
+        var hostDir = Directory.CreateTempSubdirectory("aspo-visible-").FullName;
+        try
+        {
+            var program = $$"""
+                import os
+                for p in [{{string.Join(", ", new[] { Path.Combine(repository, "datasets"), repository, hostDir, "/root", "/home", "/etc/passwd", "/work", "/var" }.Select(p => $"'{p}'"))}}]:
+                    print(p, os.path.exists(p))
+                print("top", sorted(os.listdir("/")))
+                print("etc", sorted(os.listdir("/etc")))
+                """;
+            var r = _sandbox.Run(program, "", Fast);
+            Assert.Equal(SandboxStatus.Exited, r.Status);
+            Assert.DoesNotContain(" True", r.Stdout);
+            Assert.Contains($"{Path.Combine(repository, "datasets")} False", r.Stdout);
+            Assert.Contains("etc ['ld.so.cache']", r.Stdout);
+            Assert.Matches(@"top \[('[\w]+', )*'usr'\]", r.Stdout.Split('\n').Single(l => l.StartsWith("top", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            Directory.Delete(hostDir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// No new namespaces from inside: in a user namespace of its own the program would hold capabilities again (mount,
+    /// chroot). unshare(CLONE_NEWUSER), the unshare tool, setns and clone(CLONE_NEWUSER) all fail; threads and child
+    /// processes still work.
+    /// </summary>
+    [Fact]
+    public void Nested_user_namespaces_cannot_be_made_but_threads_and_subprocesses_work()
+    {
+        var program = """
+            import ctypes, os, subprocess, threading
+            libc = ctypes.CDLL(None, use_errno=True)
+            print("unshare", libc.unshare(0x10000000), ctypes.get_errno())
+            print("setns", libc.setns(0, 0), ctypes.get_errno())
+            print("tool", subprocess.run(["unshare", "-U", "--map-root-user", "true"], capture_output=True).returncode)
+            out = []
+            t = threading.Thread(target=lambda: out.append(6 * 7)); t.start(); t.join()
+            print("thread", out[0])
+            print("child", subprocess.run(["echo", "hi"], capture_output=True, text=True).stdout.strip())
+            """;
+        var r = _sandbox.Run(program, "", Fast);
+        Assert.True(r.Status == SandboxStatus.Exited, r.StderrHead);
+        Assert.Contains("unshare -1 1", r.Stdout);   // EPERM
+        Assert.Contains("setns -1 1", r.Stdout);
+        Assert.DoesNotContain("tool 0", r.Stdout);
+        Assert.Contains("thread 42", r.Stdout);
+        Assert.Contains("child hi", r.Stdout);
+    }
 }

@@ -58,22 +58,70 @@ public sealed class SandboxUnavailableException(string message) : Exception(mess
 public sealed class PythonSandbox
 {
     // $1 program file on the host, $2 tmpfs size, $3 uid ("-" = stay: user-namespace mode), $4 cpu s, $5 as bytes,
-    // $6 nproc, $7 fsize bytes. The program file is opened before /tmp is covered and copied into the private tmpfs.
+    // $6 nproc, $7 fsize bytes, $8 interpreter, $9 the guard script. In the new mount namespace a tmpfs becomes the root:
+    // /usr (and the /bin, /lib… links or mounts beside it) bound read-only, /etc/ld.so.cache, four /dev nodes, a fresh
+    // /proc and a size-capped /tmp; pivot_root moves into it and the host's file system is unmounted from the namespace,
+    // so nothing of the repository, the run directory or /root exists for the program.
     private const string Script = """
         fail() { echo "aspo-sandbox: $1" >&2; exit 125; }
         exec 3< "$1" || fail "cannot open the program file"
-        for d in /var/tmp /dev/shm /run/lock /dev/mqueue; do
-          if [ -d "$d" ]; then mount -t tmpfs -o size=1m,mode=1777,nosuid,nodev tmpfs "$d" || fail "cannot cover $d"; fi
+        exec 4< "$9" || fail "cannot open the guard"
+        mount -t tmpfs -o size=1m,mode=0755,nosuid,nodev tmpfs /tmp || fail "cannot mount the new root"
+        r=/tmp
+        mkdir "$r/usr" "$r/etc" "$r/dev" "$r/proc" "$r/tmp" "$r/.old" || fail "cannot lay out the new root"
+        ro() { mount --bind "$1" "$2" && mount -o remount,bind,ro,nosuid,nodev "$2" || fail "cannot bind $1 read-only"; }
+        ro /usr "$r/usr"
+        for l in bin sbin lib lib32 lib64 libx32; do
+          if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$r/$l"
+          elif [ -d "/$l" ]; then mkdir "$r/$l" && ro "/$l" "$r/$l"; fi
         done
-        mount -t tmpfs -o "size=$2,mode=1777,nosuid,nodev" tmpfs /tmp || fail "cannot mount the private /tmp"
-        mkdir -m 0777 /tmp/sandbox && cat <&3 > /tmp/sandbox/main.py && chmod 0444 /tmp/sandbox/main.py || fail "cannot copy the program"
-        exec 3<&-
+        touch "$r/etc/ld.so.cache" && ro /etc/ld.so.cache "$r/etc/ld.so.cache"
+        for n in null zero random urandom; do touch "$r/dev/$n" && mount --bind "/dev/$n" "$r/dev/$n" || fail "cannot bind /dev/$n"; done
+        mount -t proc -o nosuid,nodev,noexec proc "$r/proc" || fail "cannot mount /proc"
+        mount -t tmpfs -o "size=$2,mode=1777,nosuid,nodev" tmpfs "$r/tmp" || fail "cannot mount the private /tmp"
+        mkdir -m 0777 "$r/tmp/sandbox" && cat <&3 > "$r/tmp/sandbox/main.py" && cat <&4 > "$r/tmp/sandbox/.guard.py" \
+          && chmod 0444 "$r/tmp/sandbox/main.py" "$r/tmp/sandbox/.guard.py" || fail "cannot copy the program"
+        exec 3<&- 4<&-
+        cd "$r" && /usr/sbin/pivot_root . .old && umount -l /.old && rmdir /.old || fail "cannot pivot into the new root"
+        mount -o remount,ro,bind / || fail "cannot make the new root read-only"
         cd /tmp/sandbox || fail "cannot enter /tmp/sandbox"
         if [ "$3" = "-" ]; then
-          exec prlimit --cpu="$4" --as="$5" --nproc="$6" --fsize="$7" --nofile=64 --core=0 -- "$8" -I main.py
+          exec prlimit --cpu="$4" --as="$5" --nproc="$6" --fsize="$7" --nofile=64 --core=0 -- "$8" -I .guard.py
         fi
         exec setpriv --reuid="$3" --regid="$3" --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
-          prlimit --cpu="$4" --as="$5" --nproc="$6" --fsize="$7" --nofile=64 --core=0 -- "$8" -I main.py
+          prlimit --cpu="$4" --as="$5" --nproc="$6" --fsize="$7" --nofile=64 --core=0 -- "$8" -I .guard.py
+        """;
+
+    /// <summary>
+    /// Runs first in the sandbox's interpreter: installs a seccomp filter that refuses the system calls that create or
+    /// enter namespaces — unshare and setns (EPERM), clone with CLONE_NEWUSER (EPERM), clone3 (ENOSYS, so glibc falls back
+    /// to clone) — so the program cannot make a user namespace (where it would hold capabilities again), then runs
+    /// main.py as __main__ in the same interpreter. seccomp_data: nr at 0, arch at 4, args[0] from 16 (x86-64).
+    /// </summary>
+    private const string Guard = """
+        import ctypes, runpy, struct, sys
+        def s(code, k): return struct.pack("HBBI", code, 0, 0, k)
+        def j(code, k, jt, jf): return struct.pack("HBBI", code, jt, jf, k)
+        LD, JEQ, JSET, RET = 0x20, 0x15, 0x45, 0x06
+        ALLOW, EPERM, ENOSYS = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+        prog = b"".join([
+            s(LD, 4), j(JEQ, 0xC000003E, 1, 0), s(RET, ALLOW),
+            s(LD, 0),
+            j(JEQ, 272, 0, 1), s(RET, EPERM),
+            j(JEQ, 308, 0, 1), s(RET, EPERM),
+            j(JEQ, 435, 0, 1), s(RET, ENOSYS),
+            j(JEQ, 56, 0, 3), s(LD, 16), j(JSET, 0x10000000, 0, 1), s(RET, EPERM),
+            s(RET, ALLOW),
+        ])
+        class FProg(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(FProg(len(prog) // 8, prog)), 0, 0) != 0:
+            sys.stderr.write("aspo-sandbox: cannot install the seccomp filter\n")
+            sys.exit(125)
+        del ctypes, struct, libc, prog, FProg, s, j
+        sys.argv = ["main.py"]
+        runpy.run_path("main.py", run_name="__main__")
         """;
 
     private const int SetupFailedExit = 125;
@@ -89,7 +137,7 @@ public sealed class PythonSandbox
     /// (a pyenv shim under /root is not), hence the system interpreter by default.</param>
     public PythonSandbox(string python = "/usr/bin/python3")
     {
-        foreach (var tool in new[] { "/usr/bin/unshare", "/usr/bin/prlimit", "/usr/bin/setpriv", "/bin/sh" })
+        foreach (var tool in new[] { "/usr/bin/unshare", "/usr/bin/prlimit", "/usr/bin/setpriv", "/bin/sh", "/usr/sbin/pivot_root" })
         {
             if (!File.Exists(tool))
                 throw new SandboxUnavailableException($"the code sandbox needs {tool} (Debian package util-linux)");
@@ -109,7 +157,9 @@ public sealed class PythonSandbox
         {
             var programPath = Path.Combine(hostDir.FullName, "main.py");
             File.WriteAllText(programPath, program, new UTF8Encoding(false));
-            return RunProcess(programPath, stdin, limits);
+            var guardPath = Path.Combine(hostDir.FullName, "guard.py");
+            File.WriteAllText(guardPath, Guard, new UTF8Encoding(false));
+            return RunProcess(programPath, guardPath, stdin, limits);
         }
         finally
         {
@@ -117,7 +167,7 @@ public sealed class PythonSandbox
         }
     }
 
-    private SandboxResult RunProcess(string programPath, string stdin, SandboxLimits limits)
+    private SandboxResult RunProcess(string programPath, string guardPath, string stdin, SandboxLimits limits)
     {
         var info = new ProcessStartInfo("/usr/bin/unshare")
         {
@@ -127,13 +177,13 @@ public sealed class PythonSandbox
         // Root builds the namespaces directly; anyone else needs a user namespace (mapped to root inside it, no uid switch).
         if (!_privileged)
             info.ArgumentList.Add("--map-root-user");
-        foreach (var a in new[] { "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc", "--", "/bin/sh", "-c", Script, "aspo-sandbox" })
+        foreach (var a in new[] { "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--propagation", "private", "--", "/bin/sh", "-c", Script, "aspo-sandbox" })
             info.ArgumentList.Add(a);
         var uid = _privileged ? (UidBase + Interlocked.Increment(ref _nextUid) % 1_000_000).ToString(CultureInfo.InvariantCulture) : "-";
         var cpuSeconds = (long)Math.Ceiling(limits.TimeLimitSeconds);
         foreach (var a in new[] { programPath, limits.WorkDirBytes.ToString(CultureInfo.InvariantCulture), uid, cpuSeconds.ToString(CultureInfo.InvariantCulture),
                                   limits.MemoryBytes.ToString(CultureInfo.InvariantCulture), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture),
-                                  limits.MaxFileBytes.ToString(CultureInfo.InvariantCulture), _python })
+                                  limits.MaxFileBytes.ToString(CultureInfo.InvariantCulture), _python, guardPath })
             info.ArgumentList.Add(a);
         info.Environment.Clear();
         info.Environment["PATH"] = "/usr/bin:/bin";
