@@ -5,7 +5,32 @@ namespace Aspo.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Errors.Count == 0)
+            return parse.Invoke();
+        // a mistyped option or value is one line per mistake and a pointer to --help, not the whole help text
+        foreach (var error in parse.Errors)
+            Console.Error.WriteLine($"error: {Readable(error.Message)}");
+        var path = new List<string>();
+        for (var c = parse.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            path.Insert(0, c.Command.Name);
+        path[0] = "aspo";
+        Console.Error.WriteLine($"(see: {string.Join(' ', path)} --help)");
+        return 1;
+    }
+
+    /// <summary>System.CommandLine's "as expected type 'System.Nullable`1[System.UInt64]'" in words.</summary>
+    private static string Readable(string message) => System.Text.RegularExpressions.Regex.Replace(message,
+        @"as expected type 'System\.(?:Nullable`1\[System\.)?(\w+)\]?'", m => m.Groups[1].Value switch
+        {
+            "Int32" or "Int64" => "as an integer",
+            "UInt32" or "UInt64" => "as a non-negative integer",
+            "Single" or "Double" => "as a number",
+            "Boolean" => "as true or false",
+            var other => $"as {other}",
+        });
 
     /// <summary>The command tree; <c>--help</c> works at every level.</summary>
     internal static RootCommand BuildRoot()

@@ -62,6 +62,8 @@ public static class PromptDataset
             ".jsonl" or ".json" or ".ndjson" => $"read_json({DuckDbConnection.Literal(file)}, format = 'newline_delimited')",
             var ext => throw new DataFormatException($"{file}: unsupported dataset extension \"{ext}\"; expected .parquet or .jsonl"),
         };
+        if (source.StartsWith("read_json", StringComparison.Ordinal) && JsonLinesDataset.Check(file, m) is { Count: > 0 } lineProblems)
+            return new DatasetReport(file, [], [], lineProblems);
         using var db = DuckDbDatabase.Open();
         using var conn = db.Connect();
         List<(string Name, string Type)> columns;

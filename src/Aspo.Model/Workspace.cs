@@ -57,6 +57,9 @@ internal sealed class BatchShape
                 targets.Add(tokens[start + t]);
             }
         }
+        if (probs > Array.MaxLength)
+            throw new ArgumentException($"the batch's attention needs {probs:N0} probabilities (heads × Σ length²) in one buffer, more than {Array.MaxLength:N0}: " +
+                $"its longest sequence ({maxLength} tokens) is too long for the learner; split it or use a smaller micro-batch");
         return new BatchShape
         {
             Tokens = tokens.Length, Sequences = b, Offsets = offsets.ToArray(), TokenIds = tokens.ToArray(), MaxLength = maxLength,

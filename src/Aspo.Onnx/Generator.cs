@@ -116,6 +116,12 @@ public sealed class Generator
         if (MaxActiveRows is < 1)
             throw new ArgumentException($"max active rows must be at least 1, got {MaxActiveRows}");
         var width = Math.Min(b, MaxActiveRows ?? b);
+        // the KV cache is the large allocation: refuse a batch it cannot hold before allocating any of it
+        var cacheBytes = 2L * m.Layers * width * rowFloats * sizeof(float) + (long)width * v * sizeof(float);
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (cacheBytes > available / 2 || (long)width * rowFloats > Array.MaxLength)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"{width} rows decoding at once with up to {maxLength} tokens need {cacheBytes / 1e9:F1} GB of KV cache and logits; this process may use {available / 1e9:F1} GB: use a smaller batch size (rows at once) or fewer new tokens"));
         var keys = new float[m.Layers][];
         var values = new float[m.Layers][];
         for (var l = 0; l < m.Layers; l++)

@@ -9,35 +9,28 @@ namespace Aspo.Rewards;
 /// </summary>
 public static class Gsm8k
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(50);
-    private static readonly Regex Strict = new(@"#### (\-?[0-9\.\,]+)", RegexOptions.CultureInvariant, Timeout);
-    private static readonly Regex Flexible = new(@"(\-?[0-9\.\,]+)", RegexOptions.CultureInvariant, Timeout);
+    // NonBacktracking: linear time in the input, so no wall-clock timeout — a grade never depends on how busy the machine is
+    private static readonly Regex Strict = new(@"#### (\-?[0-9\.\,]+)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    private static readonly Regex Flexible = new(@"(\-?[0-9\.\,]+)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     public static string? ExtractSolution(string response, bool flexible = false)
     {
         var tail = DapoMath.LastCodePoints(response, 300);
-        try
+        if (!flexible)
         {
-            if (!flexible)
-            {
-                var matches = Strict.Matches(tail);
-                return matches.Count == 0 ? null : matches[^1].Groups[1].Value.Replace(",", "", StringComparison.Ordinal).Replace("$", "", StringComparison.Ordinal);
-            }
-            var numbers = Flexible.Matches(tail);
-            // the reference loops over the matches from the end and keeps the last one it saw: the first valid, else the earliest
-            string? answer = null;
-            for (var i = numbers.Count - 1; i >= 0; i--)
-            {
-                answer = numbers[i].Groups[1].Value;
-                if (answer is not ("" or "."))
-                    break;
-            }
-            return answer;
+            var matches = Strict.Matches(tail);
+            return matches.Count == 0 ? null : matches[^1].Groups[1].Value.Replace(",", "", StringComparison.Ordinal).Replace("$", "", StringComparison.Ordinal);
         }
-        catch (RegexMatchTimeoutException)
+        var numbers = Flexible.Matches(tail);
+        // the reference loops over the matches from the end and keeps the last one it saw: the first valid, else the earliest
+        string? answer = null;
+        for (var i = numbers.Count - 1; i >= 0; i--)
         {
-            return null;
+            answer = numbers[i].Groups[1].Value;
+            if (answer is not ("" or "."))
+                break;
         }
+        return answer;
     }
 
     public static RewardResult Score(string response, string groundTruth, bool flexible = false)

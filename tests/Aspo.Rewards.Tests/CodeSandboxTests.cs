@@ -12,7 +12,9 @@ namespace Aspo.Rewards.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class CodeSandboxTests
 {
-    private static readonly SandboxLimits Fast = new() { TimeLimitSeconds = 2, MaxOutputBytes = 1 << 20 };
+    // generous wall and CPU limits: a loaded machine must not turn a correct or a memory-bound run into TimeLimit; the
+    // tests of the time limit set their own
+    private static readonly SandboxLimits Fast = new() { TimeLimitSeconds = 20, MaxOutputBytes = 1 << 20 };
     private readonly PythonSandbox _sandbox = new();
 
     private static string Fenced(string program) => "Here is my solution:\n```python\n" + program + "\n```\nDone.";
@@ -77,7 +79,7 @@ public sealed class CodeSandboxTests
     {
         var r = _sandbox.Run("while True:\n    pass", "", Fast with { TimeLimitSeconds = 1 });
         Assert.Equal(SandboxStatus.TimeLimit, r.Status);
-        Assert.InRange(r.WallSeconds, 0.9, 5);
+        Assert.InRange(r.WallSeconds, 0.9, 15); // the upper bound only catches a run that was never stopped
     }
 
     [Fact]
@@ -85,7 +87,7 @@ public sealed class CodeSandboxTests
     {
         var r = _sandbox.Run("import time\ntime.sleep(3600)", "", Fast with { TimeLimitSeconds = 1 });
         Assert.Equal(SandboxStatus.TimeLimit, r.Status);
-        Assert.InRange(r.WallSeconds, 0.9, 5);
+        Assert.InRange(r.WallSeconds, 0.9, 15); // the upper bound only catches a run that was never stopped
     }
 
     [Fact]
@@ -97,7 +99,7 @@ public sealed class CodeSandboxTests
         Assert.InRange(r.WallSeconds, 1.5, 15);
         // every sandbox uid is ≥ 1.5e9; give the kernel a moment to reap the namespace
         var deadline = Stopwatch.StartNew();
-        while (SandboxProcesses() > 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
+        while (SandboxProcesses() > 0 && deadline.Elapsed < TimeSpan.FromSeconds(30))
             Thread.Sleep(50);
         Assert.Equal(0, SandboxProcesses());
     }
@@ -108,7 +110,7 @@ public sealed class CodeSandboxTests
         var r = _sandbox.Run("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", "", Fast);
         Assert.Equal(SandboxStatus.OutputLimit, r.Status);
         Assert.True(r.Stdout.Length <= Fast.MaxOutputBytes);
-        Assert.InRange(r.WallSeconds, 0, 5);
+        Assert.InRange(r.WallSeconds, 0, 15);
     }
 
     [Fact]

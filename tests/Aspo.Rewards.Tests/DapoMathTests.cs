@@ -94,9 +94,9 @@ public sealed class DapoMathTests
         Assert.Contains("aime*", registry.DataSources);
     }
 
-    /// <summary>Adversarial and random inputs on both sides: no exception, every call fast.</summary>
+    /// <summary>Adversarial and random inputs on both sides: no exception, a score of ±1 (speed: tools/bench/run rewards).</summary>
     [Fact]
-    public void Fuzz_never_throws_and_stays_fast()
+    public void Fuzz_never_throws()
     {
         var rng = new Random(23);
         string[] pieces = ["Answer:", "answer :", "\\boxed{", "{", "}", "$", "\\text{", "\\textbf{", "\\overline{", "frac", "sqrt", "=", ",", " ", "\n", "a ", "an ", "1", "x", "𝑥"];
@@ -114,17 +114,13 @@ public sealed class DapoMathTests
             var s = string.Concat(Enumerable.Range(0, n).Select(_ => rng.Next(4) == 0 ? ((char)rng.Next(32, 0x3000)).ToString() : pieces[rng.Next(pieces.Length)]));
             inputs.Add((s, rng.Next(2) == 0 ? s : pieces[rng.Next(pieces.Length)]));
         }
-        var worst = 0.0;
         foreach (var (response, truth) in inputs)
         {
             foreach (var strict in new[] { false, true })
             {
-                var watch = Stopwatch.StartNew();
-                var result = DapoMath.Score(response, truth, strict);
-                worst = Math.Max(worst, watch.Elapsed.TotalMilliseconds);
-                Assert.True(result.Score is 1 or -1);
+                    var result = DapoMath.Score(response, truth, strict);
+                    Assert.True(result.Score is 1 or -1);
             }
         }
-        Assert.True(worst < 10 * 20, $"slowest call {worst:F1} ms"); // 10 ms target on an idle machine; x20 headroom for a loaded CI runner
     }
 }

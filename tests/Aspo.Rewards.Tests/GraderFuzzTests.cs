@@ -4,11 +4,12 @@ using Aspo.Rewards.Code;
 namespace Aspo.Rewards.Tests;
 
 /// <summary>The graders that read model output besides Hendrycks/math_dapo (which have their own fuzz tests): gsm8k,
-/// the code extractor and the stdin/stdout judge never throw and stay fast on random and adversarial text.</summary>
+/// the code extractor and the stdin/stdout judge never throw on random and adversarial text. (Their speed is measured by
+/// tools/bench/run rewards, not here: a unit test must not depend on how busy the machine is.)</summary>
 public sealed class GraderFuzzTests
 {
     [Fact]
-    public void Gsm8k_code_extraction_and_the_stdio_judge_never_throw_and_stay_fast()
+    public void Gsm8k_code_extraction_and_the_stdio_judge_never_throw()
     {
         var rng = new Random(23);
         string[] pieces = ["####", "#### ", "-", "1", ",", ".", "$", "```", "```python\n", "\n", " ", "\r\n", "1e5", "_", "inf", "nan", "0.5", "9" + new string('9', 40), "e-", "x"];
@@ -23,18 +24,14 @@ public sealed class GraderFuzzTests
         };
         for (var i = inputs.Count; i < 10_000; i++)
             inputs.Add(string.Concat(Enumerable.Range(0, rng.Next(0, 30)).Select(_ => rng.Next(4) == 0 ? ((char)rng.Next(32, 0x3000)).ToString() : pieces[rng.Next(pieces.Length)])));
-        var worst = 0.0;
         for (var i = 0; i < inputs.Count; i++)
         {
             var other = inputs[rng.Next(inputs.Count)];
-            var watch = Stopwatch.StartNew();
             Assert.InRange(Gsm8k.Score(inputs[i], "1").Score, 0, 1);
             Gsm8k.ExtractSolution(inputs[i], flexible: true);
             CodeReward.ExtractCode(inputs[i]);
             StdioJudge.Matches(inputs[i], other);
             StdioJudge.Matches(inputs[i], inputs[i]);
-            worst = Math.Max(worst, watch.Elapsed.TotalMilliseconds);
         }
-        Assert.True(worst < 10 * 20, $"slowest call {worst:F1} ms"); // 10 ms target on an idle machine; x20 headroom for a loaded CI runner
     }
 }

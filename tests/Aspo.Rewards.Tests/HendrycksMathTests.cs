@@ -61,9 +61,9 @@ public sealed class HendrycksMathTests
         Assert.Equal(0, MathVerifier.Verify("<think>\\boxed{4}</think> no box", "4", requireThinkClose: true).Score);
     }
 
-    /// <summary>10,000 random and adversarial strings: no exception, every call under 10 ms.</summary>
+    /// <summary>10,000 random and adversarial strings: no exception and a score in [0, 1] (speed: tools/bench/run rewards).</summary>
     [Fact]
-    public void Fuzz_never_throws_and_stays_fast()
+    public void Fuzz_never_throws()
     {
         var rng = new Random(17);
         string[] pieces = ["\\boxed", "\\boxed ", "{", "}", "\\frac", "\\sqrt", "\\text{ ", "=", "/", "$", "\\%", ".", "0.5", "1", "-", "\\left", "\\fbox", " ", "\n", "\\\\", "x", "12,345"];
@@ -82,14 +82,10 @@ public sealed class HendrycksMathTests
             var s = string.Concat(Enumerable.Range(0, n).Select(_ => rng.Next(3) == 0 ? ((char)rng.Next(32, 0x3000)).ToString() : pieces[rng.Next(pieces.Length)]));
             inputs.Add((s, rng.Next(2) == 0 ? s : pieces[rng.Next(pieces.Length)]));
         }
-        var worst = 0.0;
         foreach (var (response, truth) in inputs)
         {
-            var watch = Stopwatch.StartNew();
             var verdict = MathVerifier.Verify(response, truth);
-            worst = Math.Max(worst, watch.Elapsed.TotalMilliseconds);
             Assert.InRange(verdict.Score, 0, 1);
         }
-        Assert.True(worst < 10 * 20, $"slowest call {worst:F1} ms"); // 10 ms target on an idle machine; x20 headroom for a loaded CI runner
     }
 }

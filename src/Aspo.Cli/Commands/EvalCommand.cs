@@ -23,19 +23,21 @@ internal static class EvalCommand
         var model = new Option<string>("--model") { Description = "Exported ONNX folder (aspo export), or an HF checkpoint folder (exported to a temporary folder first).", Required = true };
         var suites = new Option<string[]>("--suite") { Description = "Suite file(s) (YAML, see datasets/suites/); sampling comes from the suite unless given below.", AllowMultipleArgumentsPerToken = false };
         var data = new Option<string?>("--data") { Description = "Instead of a suite: one prompt dataset (.parquet or .jsonl), verl layout by default." };
-        var n = new Option<int>("--n") { Description = "Samples per prompt (avg@n; pass@k for k = 1, 2, 4, … and n).", DefaultValueFactory = _ => 4 };
-        var temperature = new Option<float>("--temperature") { Description = "0 = greedy.", DefaultValueFactory = _ => 0.6f };
-        var topP = new Option<float>("--top-p") { Description = "Nucleus mass (1 = off).", DefaultValueFactory = _ => 0.95f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = off).", DefaultValueFactory = _ => 0 };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum generated tokens per answer.", DefaultValueFactory = _ => 1024 };
-        var seed = new Option<ulong>("--seed") { Description = "Master seed (per-sample seeds derive from it).", DefaultValueFactory = _ => 1UL };
+        // sampling options have no fixed default: a suite's own settings win unless the option is given; with --data the
+        // defaults in brackets apply (reasoning-model evaluation: T 0.6, top-p 0.95)
+        var n = new Option<int?>("--n") { Description = "Samples per prompt (avg@n; pass@k for k = 1, 2, 4, … and n). Default: the suite's; 4 with --data." };
+        var temperature = new Option<float?>("--temperature") { Description = "0 = greedy. Default: the suite's; 0.6 with --data." };
+        var topP = new Option<float?>("--top-p") { Description = "Nucleus mass (1 = off). Default: the suite's; 0.95 with --data." };
+        var topK = new Option<int?>("--top-k") { Description = "Keep the k most likely tokens (0 = off). Default: the suite's; 0 with --data." };
+        var maxNew = new Option<int?>("--max-new-tokens") { Description = "Maximum generated tokens per answer. Default: the suite's; 1024 with --data." };
+        var seed = new Option<ulong?>("--seed") { Description = "Master seed (per-sample seeds derive from it). Default: the suite's; 1 with --data." };
         var limit = new Option<int>("--limit") { Description = "Evaluate only the first N prompts of each dataset (0 = all).", DefaultValueFactory = _ => 0 };
         var promptColumn = new Option<string>("--prompt-column") { Description = "With --data: column with the prompt (a list of {role, content}, or a string).", DefaultValueFactory = _ => "prompt" };
         var answerColumn = new Option<string?>("--answer-column") { Description = "With --data: column with the answer (default: verl's reward_model.ground_truth)." };
         var dataSource = new Option<string>("--data-source") { Description = "With --data: data_source of rows in a file without that column.", DefaultValueFactory = _ => "default" };
         var think = new Option<bool>("--require-think-close") { Description = "Math graders read only the text after </think>." };
         var template = new Option<string?>("--chat-template") { Description = $"One of {string.Join(", ", ChatTemplate.Names)}; default: recognised from tokenizer_config.json." };
-        var batch = new Option<int>("--batch-size") { Description = "Sequences per generator call.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int?>("--batch-size") { Description = "Sequences decoding at once. Default: the suite's; 64 with --data." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0, Description = "ONNX Runtime intra-op threads (0 = its default)." };
         var output = new Option<string?>("--out") { Description = "Also write the report (every suite) as JSON to this file." };
         var metrics = new Option<string?>("--metrics") { Description = "Append one metrics row per suite (verl val-core/… names) to this metrics.jsonl." };
@@ -47,29 +49,24 @@ internal static class EvalCommand
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
-            bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
-            // command-line sampling applies to --data always, and to a suite only where given explicitly
+            // command-line sampling applies to --data always, and to a suite only where given
             EvalSettings Override(EvalSettings s) => s with
             {
-                SamplesPerPrompt = Given(n) ? parse.GetValue(n) : s.SamplesPerPrompt,
-                Ks = Given(n) ? null : s.Ks,
-                Seed = Given(seed) ? parse.GetValue(seed) : s.Seed,
-                BatchSize = Given(batch) ? parse.GetValue(batch) : s.BatchSize,
+                SamplesPerPrompt = parse.GetValue(n) ?? s.SamplesPerPrompt,
+                Ks = parse.GetValue(n) is null ? s.Ks : null,
+                Seed = parse.GetValue(seed) ?? s.Seed,
+                BatchSize = parse.GetValue(batch) ?? s.BatchSize,
                 Sampling = s.Sampling with
                 {
-                    Temperature = Given(temperature) ? parse.GetValue(temperature) : s.Sampling.Temperature,
-                    TopP = Given(topP) ? parse.GetValue(topP) : s.Sampling.TopP,
-                    TopK = Given(topK) ? parse.GetValue(topK) : s.Sampling.TopK,
-                    MaxNewTokens = Given(maxNew) ? parse.GetValue(maxNew) : s.Sampling.MaxNewTokens,
+                    Temperature = parse.GetValue(temperature) ?? s.Sampling.Temperature,
+                    TopP = parse.GetValue(topP) ?? s.Sampling.TopP,
+                    TopK = parse.GetValue(topK) ?? s.Sampling.TopK,
+                    MaxNewTokens = parse.GetValue(maxNew) ?? s.Sampling.MaxNewTokens,
                 },
             };
             var request = new EvalRequest(parse.GetValue(model)!, parse.GetValue(suites) ?? [], parse.GetValue(data),
                 new DatasetMapping { PromptColumn = parse.GetValue(promptColumn)!, AnswerColumn = parse.GetValue(answerColumn), DefaultDataSource = parse.GetValue(dataSource)! },
-                Override(new EvalSettings
-                {
-                    Seed = parse.GetValue(seed), BatchSize = parse.GetValue(batch), SamplesPerPrompt = parse.GetValue(n),
-                    Sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), TopK = parse.GetValue(topK), MaxNewTokens = parse.GetValue(maxNew) },
-                }),
+                Override(new EvalSettings()), // with --data: EvalSettings' defaults, then the options given
                 Override, parse.GetValue(limit), parse.GetValue(think), parse.GetValue(template), parse.GetValue(threads), parse.GetValue(output),
                 parse.GetValue(metrics), parse.GetValue(iteration));
             return Run(request, Console.Out);
@@ -107,6 +104,9 @@ internal static class EvalCommand
             var job = EvalJob.FromSuite(suite, request.Limit, 0, request.RequireThinkClose);
             jobs.Add(job with { Settings = request.SuiteOverride(suite.Settings) });
         }
+        foreach (var job in jobs)
+            SampleBudget.Check($"{job.Name}: {job.Prompts.Count} prompts × n = {job.Settings.SamplesPerPrompt}", (long)job.Prompts.Count * job.Settings.SamplesPerPrompt,
+                job.Settings.Sampling.MaxNewTokens);
         if (!File.Exists(Path.Combine(request.Model, "config.json")) && !File.Exists(Path.Combine(request.Model, DecoderExporter.GenAiConfigFile)))
             throw new ArgumentException(Directory.Exists(request.Model)
                 ? $"--model {Path.GetFullPath(request.Model)}: neither an HF checkpoint folder (config.json) nor an exported ONNX folder (genai_config.json)"

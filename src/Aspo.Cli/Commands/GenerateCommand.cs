@@ -42,6 +42,7 @@ internal static class GenerateCommand
             throw new ArgumentException($"--n must be at least 1, got {n}");
         sampling.Validate();
         var prompts = prompt is not null ? [prompt] : ReadPrompts(input);
+        SampleBudget.Check($"--n {n} × {prompts.Count} prompt{(prompts.Count == 1 ? "" : "s")}", (long)n * prompts.Count, sampling.MaxNewTokens);
         using var env = new OrtEnvironment();
         using var model = OnnxDecoder.Open(env, folder, threads);
         var tokenizer = model.LoadTokenizer();

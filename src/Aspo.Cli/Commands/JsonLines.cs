@@ -22,12 +22,40 @@ internal static class JsonLines
             try
             {
                 node = JsonNode.Parse(line);
+                CheckStrings(node);
             }
             catch (JsonException e)
             {
                 throw new InvalidDataException($"stdin line {lineNumber}: not valid JSON ({e.Message})");
             }
+            catch (InvalidOperationException)
+            {
+                // System.Text.Json refuses to decode "\ud800" without its low surrogate only when the string is read
+                throw new InvalidDataException($"stdin line {lineNumber}: a string holds an unpaired UTF-16 surrogate escape (e.g. \"\\ud800\"); expected valid Unicode text");
+            }
             yield return (node, lineNumber);
+        }
+    }
+
+    /// <summary>Decodes every string and property name of <paramref name="node"/> (throws InvalidOperationException on an unpaired surrogate).</summary>
+    private static void CheckStrings(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, value) in o)
+                {
+                    _ = key.Length;
+                    CheckStrings(value);
+                }
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                    CheckStrings(item);
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                _ = v.GetValue<string>();
+                break;
         }
     }
 

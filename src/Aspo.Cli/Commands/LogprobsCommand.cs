@@ -34,7 +34,8 @@ internal static class LogprobsCommand
             throw new ArgumentException($"--temperature must be a positive number, got {temperature.ToString(CultureInfo.InvariantCulture)}");
         // an exported folder (genai_config.json) is scored by ONNX Runtime; a Hugging Face folder by the learner
         Func<int[], int, (float[], float[])> score;
-        int vocab;
+        int vocab, context;
+        string contextSource;
         Aspo.Native.Ort.OrtEnvironment? env = null;
         Aspo.Onnx.OnnxDecoder? onnx = null;
         ILearner? learner = null;
@@ -43,6 +44,8 @@ internal static class LogprobsCommand
             env = new Aspo.Native.Ort.OrtEnvironment();
             onnx = Aspo.Onnx.OnnxDecoder.Open(env, modelFolder);
             vocab = onnx.VocabSize;
+            context = onnx.ContextLength;
+            contextSource = "context_length in genai_config.json";
             score = (tokens, start) => onnx.Score(tokens, start, temperature);
         }
         else
@@ -50,6 +53,8 @@ internal static class LogprobsCommand
             var (config, parameters) = Checkpoint.Load(modelFolder);
             learner = Aspo.Pipeline.Learners.Create(config, parameters, learnerOptions);
             vocab = config.VocabSize;
+            context = config.MaxPositionEmbeddings;
+            contextSource = "max_position_embeddings in config.json";
             score = (tokens, start) =>
             {
                 var lp = new float[tokens.Length - start];
@@ -61,7 +66,7 @@ internal static class LogprobsCommand
         using var disposeLearner = learner;
         using var disposeOnnx = onnx;
         using var disposeEnv = env;
-        var requests = ReadRequests(input, vocab);
+        var requests = ReadRequests(input, vocab, context, contextSource);
         var results = new List<string>(requests.Count);
         foreach (var (tokens, start) in requests)
         {
@@ -77,13 +82,15 @@ internal static class LogprobsCommand
         return 0;
     }
 
-    private static List<(int[] Tokens, int Start)> ReadRequests(TextReader input, int vocab)
+    private static List<(int[] Tokens, int Start)> ReadRequests(TextReader input, int vocab, int context, string contextSource)
     {
         var requests = new List<(int[], int)>();
         foreach (var (obj, lineNumber) in JsonLines.ReadObjects(input, "a JSON object"))
         {
             if (obj["tokens"] is not JsonArray tokenArray || tokenArray.Count == 0)
                 throw new InvalidDataException($"stdin line {lineNumber}: field \"tokens\" must be a non-empty array of token ids");
+            if (tokenArray.Count > context)
+                throw new InvalidDataException($"stdin line {lineNumber}: {tokenArray.Count} tokens exceed the model's context of {context} ({contextSource})");
             var tokens = new int[tokenArray.Count];
             for (var i = 0; i < tokens.Length; i++)
             {

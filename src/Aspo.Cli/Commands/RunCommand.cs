@@ -12,7 +12,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var config = new Argument<string>("config") { Description = "The pipeline file (pipeline.yaml).", DefaultValueFactory = _ => "pipeline.yaml" };
+        var config = StageCommands.ConfigArgument("The pipeline file (pipeline.yaml).");
         var output = new Option<string?>("--output") { Description = "Run directory (overrides run.output; default runs/<run.name> next to the config)." };
         var set = new Option<string[]>("--set") { Description = "Override a setting by its dotted key, e.g. --set algorithm.loss=grpo --set rollout.n=8 (repeatable)." };
         var command = new Command("run", "Run or resume the RL loop of a pipeline file: export, rollout, learn, eval.") { config, output, set };

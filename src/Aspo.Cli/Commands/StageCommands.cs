@@ -14,11 +14,23 @@ internal static class StageCommands
 {
     private static (Argument<string> Config, Option<int> Iteration, Option<string?> Output, Option<string[]> Set) Common()
     {
-        var config = new Argument<string>("config") { Description = "The pipeline file (pipeline.yaml).", DefaultValueFactory = _ => "pipeline.yaml" };
+        var config = ConfigArgument("The pipeline file (pipeline.yaml).");
         var iteration = new Option<int>("--iteration") { Description = "The iteration (1-based) whose stage to run.", Required = true };
         var output = new Option<string?>("--output") { Description = "Run directory (overrides run.output)." };
         var set = new Option<string[]>("--set") { Description = "Override a setting by its dotted key (repeatable); must match the run's configuration." };
         return (config, iteration, output, set);
+    }
+
+    /// <summary>The pipeline-file argument (default pipeline.yaml); a word starting with '-' there is an unknown option, not a file.</summary>
+    internal static Argument<string> ConfigArgument(string description)
+    {
+        var config = new Argument<string>("config") { Description = description, DefaultValueFactory = _ => "pipeline.yaml" };
+        config.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.Tokens[0].Value.StartsWith('-'))
+                result.AddError($"unknown option '{result.Tokens[0].Value}'");
+        });
+        return config;
     }
 
     /// <summary>The pipeline file with the --set overrides and --output (as run.output) applied.</summary>
@@ -75,7 +87,7 @@ internal static class ReplayCommand
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "The run directory whose shards are replayed." };
-        var config = new Argument<string>("config") { Description = "The pipeline file with the algorithm to replay with.", DefaultValueFactory = _ => "pipeline.yaml" };
+        var config = StageCommands.ConfigArgument("The pipeline file with the algorithm to replay with.");
         var output = new Option<string?>("--output") { Description = "The new run directory (overrides run.output)." };
         var set = new Option<string[]>("--set") { Description = "Override a setting by its dotted key, e.g. --set algorithm.loss=grpo (repeatable)." };
         var command = new Command("replay", "Learn again from the shards of an existing run with another algorithm config, into a new run (ablations on identical data).")

@@ -61,6 +61,10 @@ public sealed class YamlSection
         {
             throw new ConfigException($"--set {assignment}: the value is not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
+        catch (InvalidOperationException)
+        {
+            throw new ConfigException($"--set {assignment}: the value is not valid YAML: it ends inside an unterminated [list] or {{mapping}}");
+        }
         var parts = key.Split('.');
         if (parts.Any(p => p.Length == 0))
             throw new ConfigException($"--set {assignment}: '{key}' is not a dotted key");
@@ -98,6 +102,11 @@ public sealed class YamlSection
         catch (YamlException e)
         {
             throw new ConfigException($"{full}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's parser gives up this way on some unterminated flow collections at the end of the input
+            throw new ConfigException($"{full}: not valid YAML: the file ends inside an unterminated [list] or {{mapping}}");
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ConfigException($"{full}: expected a mapping of keys at the top level");

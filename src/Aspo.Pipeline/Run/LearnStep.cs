@@ -29,8 +29,9 @@ public static class LearnStep
         var rows = new List<RolloutRow>();
         var parts = new List<(string File, int First, int Count)>();
         var watch = Stopwatch.StartNew();
-        using (var reader = new ShardReader(shards))
+        try
         {
+            using var reader = new ShardReader(shards);
             foreach (var file in reader.Files)
             {
                 using var part = new ShardReader(file);
@@ -39,8 +40,15 @@ public static class LearnStep
                 rows.AddRange(partRows);
             }
         }
-        if (rows.Count != c.SequencesPerIteration)
-            throw new ConfigException($"{shards}: {rows.Count} rollout rows, expected {c.SequencesPerIteration} (prompts_per_iteration × n); is a rollout shard missing?");
+        catch (Aspo.Data.DataFormatException e) when (!replay)
+        {
+            throw new Aspo.Data.DataFormatException($"{e.Message}; rerun the rollout that wrote it: aspo rollout --iteration {iteration} (with its --shard k/N if it was a slice)");
+        }
+        if (rows.Count < c.SequencesPerIteration)
+            throw new ConfigException($"{shards}: {rows.Count} rollout rows in {parts.Count} part(s), expected {c.SequencesPerIteration} (prompts_per_iteration × n); is a rollout shard missing?");
+        if (rows.Count > c.SequencesPerIteration)
+            throw new ConfigException($"{shards}: {rows.Count} rollout rows in {parts.Count} parts, expected {c.SequencesPerIteration} (prompts_per_iteration × n): " +
+                "parts of two different --shard k/N splits? remove the parts of the split not used and rerun its slices");
         var foreign = rows.FirstOrDefault(r => r.RunId != c.Run.Name);
         if (!replay && foreign is not null)
             throw new ConfigException($"{shards}: row {foreign.PromptUid}/{foreign.SampleIndex} belongs to run '{foreign.RunId}', not '{c.Run.Name}' (use `aspo replay` to learn from another run's shards)");
