@@ -363,7 +363,7 @@ public sealed class CliTests
                                      "{\"prompt\": [], \"reward_model\": {\"ground_truth\": \"1\"}}"]);
             var b = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "data", "validate", bad);
             Assert.Equal(1, b.ExitCode);
-            Assert.Contains("row 1, column prompt: has no messages", b.Stdout);
+            Assert.Contains("row 1, column prompt: line 2: has no messages", b.Stdout);
         }
         finally
         {
@@ -668,7 +668,7 @@ public sealed class CliTests
             Cli("rollout", yaml, "--iteration", "1", "--shard", "0/2", "--output", Path.Combine(dir, "one"));
             var partial = Cli("learn", yaml, "--iteration", "1", "--output", Path.Combine(dir, "one"));
             Assert.Equal(1, partial.ExitCode);
-            Assert.Contains("8 rollout rows, expected 16 (prompts_per_iteration × n); is a rollout shard missing?", partial.Stderr);
+            Assert.Contains("8 rollout rows in 1 part(s), expected 16 (prompts_per_iteration × n); is a rollout shard missing?", partial.Stderr);
         }
         finally
         {

@@ -225,4 +225,78 @@ public sealed class HardeningTests : IDisposable
         Assert.Matches(@"error: iteration 1 rollout: sample [^ ]+ has a non-finite log-prob at response token \d+ .*no shard was written", rollout.Stderr);
         Assert.False(Directory.Exists(Path.Combine(run, "iter-0001", "shards")) && Directory.GetFiles(Path.Combine(run, "iter-0001", "shards"), "*.parquet").Length > 0);
     }
+
+    private static CliProcess.Result CliWithInput(string stdin, params string[] args) => CliProcess.RunWithInput(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), stdin, args);
+
+    private static void AssertOneLineError(CliProcess.Result r, string expected)
+    {
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(expected, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.DoesNotContain("Unhandled exception", r.Stderr);
+    }
+
+    /// <summary>Inputs that used to end in a stack trace or run the machine out of memory: one error each.</summary>
+    [Fact]
+    public void Bad_stdin_sizes_and_contexts_are_one_error_each()
+    {
+        var tokenizer = ShippedModel;
+        const string surrogate = "\"\\ud800\"";
+        AssertOneLineError(CliWithInput(surrogate + "\n", "tokenize", "--tokenizer", tokenizer), "stdin line 1: a string holds an unpaired UTF-16 surrogate escape");
+        AssertOneLineError(CliWithInput($"{{\"response\": {surrogate}, \"ground_truth\": \"1\"}}\n", "score", "--data-source", "arith/L1"), "unpaired UTF-16 surrogate");
+        var onnx = Path.Combine(_dir, "onnx");
+        Assert.Equal(0, Cli("export", "--model", ShippedModel, "--out", onnx).ExitCode);
+        AssertOneLineError(CliWithInput($"{{\"prompt\": {surrogate}}}\n", "generate", "--model", onnx), "unpaired UTF-16 surrogate");
+
+        var tooLong = "{\"tokens\": [" + string.Join(", ", Enumerable.Repeat(5, 600)) + "], \"response_start\": 1}\n";
+        AssertOneLineError(CliWithInput(tooLong, "logprobs", "--model", ShippedModel), "stdin line 1: 600 tokens exceed the model's context of 512 (max_position_embeddings in config.json)");
+        AssertOneLineError(CliWithInput(tooLong, "logprobs", "--model", onnx), "stdin line 1: 600 tokens exceed the model's context of 512 (context_length in genai_config.json)");
+        var huge = "{\"tokens\": [" + string.Join(", ", Enumerable.Repeat(5, 300_000)) + "], \"response_start\": 1}\n";
+        AssertOneLineError(CliWithInput(huge, "logprobs", "--model", ShippedModel), "stdin line 1: 300000 tokens exceed the model's context of 512");
+
+        var many = Cli("generate", "--model", onnx, "--prompt", "1 + 1", "--n", "2000000000");
+        AssertOneLineError(many, "--n 2000000000 × 1 prompt = 2,000,000,000 samples of up to 256 tokens would need about");
+        Assert.Contains("at most", many.Stderr);
+    }
+
+    /// <summary>JSON-lines datasets: the line and row of a syntax error or a wrong prompt type, and "no rows" for an empty file.</summary>
+    [Fact]
+    public void Jsonl_dataset_problems_name_the_line_and_row()
+    {
+        static string Row(string prompt) => $"{{\"data_source\": \"x\", \"prompt\": {prompt}, \"reward_model\": {{\"ground_truth\": \"1\"}}}}";
+        const string ok = "[{\"role\": \"user\", \"content\": \"a\"}]";
+        var broken = Path.Combine(_dir, "broken.jsonl");
+        File.WriteAllText(broken, Row(ok) + "\n" + Row(ok)[..^1] + "\n" + Row(ok) + "\n");
+        var r = Cli("data", "validate", broken);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("row 1, column (row): line 2: not valid JSON", r.Stdout);
+        Assert.DoesNotContain("LINE 1:", r.Stdout + r.Stderr); // no DuckDB SQL context
+        var typed = Path.Combine(_dir, "typed.jsonl");
+        File.WriteAllText(typed, Row(ok) + "\n\n" + Row("5") + "\n" + Row("\"a string\"") + "\n");
+        r = Cli("data", "validate", typed);
+        Assert.Contains("row 1, column prompt: line 3: is a JSON Number; expected a list of {role, content} messages or a string", r.Stdout);
+        Assert.Contains("row 2, column prompt: line 4: is a string while the rows before hold lists of messages; one kind per file", r.Stdout);
+        var empty = Path.Combine(_dir, "empty.jsonl");
+        File.WriteAllText(empty, "\n");
+        r = Cli("data", "validate", empty);
+        Assert.Contains("no rows: the file is empty", r.Stdout);
+    }
+
+    /// <summary>Mistyped command lines: one line and a pointer to --help, not the whole help; eval's sampling options do not
+    /// claim defaults the suite overrides.</summary>
+    [Fact]
+    public void Mistyped_command_lines_get_one_line_and_help_shows_no_misleading_defaults()
+    {
+        var frob = Cli("run", "--frob");
+        Assert.Equal(1, frob.ExitCode);
+        Assert.Equal("error: unknown option '--frob'\n(see: aspo run --help)", frob.Stderr.Trim().ReplaceLineEndings("\n"));
+        var seed = Cli("eval", "--model", ShippedModel, "--suite", QuickSuite, "--seed", "-1");
+        Assert.Equal(1, seed.ExitCode);
+        Assert.Equal("error: Cannot parse argument '-1' for option '--seed' as a non-negative integer.\n(see: aspo eval --help)", seed.Stderr.Trim().ReplaceLineEndings("\n"));
+        Assert.Equal("", seed.Stdout);
+        var help = Cli("eval", "--help").Stdout;
+        Assert.DoesNotContain("[default: 4]", help);
+        Assert.DoesNotContain("[default: 0.6]", help);
+        Assert.Contains("Default: the suite's; 4 with --data.", help);
+    }
 }
