@@ -372,6 +372,44 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(File.Exists(Path.Combine(run.RunDirectory.PolicyFolder(1), "model.safetensors")));
     }
 
+    /// <summary>A full disk while learn writes the new policy: one error, no temporary policy folder left behind (it used to
+    /// stay until the next resume), and the stage reruns fine once there is room.</summary>
+    [Fact]
+    public void A_full_disk_during_the_policy_write_leaves_no_temporary_folder()
+    {
+        var yaml = Setup();
+        var run = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=fullpolicy", "run.iterations=1"]), new StringWriter(), Toy);
+        run.Export(1);
+        run.Rollout(1);
+        var iteration = run.RunDirectory.IterationFolder(1);
+        var saved = Path.Combine(_dir, "saved-iteration");
+        CopyFolder(iteration, saved);
+        // a 1 MiB tmpfs over the iteration folder: the shards fit, the ~19 MB checkpoint does not
+        Mount($"-t tmpfs -o size=1m tmpfs {iteration}");
+        try
+        {
+            CopyFolder(Path.Combine(saved, "shards"), Path.Combine(iteration, "shards"));
+            var e = Assert.ThrowsAny<IOException>(() => run.Learn(1));
+            Assert.Contains("space", e.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal("shards", string.Join(",", Directory.GetFileSystemEntries(iteration).Select(Path.GetFileName)));
+        }
+        finally
+        {
+            Mount($"-u {iteration}", umount: true);
+        }
+        run.Learn(1);
+        Assert.True(File.Exists(Path.Combine(run.RunDirectory.PolicyFolder(1), "model.safetensors")));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        foreach (var dir in Directory.GetDirectories(from))
+            CopyFolder(dir, Path.Combine(to, Path.GetFileName(dir)));
+    }
+
     private static void Mount(string arguments, bool umount = false)
     {
         var info = new System.Diagnostics.ProcessStartInfo(umount ? "umount" : "mount", arguments.Replace("-u ", "", StringComparison.Ordinal))
