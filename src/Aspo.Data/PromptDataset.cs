@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Aspo.Native.DuckDb;
+using DuckDB.NET.Data;
 
 namespace Aspo.Data;
 
@@ -58,22 +58,21 @@ public static class PromptDataset
             throw new DataFormatException($"{file}: dataset file not found");
         var source = Path.GetExtension(file).ToLowerInvariant() switch
         {
-            ".parquet" => $"read_parquet({DuckDbConnection.Literal(file)})",
-            ".jsonl" or ".json" or ".ndjson" => $"read_json({DuckDbConnection.Literal(file)}, format = 'newline_delimited')",
+            ".parquet" => $"read_parquet({DuckDbSql.Literal(file)})",
+            ".jsonl" or ".json" or ".ndjson" => $"read_json({DuckDbSql.Literal(file)}, format = 'newline_delimited')",
             var ext => throw new DataFormatException($"{file}: unsupported dataset extension \"{ext}\"; expected .parquet or .jsonl"),
         };
         if (source.StartsWith("read_json", StringComparison.Ordinal) && JsonLinesDataset.Check(file, m) is { Count: > 0 } lineProblems)
             return new DatasetReport(file, [], [], lineProblems);
-        using var db = DuckDbDatabase.Open();
-        using var conn = db.Connect();
+        using var conn = DuckDbSql.Open();
         List<(string Name, string Type)> columns;
         try
         {
-            columns = ReadStrings(conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})", 2).Select(r => (r[0]!, r[1]!)).ToList();
+            columns = DuckDbSql.ReadStrings(conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").Select(r => (r[0]!, r[1]!)).ToList();
         }
-        catch (DuckDbException e)
+        catch (DuckDBException e)
         {
-            throw new DataFormatException($"{file}: cannot be read as a dataset: {e.NativeMessage}");
+            throw new DataFormatException($"{file}: cannot be read as a dataset: {DuckDbSql.Message(e)}");
         }
 
         var problems = new List<DatasetProblem>();
@@ -105,15 +104,15 @@ public static class PromptDataset
         {
             if (TypeOf(m.AnswerColumn).Length == 0)
                 problems.Add(new(-1, m.AnswerColumn, $"missing; columns found: {found}"));
-            answerExpression = $"to_json({DuckDbConnection.Identifier(m.AnswerColumn)})";
+            answerExpression = $"to_json({DuckDbSql.Identifier(m.AnswerColumn)})";
         }
         if (problems.Count > 0)
             return new DatasetReport(file, columns, [], problems);
 
         string Optional(string column, string expression) => TypeOf(column).Length > 0 ? expression : "NULL";
         var sql = $"""
-            SELECT {Optional(m.DataSourceColumn, $"CAST({DuckDbConnection.Identifier(m.DataSourceColumn)} AS VARCHAR)")},
-                   CAST(to_json({DuckDbConnection.Identifier(m.PromptColumn)}) AS VARCHAR),
+            SELECT {Optional(m.DataSourceColumn, $"CAST({DuckDbSql.Identifier(m.DataSourceColumn)} AS VARCHAR)")},
+                   CAST(to_json({DuckDbSql.Identifier(m.PromptColumn)}) AS VARCHAR),
                    CAST({answerExpression} AS VARCHAR),
                    {Optional("ability", "CAST(ability AS VARCHAR)")},
                    {Optional("extra_info", "CAST(to_json(extra_info) AS VARCHAR)")}
@@ -122,11 +121,11 @@ public static class PromptDataset
         List<string?[]> rows;
         try
         {
-            rows = ReadStrings(conn, sql, 5);
+            rows = DuckDbSql.ReadStrings(conn, sql);
         }
-        catch (DuckDbException e)
+        catch (DuckDBException e)
         {
-            throw new DataFormatException($"{file}: {e.NativeMessage}");
+            throw new DataFormatException($"{file}: {DuckDbSql.Message(e)}");
         }
 
         var records = new List<PromptRecord>(rows.Count);
@@ -190,31 +189,6 @@ public static class PromptDataset
         }
         var node = JsonNode.Parse(json);
         return node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node!.ToJsonString(); // numbers and lists keep their JSON text
-    }
-
-    /// <summary>All rows of a query whose columns are VARCHAR (or NULL), as strings.</summary>
-    internal static List<string?[]> ReadStrings(DuckDbConnection conn, string sql, int columns)
-    {
-        using var result = conn.Query(sql);
-        return ReadStringsFrom(result, columns);
-    }
-
-    internal static List<string?[]> ReadStringsFrom(DuckDbResult result, int columns)
-    {
-        var rows = new List<string?[]>();
-        while (result.FetchChunk() is { } chunk)
-            using (chunk)
-            {
-                var vectors = Enumerable.Range(0, columns).Select(chunk.GetVector).ToArray();
-                for (var r = 0; r < chunk.Size; r++)
-                {
-                    var row = new string?[columns];
-                    for (var c = 0; c < columns; c++)
-                        row[c] = vectors[c].IsValid(r) && result.ColumnTypes[c] == DuckDbType.Varchar ? vectors[c].GetString(r) : null;
-                    rows.Add(row);
-                }
-            }
-        return rows;
     }
 }
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Aspo.Native.DuckDb;
 
 namespace Aspo.Data;
 
@@ -47,12 +46,11 @@ public static class PromptDatasetWriter
             WriteJsonLines(jsonl);
             AtomicFile.Write(full, temp =>
             {
-                using var db = DuckDbDatabase.Open();
-                using var conn = db.Connect();
-                conn.Execute($"""
+                using var conn = DuckDbSql.Open();
+                DuckDbSql.Execute(conn, $"""
                     COPY (SELECT data_source, prompt, ability, reward_model, extra_info
-                          FROM read_json({DuckDbConnection.Literal(jsonl)}, format = 'newline_delimited', sample_size = -1))
-                    TO {DuckDbConnection.Literal(temp)} (FORMAT parquet, COMPRESSION zstd)
+                          FROM read_json({DuckDbSql.Literal(jsonl)}, format = 'newline_delimited', sample_size = -1))
+                    TO {DuckDbSql.Literal(temp)} (FORMAT parquet, COMPRESSION zstd)
                     """);
             });
         }

@@ -7,22 +7,14 @@ namespace Aspo.Native;
 
 /// <summary>One native library this project calls: the file the loader opens and who installs it.</summary>
 /// <param name="ImportName">the name used in <c>[LibraryImport]</c> declarations of this assembly</param>
-/// <param name="FileName">the shared object file name, e.g. <c>libonnxruntime.so.1</c></param>
+/// <param name="FileName">the shared object file name, e.g. <c>libopenblas.so.0</c></param>
 /// <param name="Description">what it is, for messages</param>
 /// <param name="InstalledBy">where <c>tools/setup</c> takes it from, for messages</param>
 public sealed record NativeLibraryInfo(string ImportName, string FileName, string Description, string InstalledBy);
 
-/// <summary>The native libraries of the project.</summary>
+/// <summary>The native libraries this project binds itself (ONNX Runtime, DuckDB and LibTorch come with their NuGet packages).</summary>
 public static class NativeLibraries
 {
-    public static readonly NativeLibraryInfo OnnxRuntime = new(
-        "onnxruntime", "libonnxruntime.so.1", "ONNX Runtime 1.30.0",
-        "npm package onnxruntime-node@1.30.0, into .native/");
-
-    public static readonly NativeLibraryInfo DuckDb = new(
-        "duckdb", "libduckdb.so", "DuckDB 1.5.6",
-        "npm package @duckdb/node-bindings-linux-x64@1.5.6-r.1, into .native/");
-
     public static readonly NativeLibraryInfo OpenBlas = new(
         "openblas", "libopenblas.so.0", "OpenBLAS (pthread build)",
         "Debian package libopenblas0-pthread");
@@ -35,7 +27,7 @@ public static class NativeLibraries
         "gomp", "libgomp.so.1", "GNU OpenMP runtime (oneDNN's worker threads)",
         "Debian package libgomp1, a dependency of libdnnl2");
 
-    public static IReadOnlyList<NativeLibraryInfo> All { get; } = [OnnxRuntime, DuckDb, OpenBlas, OneDnn, OpenMp];
+    public static IReadOnlyList<NativeLibraryInfo> All { get; } = [OpenBlas, OneDnn, OpenMp];
 
     /// <summary>Every <c>[LibraryImport]</c> of this assembly is resolved through <see cref="NativeLibraryLocator.Default"/>,
     /// so a missing library is one <see cref="NativeLibraryMissingException"/>, not a bare <see cref="DllNotFoundException"/>.</summary>

@@ -1,5 +1,4 @@
 using Aspo.Data.Tokenization;
-using Aspo.Native.Ort;
 
 namespace Aspo.Onnx;
 
@@ -263,41 +262,8 @@ public sealed class Generator
         return logits.AsSpan((prompt.Length - 1) * v, v).ToArray();
     }
 
-    private void Run(long[] ids, int batch, int seq, long[] mask, int total, float[][] keys, float[][] values, int maxLength, float[] logits)
-    {
-        var m = _model;
-        var inputs = new List<OrtValue>();
-        var outputs = new List<OrtValue>();
-        try
-        {
-            var names = new List<string> { "input_ids", "attention_mask" };
-            inputs.Add(OrtValue.FromMemory<long>(ids.AsMemory(0, batch * seq), [batch, seq]));
-            inputs.Add(OrtValue.FromMemory<long>(mask.AsMemory(0, batch * total), [batch, total]));
-            var outNames = new List<string> { "logits" };
-            outputs.Add(OrtValue.FromMemory<float>(logits.AsMemory(0, batch * seq * m.VocabSize), [batch, seq, m.VocabSize]));
-            long[] cacheShape = [batch, m.KvHeads, maxLength, m.HeadSize];
-            for (var l = 0; l < m.Layers; l++)
-            {
-                var k = OrtValue.FromMemory<float>(keys[l].AsMemory(0, batch * m.KvHeads * maxLength * m.HeadSize), cacheShape);
-                var val = OrtValue.FromMemory<float>(values[l].AsMemory(0, batch * m.KvHeads * maxLength * m.HeadSize), cacheShape);
-                inputs.Add(k);
-                inputs.Add(val);
-                names.Add($"past_key_values.{l}.key");
-                names.Add($"past_key_values.{l}.value");
-                outNames.Add($"present.{l}.key");
-                outNames.Add($"present.{l}.value");
-                outputs.Add(k); // the same buffers: GQA writes the new key/value in place
-                outputs.Add(val);
-            }
-            var outputSlots = outputs.Select(o => (OrtValue?)o).ToArray();
-            m.Session.Run(names.ToArray(), inputs.ToArray(), outNames.ToArray(), outputSlots);
-        }
-        finally
-        {
-            foreach (var value in inputs.Concat(outputs).Distinct())
-                value.Dispose();
-        }
-    }
+    private void Run(long[] ids, int batch, int seq, long[] mask, int total, float[][] keys, float[][] values, int maxLength, float[] logits) =>
+        _model.Forward(ids, mask, batch, seq, total, logits, keys, values, maxLength);
 
     private sealed class ArrayComparer : IEqualityComparer<int[]>
     {

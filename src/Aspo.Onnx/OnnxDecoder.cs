@@ -1,18 +1,23 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Aspo.Native.Ort;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Aspo.Onnx;
 
 /// <summary>
 /// An exported decoder folder opened for generation: genai_config.json (validated against the graph) and an ONNX
-/// Runtime session on model.onnx (its external data found next to it).
+/// Runtime session on model.onnx (its external data found next to it), and the one forward call the sampler and the
+/// scorer share.
 /// </summary>
 public sealed class OnnxDecoder : IDisposable
 {
-    private OnnxDecoder(string folder, OrtSession session, int layers, int kvHeads, int headSize, int vocab, int context, int[] eos, int pad)
+    private readonly string[] _inputNames;  // input_ids, attention_mask, past_key_values.{l}.key/value
+    private readonly string[] _outputNames; // logits, present.{l}.key/value
+
+    private OnnxDecoder(string folder, string modelPath, InferenceSession session, int layers, int kvHeads, int headSize, int vocab, int context, int[] eos, int pad)
     {
         Folder = folder;
+        ModelPath = modelPath;
         Session = session;
         Layers = layers;
         KvHeads = kvHeads;
@@ -21,10 +26,13 @@ public sealed class OnnxDecoder : IDisposable
         ContextLength = context;
         EosTokenIds = eos;
         PadTokenId = pad;
+        _inputNames = ["input_ids", "attention_mask", .. Enumerable.Range(0, layers).SelectMany(l => new[] { $"past_key_values.{l}.key", $"past_key_values.{l}.value" })];
+        _outputNames = ["logits", .. Enumerable.Range(0, layers).SelectMany(l => new[] { $"present.{l}.key", $"present.{l}.value" })];
     }
 
     public string Folder { get; }
-    public OrtSession Session { get; }
+    public string ModelPath { get; }
+    public InferenceSession Session { get; }
     public int Layers { get; }
     public int KvHeads { get; }
     public int HeadSize { get; }
@@ -34,9 +42,12 @@ public sealed class OnnxDecoder : IDisposable
     public int PadTokenId { get; }
 
     /// <summary>Opens <paramref name="folder"/>; <paramref name="threads"/> = ORT intra-op threads (0: its default).</summary>
-    /// <param name="allowSpinning">false when the learner shares the cores: idle ORT threads then sleep instead of spinning</param>
     /// <exception cref="Aspo.Model.ModelFormatException">missing files, a genai_config.json that disagrees with the graph</exception>
-    public static OnnxDecoder Open(OrtEnvironment env, string folder, int threads = 0, bool allowSpinning = true)
+    public static OnnxDecoder Open(string folder, int threads = 0) => Open(folder, new OnnxSessionSettings { Threads = threads });
+
+    /// <summary>Opens <paramref name="folder"/> with the given session settings (threads, spinning, device).</summary>
+    /// <exception cref="Aspo.Model.ModelFormatException">missing files, a genai_config.json that disagrees with the graph</exception>
+    public static OnnxDecoder Open(string folder, OnnxSessionSettings settings)
     {
         var configPath = Path.Combine(folder, DecoderExporter.GenAiConfigFile);
         if (!File.Exists(configPath))
@@ -77,12 +88,7 @@ public sealed class OnnxDecoder : IDisposable
         if (!File.Exists(dataPath))
             throw new Aspo.Model.ModelFormatException($"{dataPath}: the external data file of {modelPath} is missing");
 
-        using var options = new OrtSessionOptions();
-        options.SetIntraOpThreads(threads);
-        options.SetGraphOptimizationLevel(OrtGraphOptimizationLevel.All);
-        if (!allowSpinning)
-            options.AddConfigEntry("session.intra_op.allow_spinning", "0");
-        var session = OrtSession.FromFile(env, modelPath, options);
+        var session = OnnxRuntime.Open(modelPath, settings);
         try
         {
             void Expect(bool ok, string what)
@@ -90,14 +96,14 @@ public sealed class OnnxDecoder : IDisposable
                 if (!ok)
                     throw new Aspo.Model.ModelFormatException($"{configPath}: {what} (the graph in {modelPath} disagrees)");
             }
-            var logits = session.Outputs.FirstOrDefault(o => o.Name == "logits");
-            Expect(logits is not null && logits.Shape[^1] == vocab, $"model.vocab_size {vocab} does not match the logits width {logits?.Shape[^1]}");
-            var pastKey = session.Inputs.FirstOrDefault(i => i.Name == "past_key_values.0.key");
-            Expect(pastKey is not null && pastKey.Shape[1] == kv && pastKey.Shape[3] == head,
-                $"model.decoder.num_key_value_heads {kv} / head_size {head} do not match past_key_values.0.key [{string.Join(", ", pastKey?.Shape ?? [])}]");
-            Expect(session.Inputs.Count(i => i.Name.StartsWith("past_key_values.", StringComparison.Ordinal)) == 2 * layers,
-                $"model.decoder.num_hidden_layers {layers} does not match the graph's {session.Inputs.Count(i => i.Name.StartsWith("past_key_values.", StringComparison.Ordinal)) / 2} layers");
-            return new OnnxDecoder(Path.GetFullPath(folder), session, layers, kv, head, vocab, context, eos, pad);
+            var logits = session.OutputMetadata.GetValueOrDefault("logits")?.Dimensions;
+            Expect(logits is not null && logits[^1] == vocab, $"model.vocab_size {vocab} does not match the logits width {logits?[^1]}");
+            var pastKey = session.InputMetadata.GetValueOrDefault("past_key_values.0.key")?.Dimensions;
+            Expect(pastKey is not null && pastKey[1] == kv && pastKey[3] == head,
+                $"model.decoder.num_key_value_heads {kv} / head_size {head} do not match past_key_values.0.key [{string.Join(", ", pastKey ?? [])}]");
+            var graphLayers = session.InputMetadata.Keys.Count(name => name.StartsWith("past_key_values.", StringComparison.Ordinal)) / 2;
+            Expect(graphLayers == layers, $"model.decoder.num_hidden_layers {layers} does not match the graph's {graphLayers} layers");
+            return new OnnxDecoder(Path.GetFullPath(folder), modelPath, session, layers, kv, head, vocab, context, eos, pad);
         }
         catch
         {
@@ -132,33 +138,9 @@ public sealed class OnnxDecoder : IDisposable
         var keys = Enumerable.Range(0, Layers).Select(_ => new float[KvHeads * n * HeadSize]).ToArray();
         var values = Enumerable.Range(0, Layers).Select(_ => new float[KvHeads * n * HeadSize]).ToArray();
         var logits = new float[n * VocabSize];
-        var inputs = new List<OrtValue>();
-        var outputs = new List<OrtValue>();
-        try
-        {
-            var ids = tokens.Select(t => (long)t).ToArray();
-            var mask = Enumerable.Repeat(1L, n).ToArray();
-            var names = new List<string> { "input_ids", "attention_mask" };
-            var outNames = new List<string> { "logits" };
-            inputs.Add(OrtValue.FromMemory<long>(ids, [1, n]));
-            inputs.Add(OrtValue.FromMemory<long>(mask, [1, n]));
-            outputs.Add(OrtValue.FromMemory<float>(logits, [1, n, VocabSize]));
-            for (var l = 0; l < Layers; l++)
-            {
-                var k = OrtValue.FromMemory<float>(keys[l], [1, KvHeads, n, HeadSize]);
-                var v = OrtValue.FromMemory<float>(values[l], [1, KvHeads, n, HeadSize]);
-                inputs.AddRange([k, v]);
-                outputs.AddRange([k, v]);
-                names.AddRange([$"past_key_values.{l}.key", $"past_key_values.{l}.value"]);
-                outNames.AddRange([$"present.{l}.key", $"present.{l}.value"]);
-            }
-            Session.Run(names.ToArray(), inputs.ToArray(), outNames.ToArray(), outputs.Select(o => (OrtValue?)o).ToArray());
-        }
-        finally
-        {
-            foreach (var value in inputs.Concat(outputs).Distinct())
-                value.Dispose();
-        }
+        var mask = new long[n];
+        Array.Fill(mask, 1L);
+        Forward(tokens.Select(t => (long)t).ToArray(), mask, batch: 1, seq: n, total: n, logits, keys, values, maxLength: n);
         var count = n - responseStart;
         var lp = new float[count];
         var h = new float[count];
@@ -168,6 +150,38 @@ public sealed class OnnxDecoder : IDisposable
             (lp[i], h[i]) = Sampling.LogProbAndEntropy(row, tokens[responseStart + i], temperature);
         }
         return (lp, h);
+    }
+
+    /// <summary>
+    /// One forward call. input_ids [batch, seq] (the first batch·seq of <paramref name="ids"/>), attention_mask
+    /// [batch, total], logits written to <paramref name="logits"/> [batch, seq, V]; per layer the KV buffers
+    /// [batch, KV, maxLength, D] are bound as both past and present, so GQA writes the new rows in place — never
+    /// reallocated or copied. Tensors are views over the arrays (pinned for the call).
+    /// </summary>
+    internal void Forward(long[] ids, long[] mask, int batch, int seq, int total, float[] logits, float[][] keys, float[][] values, int maxLength)
+    {
+        var inputs = new List<OrtValue>(_inputNames.Length);
+        var outputs = new List<OrtValue>(_outputNames.Length);
+        try
+        {
+            inputs.Add(OnnxRuntime.Tensor(ids.AsMemory(0, batch * seq), batch, seq));
+            inputs.Add(OnnxRuntime.Tensor(mask.AsMemory(0, batch * total), batch, total));
+            outputs.Add(OnnxRuntime.Tensor(logits.AsMemory(0, batch * seq * VocabSize), batch, seq, VocabSize));
+            var cacheFloats = batch * KvHeads * maxLength * HeadSize;
+            for (var l = 0; l < Layers; l++)
+            {
+                var k = OnnxRuntime.Tensor(keys[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
+                var v = OnnxRuntime.Tensor(values[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
+                inputs.AddRange([k, v]);
+                outputs.AddRange([k, v]); // the same values: past in, present out
+            }
+            OnnxRuntime.Run(Session, ModelPath, _inputNames, inputs, _outputNames, outputs);
+        }
+        finally
+        {
+            foreach (var value in inputs.Concat(outputs).Distinct())
+                value.Dispose();
+        }
     }
 
     public void Dispose() => Session.Dispose();

@@ -47,8 +47,8 @@ public sealed class CliTests
         var r = CliProcess.Run(CliProcess.BuiltDirectory, new Dictionary<string, string?>(), "version");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Matches(@"(?m)^aspo \d+\.\d+\.\d+", r.Stdout);
-        Assert.Matches(@"(?m)^onnxruntime\s+1\.30\.0 ", r.Stdout);
-        Assert.Matches(@"(?m)^duckdb\s+v1\.5\.6 ", r.Stdout);
+        Assert.Matches(@"(?m)^onnxruntime\s+1\.31\.0 \(Microsoft\.ML\.OnnxRuntime 1\.31\.0; CPUExecutionProvider; /\S+/libonnxruntime\.so\)", r.Stdout);
+        Assert.Matches(@"(?m)^duckdb\s+v1\.5\.\d+ \(DuckDB\.NET\.Data\.Full 1\.5\.6\.1; /\S+/libduckdb\.so\)", r.Stdout);
         Assert.Matches(@"(?m)^blas\s+OpenBLAS 0\.3\.\d+", r.Stdout);
         Assert.Matches(@"(?m)^onednn\s+oneDNN 2\.\d+\.\d+", r.Stdout);
         Assert.Matches(@"(?m)^libtorch\s+LibTorch 2\.10\.0 \(cpu build, \d+ threads; BLAS MKL 2024\.\d+; oneDNN 3\.\d+\.\d+;.*device cpu", r.Stdout);
@@ -144,27 +144,30 @@ public sealed class CliTests
     [Fact]
     public void Missing_native_library_is_one_clear_error_naming_it_and_tools_setup()
     {
-        // a copy of the CLI outside the repository (so no .native/ above it) with ASPO_NATIVE_DIR at an empty folder
+        // a copy of the CLI outside the repository without the native libraries the NuGet packages put next to it
         var copy = Directory.CreateTempSubdirectory("aspo-cli-copy-").FullName;
-        var empty = Directory.CreateTempSubdirectory("aspo-native-empty-").FullName;
         try
         {
             foreach (var file in Directory.GetFiles(CliProcess.BuiltDirectory))
-                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
-            var r = CliProcess.Run(copy, new Dictionary<string, string?> { ["ASPO_NATIVE_DIR"] = empty }, "version");
+                if (Path.GetFileName(file) is not ("libonnxruntime.so" or "libduckdb.so"))
+                    File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            var r = CliProcess.Run(copy, new Dictionary<string, string?>(), "version");
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("onnxruntime   MISSING", r.Stdout);
             Assert.Contains("duckdb        MISSING", r.Stdout);
-            Assert.Contains("error: native library libonnxruntime.so.1 (ONNX Runtime 1.30.0) was not found", r.Stderr);
-            Assert.Contains($"ASPO_NATIVE_DIR {empty}: no such file", r.Stderr);
-            Assert.Contains("Run tools/setup", r.Stderr);
-            Assert.Contains("libduckdb.so", r.Stderr);
+            Assert.Contains("error: native library libonnxruntime.so (NuGet package Microsoft.ML.OnnxRuntime 1.31.0) could not be loaded from", r.Stderr);
+            Assert.Contains("error: native library libduckdb.so (NuGet package DuckDB.NET.Data.Full 1.5.6.1) could not be loaded from", r.Stderr);
+            Assert.Contains("run tools/setup", r.Stderr);
             Assert.DoesNotContain("   at ", r.Stderr); // no stack trace
+
+            // a command that needs DuckDB stops with the same one line
+            var data = CliProcess.Run(copy, new Dictionary<string, string?>(), "shards", "query", "SELECT 1", "--shards", copy);
+            Assert.Equal(1, data.ExitCode);
+            Assert.DoesNotContain("   at ", data.Stderr);
         }
         finally
         {
             Directory.Delete(copy, recursive: true);
-            Directory.Delete(empty, recursive: true);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Aspo.Data.Synthetic;
-using Aspo.Native.DuckDb;
 
 namespace Aspo.Data.Tests;
 
@@ -32,8 +31,7 @@ public sealed class ArithmeticTasksTests : IDisposable
     [Fact]
     public void Answers_and_solution_lines_agree_with_duckdb()
     {
-        using var db = DuckDbDatabase.Open();
-        using var conn = db.Connect();
+        using var conn = DuckDbSql.Open();
         var line = new Regex(@"^(\d+) ([+*-]) (\d+) = (\d+)$");
         foreach (var level in ArithmeticTasks.Levels)
         {
@@ -42,7 +40,7 @@ public sealed class ArithmeticTasksTests : IDisposable
                 // left-nested parentheses: the chain applies its steps in order
                 var sql = new string('(', p.Steps.Count) + p.Start.ToString(CultureInfo.InvariantCulture)
                           + string.Concat(p.Steps.Select(s => $" {s.Operator} {s.Operand.ToString(CultureInfo.InvariantCulture)})"));
-                var expected = PromptDataset.ReadStrings(conn, $"SELECT CAST({sql} AS VARCHAR)", 1)[0][0];
+                var expected = DuckDbSql.ReadStrings(conn, $"SELECT CAST({sql} AS VARCHAR)")[0][0];
                 Assert.Equal(expected, p.Answer.ToString(CultureInfo.InvariantCulture));
                 var lines = p.Solution.Split('\n');
                 Assert.Equal(p.Steps.Count + 1, lines.Length);
@@ -50,7 +48,7 @@ public sealed class ArithmeticTasksTests : IDisposable
                 {
                     var m = line.Match(l);
                     Assert.True(m.Success, l);
-                    var value = PromptDataset.ReadStrings(conn, $"SELECT CAST({m.Groups[1].Value} {m.Groups[2].Value} {m.Groups[3].Value} AS VARCHAR)", 1)[0][0];
+                    var value = DuckDbSql.ReadStrings(conn, $"SELECT CAST({m.Groups[1].Value} {m.Groups[2].Value} {m.Groups[3].Value} AS VARCHAR)")[0][0];
                     Assert.Equal(value, m.Groups[4].Value);
                     Assert.True(long.Parse(value!, CultureInfo.InvariantCulture) >= 0, "intermediate results stay non-negative");
                 }

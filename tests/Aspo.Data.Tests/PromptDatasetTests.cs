@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Aspo.Native.DuckDb;
 
 namespace Aspo.Data.Tests;
 
@@ -55,6 +54,8 @@ public sealed class PromptDatasetTests : IDisposable
 
         File.WriteAllLines(file, ["{\"prompt\": 5, \"reward_model\": {\"ground_truth\": \"1\"}}"]);
         e = Assert.Throws<DataFormatException>(() => PromptDataset.Load(file));
+        Assert.Contains("row 0, column prompt: line 1: is a JSON Number; expected a list of {role, content} messages or a string", e.Message);
+        e = Assert.Throws<DataFormatException>(() => PromptDataset.Load(AsParquet(file))); // the same column typed by DuckDB
         Assert.Contains("column prompt: has type BIGINT; expected a list of {role, content} structs (verl) or a string", e.Message);
 
         File.WriteAllLines(file, ["{\"prompt\": \"q\", \"reward_model\": {\"style\": \"rule\"}}"]);
@@ -73,12 +74,26 @@ public sealed class PromptDatasetTests : IDisposable
             "{\"prompt\": [{\"role\": \"user\", \"content\": \"ok\"}], \"reward_model\": {\"ground_truth\": null}}",
             "{\"prompt\": [{\"role\": \"user\"}], \"reward_model\": {\"ground_truth\": \"2\"}}",
         ]);
-        var report = PromptDataset.Inspect(file);
+        // JSON lines are checked line by line before DuckDB reads them
+        Assert.Equal(["row 1, column prompt: line 2: has no messages", "row 3, column prompt: line 4: message 0 needs string fields role and content"],
+            PromptDataset.Inspect(file).Problems.Select(p => p.ToString()));
+        // the same rows in Parquet: DuckDB's typed rows are checked one by one
+        var parquet = AsParquet(file);
+        var report = PromptDataset.Inspect(parquet);
         Assert.Single(report.Records);
         Assert.Equal(["row 1, column prompt: has no messages", "row 2, column reward_model.ground_truth: is null", "row 3, column prompt[0]: needs string role and content"],
             report.Problems.Select(p => p.ToString()));
-        var e = Assert.Throws<DataFormatException>(() => PromptDataset.Load(file));
+        var e = Assert.Throws<DataFormatException>(() => PromptDataset.Load(parquet));
         Assert.Contains("row 1, column prompt: has no messages (and 2 more problems; run `aspo data validate", e.Message);
+    }
+
+    /// <summary>The JSON-lines file converted to Parquet by DuckDB itself (types as DuckDB infers them).</summary>
+    private static string AsParquet(string jsonl)
+    {
+        var parquet = Path.ChangeExtension(jsonl, ".parquet");
+        using var conn = DuckDbSql.Open();
+        DuckDbSql.Execute(conn, $"COPY (SELECT * FROM read_json({DuckDbSql.Literal(jsonl)}, format = 'newline_delimited')) TO {DuckDbSql.Literal(parquet)} (FORMAT parquet)");
+        return parquet;
     }
 
     [Fact]

@@ -1,5 +1,5 @@
+using System.Globalization;
 using Aspo.Data.Shards;
-using Aspo.Native.DuckDb;
 
 namespace Aspo.Data.Tests;
 
@@ -65,15 +65,64 @@ public sealed class ShardTests : IDisposable
             writer.WritePart(7);
         }
         var file = Path.Combine(_dir, "part-00007.parquet");
-        using var db = DuckDbDatabase.Open();
-        using var conn = db.Connect();
-        var described = PromptDataset.ReadStrings(conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbConnection.Literal(file)}))", 2)
+        using var conn = DuckDbSql.Open();
+        var described = DuckDbSql.ReadStrings(conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbSql.Literal(file)}))")
             .Select(r => $"{r[0]} {r[1]}");
         var approved = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Approved", "shard_schema_v1.txt"));
         Assert.Equal(approved, described);
-        Assert.Equal(approved, ShardSchema.Columns.Select(c => $"{c.Name} {c.Type}"));
-        var codecs = PromptDataset.ReadStrings(conn, $"SELECT DISTINCT CAST(compression AS VARCHAR) FROM parquet_metadata({DuckDbConnection.Literal(file)})", 1);
+        Assert.Equal(approved, ShardSchema.Columns.Select(c => $"{c.Name} {c.DuckDbType}"));
+        var codecs = DuckDbSql.ReadStrings(conn, $"SELECT DISTINCT CAST(compression AS VARCHAR) FROM parquet_metadata({DuckDbSql.Literal(file)})");
         Assert.Equal(["ZSTD"], codecs.Select(r => r[0]));
+    }
+
+    /// <summary>DuckDB's own reading of a Parquet.Net shard, in SQL, agrees with the rows written: list lengths and sums,
+    /// null entropy lists, empty lists and maps, map entries, the unsigned seed.</summary>
+    [Fact]
+    public void Duckdb_reads_what_parquet_net_writes()
+    {
+        var rows = RandomRows(300, seed: 6);
+        var file = WriteRows(rows);
+        using var conn = DuckDbSql.Open();
+        var back = DuckDbSql.ReadStrings(conn, "SELECT len(response_token_ids), list_sum(prompt_token_ids), entropies IS NULL, cardinality(reward_components), " +
+            $"reward_components['overlong'], CAST(seed AS VARCHAR), len(old_logprobs) FROM read_parquet({DuckDbSql.Literal(file)})");
+        Assert.Equal(rows.Count, back.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            Assert.Equal(row.ResponseTokenIds.Length.ToString(CultureInfo.InvariantCulture), back[i][0]);
+            Assert.Equal(row.PromptTokenIds.Sum(t => (long)t).ToString(CultureInfo.InvariantCulture), back[i][1]);
+            Assert.Equal(row.Entropies is null ? "True" : "False", back[i][2]);
+            Assert.Equal(row.RewardComponents.Count.ToString(CultureInfo.InvariantCulture), back[i][3]);
+            Assert.Equal(row.RewardComponents.TryGetValue("overlong", out var o) ? o.ToString("R", CultureInfo.InvariantCulture) : null, back[i][4]);
+            Assert.Equal(row.Seed.ToString(CultureInfo.InvariantCulture), back[i][5]);
+            Assert.Equal(row.ResponseTokenIds.Length.ToString(CultureInfo.InvariantCulture), back[i][6]);
+        }
+    }
+
+    /// <summary>Shards written by DuckDB's COPY (as earlier versions of this project wrote them) read back exactly.</summary>
+    [Fact]
+    public void Shards_written_by_duckdb_read_back_exactly()
+    {
+        var rows = RandomRows(200, seed: 8);
+        var ours = WriteRows(rows);
+        var copied = Path.Combine(_dir, "copied.parquet");
+        using (var conn = DuckDbSql.Open())
+            DuckDbSql.Execute(conn, $"COPY (SELECT * FROM read_parquet({DuckDbSql.Literal(ours)})) TO {DuckDbSql.Literal(copied)} " +
+                "(FORMAT parquet, COMPRESSION zstd, KV_METADATA {\"aspo.shard_schema_version\": '1'})");
+        using var reader = new ShardReader(copied);
+        var back = reader.ReadBatches().SelectMany(b => b).ToList();
+        Assert.Equal(rows.Count, back.Count);
+        for (var i = 0; i < rows.Count; i++)
+            Assert.True(rows[i].SameAs(back[i]), $"row {i} differs");
+    }
+
+    [Fact]
+    public void An_empty_part_is_a_valid_shard_with_no_rows()
+    {
+        using (var writer = new ShardWriter(_dir))
+            writer.WritePart(0);
+        using var reader = new ShardReader(_dir);
+        Assert.Empty(reader.ReadBatches());
     }
 
     [Fact]
@@ -88,10 +137,12 @@ public sealed class ShardTests : IDisposable
         Assert.Contains("finish_reason must be \"stop\" or \"length\"", Assert.Throws<ArgumentException>(() => writer.Append([RandomRows(1, 4)[0] with { FinishReason = "eos" }])).Message);
     }
 
-    private string WriteOne(int rows = 50)
+    private string WriteOne(int rows = 50) => WriteRows(RandomRows(rows, seed: 5));
+
+    private string WriteRows(IReadOnlyList<RolloutRow> rows)
     {
         using var writer = new ShardWriter(_dir);
-        writer.Append(RandomRows(rows, seed: 5));
+        writer.Append(rows);
         return writer.WritePart(0);
     }
 
@@ -108,19 +159,18 @@ public sealed class ShardTests : IDisposable
     [Fact]
     public void Missing_column_version_mismatch_and_foreign_files_are_named()
     {
-        using var db = DuckDbDatabase.Open();
-        using var conn = db.Connect();
+        using var conn = DuckDbSql.Open();
         var good = WriteOne();
         var missing = Path.Combine(_dir, "missing.parquet");
-        conn.Execute($"COPY (SELECT * EXCLUDE (old_logprobs) FROM read_parquet({DuckDbConnection.Literal(good)})) TO {DuckDbConnection.Literal(missing)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '1'}})");
+        DuckDbSql.Execute(conn, $"COPY (SELECT * EXCLUDE (old_logprobs) FROM read_parquet({DuckDbSql.Literal(good)})) TO {DuckDbSql.Literal(missing)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '1'}})");
         Assert.Contains($"{missing}: column old_logprobs (FLOAT[]) is missing", Assert.Throws<DataFormatException>(() => new ShardReader(missing)).Message);
 
         var future = Path.Combine(_dir, "future.parquet");
-        conn.Execute($"COPY (SELECT * FROM read_parquet({DuckDbConnection.Literal(good)})) TO {DuckDbConnection.Literal(future)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '2'}})");
+        DuckDbSql.Execute(conn, $"COPY (SELECT * FROM read_parquet({DuckDbSql.Literal(good)})) TO {DuckDbSql.Literal(future)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '2'}})");
         Assert.Contains($"{future}: shard schema version 2, this build reads version 1", Assert.Throws<DataFormatException>(() => new ShardReader(future)).Message);
 
         var foreign = Path.Combine(_dir, "foreign.parquet");
-        conn.Execute($"COPY (SELECT 1 AS x) TO {DuckDbConnection.Literal(foreign)} (FORMAT parquet)");
+        DuckDbSql.Execute(conn, $"COPY (SELECT 1 AS x) TO {DuckDbSql.Literal(foreign)} (FORMAT parquet)");
         Assert.Contains($"{foreign}: not a rollout shard", Assert.Throws<DataFormatException>(() => new ShardReader(foreign)).Message);
     }
 

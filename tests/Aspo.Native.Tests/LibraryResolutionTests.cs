@@ -9,8 +9,8 @@ public sealed class LibraryResolutionTests : IDisposable
     public static TheoryData<string> ProjectLibraries() => new(NativeLibraries.All.Select(l => l.FileName));
 
     [Theory]
-    [InlineData("libonnxruntime.so.1")]
-    [InlineData("libduckdb.so")]
+    [InlineData("libopenblas.so.0")]
+    [InlineData("libdnnl.so.2")]
     public void Missing_library_error_names_it_and_the_setup_command(string fileName)
     {
         // ASPO_NATIVE_DIR points at an empty folder and there is no .native/. The system loader is left out here
@@ -29,23 +29,27 @@ public sealed class LibraryResolutionTests : IDisposable
     [Fact]
     public void A_present_but_unloadable_file_is_reported_as_such()
     {
-        File.WriteAllText(Path.Combine(_empty, "libduckdb.so"), "not an ELF file");
+        File.WriteAllText(Path.Combine(_empty, "libdnnl.so.2"), "not an ELF file");
         var locator = new NativeLibraryLocator(_empty, null, useSystemLoader: true);
-        var e = Assert.Throws<NativeLibraryMissingException>(() => locator.Load(NativeLibraries.DuckDb));
+        var e = Assert.Throws<NativeLibraryMissingException>(() => locator.Load(NativeLibraries.OneDnn));
         Assert.Contains("could not be loaded", e.Message);
-        Assert.Contains(Path.Combine(_empty, "libduckdb.so"), e.Message);
+        Assert.Contains(Path.Combine(_empty, "libdnnl.so.2"), e.Message);
     }
 
     [Fact]
     public void Override_directory_comes_before_the_repository_folder()
     {
-        var repoNative = NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory);
-        Assert.NotNull(repoNative); // tools/setup ran: tests live below the repository root
-        File.CreateSymbolicLink(Path.Combine(_empty, "libduckdb.so"), Path.Combine(repoNative!, "libduckdb.so"));
-        var locator = new NativeLibraryLocator(_empty, repoNative, useSystemLoader: false);
-        Assert.Equal(Path.Combine(_empty, "libduckdb.so"), locator.Describe(NativeLibraries.DuckDb));
-        Assert.NotEqual(IntPtr.Zero, locator.Load(NativeLibraries.DuckDb));
-        Assert.Equal(locator.Load(NativeLibraries.DuckDb), locator.Load(NativeLibraries.DuckDb)); // cached
+        // the Debian package's file (tools/setup installs libdnnl2), linked into both folders
+        var installed = Path.Combine("/usr/lib/x86_64-linux-gnu", "libdnnl.so.2");
+        Assert.True(File.Exists(installed), $"{installed} missing: run tools/setup");
+        var repository = Directory.CreateDirectory(Path.Combine(_empty, "repository-native")).FullName;
+        var overriding = Directory.CreateDirectory(Path.Combine(_empty, "override")).FullName;
+        File.CreateSymbolicLink(Path.Combine(repository, "libdnnl.so.2"), installed);
+        File.CreateSymbolicLink(Path.Combine(overriding, "libdnnl.so.2"), installed);
+        var locator = new NativeLibraryLocator(overriding, repository, useSystemLoader: false);
+        Assert.Equal(Path.Combine(overriding, "libdnnl.so.2"), locator.Describe(NativeLibraries.OneDnn));
+        Assert.NotEqual(IntPtr.Zero, locator.Load(NativeLibraries.OneDnn));
+        Assert.Equal(locator.Load(NativeLibraries.OneDnn), locator.Load(NativeLibraries.OneDnn)); // cached
     }
 
     [Theory]
@@ -58,7 +62,7 @@ public sealed class LibraryResolutionTests : IDisposable
     {
         var locator = new NativeLibraryLocator("  ", null, useSystemLoader: false);
         Assert.Null(locator.OverrideDirectory);
-        var e = Assert.Throws<NativeLibraryMissingException>(() => locator.Load(NativeLibraries.OnnxRuntime));
+        var e = Assert.Throws<NativeLibraryMissingException>(() => locator.Load(NativeLibraries.OpenBlas));
         Assert.Contains("ASPO_NATIVE_DIR: not set", e.Message);
     }
 }

@@ -14,7 +14,7 @@ public sealed class ExportTests
     public void Prefill_and_8_decode_steps_match_the_learner_with_unequal_prompts(string family)
     {
         var (config, p, folder) = TestModels.Exported(family);
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         var generator = new Generator(model);
         var captured = new List<(float[] Logits, int[] Slots)>();
         generator.OnLogits = (_, logits, slots) => captured.Add(((float[])logits.Clone(), slots));
@@ -45,7 +45,7 @@ public sealed class ExportTests
     public void Greedy_decoding_equals_the_learners_greedy_decoding(string family)
     {
         var (config, p, folder) = TestModels.Exported(family);
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         var results = new Generator(model).Generate(Prompts.Select(x => new GenerationRequest(x, 1)).ToArray(), new SamplingParams { Temperature = 0, MaxNewTokens = 12 });
         var learner = TestModels.Learner(config, p);
         for (var row = 0; row < Prompts.Length; row++)
@@ -71,7 +71,7 @@ public sealed class ExportTests
     public void Rollout_logprobs_match_the_learners_recomputed_logprobs(string family)
     {
         var (config, p, folder) = TestModels.Exported(family);
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         var requests = Prompts.SelectMany((x, i) => Enumerable.Range(0, 3).Select(s => new GenerationRequest(x, SampleSeeds.Derive(42, 0, $"p{i}", s)))).ToArray();
         var results = new Generator(model).Generate(requests, new SamplingParams { Temperature = 0.8f, MaxNewTokens = 16 });
         var learner = TestModels.Learner(config, p);

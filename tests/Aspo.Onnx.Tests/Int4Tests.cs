@@ -41,7 +41,7 @@ public sealed class Int4Tests
                 var (packed, scales) = Int4Quantizer.Quantize(p.AsSpan((int)t.Offset, rows * cols), rows, cols);
                 Int4Quantizer.Dequantize(packed, scales, rows, cols).CopyTo(dequantized, t.Offset);
             }
-            using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+            using var model = OnnxDecoder.Open(folder, threads: 1);
             int[] tokens = [5, 9, 13, 44, 2, 80, 3];
             var (lp, _) = model.Score(tokens, 1, 1f);
             var learner = TestModels.Learner(config, dequantized);

@@ -67,7 +67,7 @@ public sealed class SamplingTests
     public void Same_seed_gives_the_same_samples_regardless_of_batch_composition()
     {
         var (_, _, folder) = TestModels.Exported("qwen3");
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         var generator = new Generator(model);
         var sampling = new SamplingParams { Temperature = 1.0f, MaxNewTokens = 20 };
         int[] prompt = [3, 14, 15, 92];
@@ -88,7 +88,7 @@ public sealed class SamplingTests
     public void Stop_tokens_stop_strings_and_length_set_the_finish_reason()
     {
         var (config, _, folder) = TestModels.Exported("qwen2");
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         var generator = new Generator(model);
         var greedy = generator.Generate([new GenerationRequest([1, 2, 3], 0)], new SamplingParams { Temperature = 0, MaxNewTokens = 6 })[0];
         Assert.Equal("length", greedy.FinishReason);
@@ -106,7 +106,7 @@ public sealed class SamplingTests
     public void Stop_strings_stop_at_the_token_that_completes_them()
     {
         var (_, _, folder) = TestModels.Exported("qwen2");
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         // ids below 97 of the Qwen3 byte-level vocabulary are single printable characters: every sampled token is text
         var tokenizer = Aspo.Data.Tokenization.BpeTokenizer.Load(Path.Combine(
             Aspo.Native.NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)!, "tokenizers", "qwen3", "tokenizer.json"));
@@ -126,7 +126,7 @@ public sealed class SamplingTests
     public void Refilling_freed_slots_changes_no_sample()
     {
         var (_, _, folder) = TestModels.Exported("qwen3");
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         // three prompts of unequal length, three samples each, interleaved: identical prompts are still prefilled once
         int[][] prompts = [[4, 8, 15, 16], [23, 42], [7, 1, 9, 9, 2, 5]];
         var requests = Enumerable.Range(0, 9).Select(i => new GenerationRequest(prompts[i % 3], SampleSeeds.Derive(3, 1, $"p{i % 3}", i / 3))).ToArray();
@@ -152,7 +152,7 @@ public sealed class SamplingTests
     public void Compacting_finished_rows_changes_no_sample()
     {
         var (_, _, folder) = TestModels.Exported("llama");
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         var requests = Enumerable.Range(0, 8).Select(i => new GenerationRequest([i + 1, 2 * i + 3, 7], SampleSeeds.Derive(5, 0, $"q{i}", 0))).ToArray();
         // frequent stop tokens so rows finish at different steps
         var sampling = new SamplingParams { Temperature = 1.2f, MaxNewTokens = 24, StopTokenIds = [3, 5, 8, 13, 21, 34] };
@@ -172,7 +172,7 @@ public sealed class SamplingTests
     public void Bad_requests_and_settings_are_argument_errors()
     {
         var (_, _, folder) = TestModels.Exported("qwen2");
-        using var model = OnnxDecoder.Open(TestModels.Env, folder, threads: 1);
+        using var model = OnnxDecoder.Open(folder, threads: 1);
         var generator = new Generator(model);
         Assert.Contains("exceeds the model's context length 128", Assert.Throws<ArgumentException>(() =>
             generator.Generate([new GenerationRequest([1, 2], 0)], new SamplingParams { MaxNewTokens = 200 })).Message);
@@ -193,24 +193,24 @@ public sealed class SamplingTests
             var json = JsonNode.Parse(File.ReadAllText(genai))!.AsObject();
             json["model"]!["vocab_size"] = 100;
             File.WriteAllText(genai, json.ToJsonString());
-            var e = Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder));
+            var e = Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(folder));
             Assert.Contains($"{genai}: model.vocab_size 100 does not match the logits width 97", e.Message);
 
             json["model"]!["vocab_size"] = 97;
             json["model"]!["decoder"]!["num_key_value_heads"] = 4;
             File.WriteAllText(genai, json.ToJsonString());
-            Assert.Contains("num_key_value_heads 4 / head_size 16 do not match", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+            Assert.Contains("num_key_value_heads 4 / head_size 16 do not match", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(folder)).Message);
 
             json["model"]!["decoder"]!["num_key_value_heads"] = "two";
             File.WriteAllText(genai, json.ToJsonString());
-            Assert.Contains("field \"model.decoder.num_key_value_heads\" must be a positive integer", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+            Assert.Contains("field \"model.decoder.num_key_value_heads\" must be a positive integer", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(folder)).Message);
 
             DecoderExporter.Export(config, p, folder, tokenizerFolder: null);
             File.Delete(Path.Combine(folder, "model.onnx.data"));
-            Assert.Contains("model.onnx.data: the external data file", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+            Assert.Contains("model.onnx.data: the external data file", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(folder)).Message);
 
             File.Delete(genai);
-            Assert.Contains("genai_config.json not found", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(TestModels.Env, folder)).Message);
+            Assert.Contains("genai_config.json not found", Assert.Throws<ModelFormatException>(() => OnnxDecoder.Open(folder)).Message);
 
             Assert.Contains("head_dim 10 cannot be exported", Assert.Throws<ModelFormatException>(() =>
                 DecoderExporter.Export(config with { HeadDim = 10 }, new float[new ParameterLayout(config with { HeadDim = 10 }).TotalCount], folder, null)).Message);

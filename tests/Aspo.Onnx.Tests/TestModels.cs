@@ -1,13 +1,11 @@
 using Aspo.Model;
 using Aspo.Native.Blas;
-using Aspo.Native.Ort;
 
 namespace Aspo.Onnx.Tests;
 
 /// <summary>Random small decoders of each family (head_dim a multiple of 16, as GQA's fused rotary needs), exported once per family.</summary>
 internal static class TestModels
 {
-    public static readonly OrtEnvironment Env = new();
     private static readonly Dictionary<string, (ModelConfig, float[], string)> s_exported = new();
     private static readonly Lock s_lock = new();
 

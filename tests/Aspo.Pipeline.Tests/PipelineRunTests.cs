@@ -314,15 +314,14 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var mismatch = PipelineConfig.Load(yaml, ["run.output=a", "model.path=small"]);
         Assert.Contains("the tokenizer does not belong to this model", Assert.Throws<ConfigException>(() => new PipelineRun(mismatch, new StringWriter(), Toy).Execute()).Message);
         Assert.False(Directory.Exists(mismatch.RunDirectory));
-        // an empty JSONL has no columns at all; a verl Parquet with the columns but no rows gets its own message
+        // an empty JSONL is "no rows"; a verl Parquet with the columns but no rows gets its own message
         File.WriteAllText(Path.Combine(_dir, "empty.jsonl"), "");
         var empty = PipelineConfig.Load(yaml, ["run.output=b", "data.train=empty.jsonl"]);
-        Assert.Contains("column prompt: missing", Assert.Throws<DataFormatException>(() => new PipelineRun(empty, new StringWriter(), Toy).Execute()).Message);
+        Assert.Contains("no rows: the file is empty", Assert.Throws<DataFormatException>(() => new PipelineRun(empty, new StringWriter(), Toy).Execute()).Message);
         Assert.False(Directory.Exists(empty.RunDirectory));
         PromptDatasetWriter.Write(Path.Combine(_dir, "one.parquet"), [new PromptRow("toy", [new ChatMessage("user", "q")], "math", "1", new JsonObject())]);
-        using (var db = Aspo.Native.DuckDb.DuckDbDatabase.Open())
-        using (var conn = db.Connect())
-            conn.Execute($"COPY (SELECT * FROM read_parquet('{Path.Combine(_dir, "one.parquet")}') WHERE false) TO '{Path.Combine(_dir, "none.parquet")}' (FORMAT parquet)");
+        using (var conn = DuckDbSql.Open())
+            DuckDbSql.Execute(conn, $"COPY (SELECT * FROM read_parquet('{Path.Combine(_dir, "one.parquet")}') WHERE false) TO '{Path.Combine(_dir, "none.parquet")}' (FORMAT parquet)");
         empty = PipelineConfig.Load(yaml, ["run.output=b", "data.train=none.parquet"]);
         Assert.Contains("data.train has no rows", Assert.Throws<ConfigException>(() => new PipelineRun(empty, new StringWriter(), Toy).Execute()).Message);
         Assert.False(Directory.Exists(empty.RunDirectory));

@@ -4,7 +4,6 @@ using Aspo.Data.Tokenization;
 using Aspo.Model;
 using Aspo.Native;
 using Aspo.Native.Blas;
-using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Rewards;
 using Aspo.Tests.Shared;
@@ -37,8 +36,7 @@ public sealed class RolloutStageTests : IDisposable
     public void Eval_grades_n_samples_per_prompt_and_summarises_avg_at_n_and_pass_at_k()
     {
         var (_, _, onnx) = ExportTinyModel();
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, onnx, threads: 1);
+        using var model = OnnxDecoder.Open(onnx, threads: 1);
         var tokenizer = model.LoadTokenizer();
         var template = ChatTemplate.FromTokenizerConfig(onnx);
         var rewards = RewardRegistry.CreateDefault();
@@ -82,8 +80,7 @@ public sealed class RolloutStageTests : IDisposable
     {
         var (config, p, onnx) = ExportTinyModel();
 
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, onnx, threads: 1);
+        using var model = OnnxDecoder.Open(onnx, threads: 1);
         var tokenizer = model.LoadTokenizer();
         var stage = new RolloutStage(model, tokenizer, ChatTemplate.FromTokenizerConfig(onnx), new ContainsAnswer());
         PromptRecord[] prompts =

@@ -2,7 +2,6 @@ using Aspo.Data;
 using Aspo.Model;
 using Aspo.Native;
 using Aspo.Native.Blas;
-using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Rewards;
 using Aspo.Tests.Shared;
@@ -29,8 +28,7 @@ public sealed class SoftVerifierRewardTests : IDisposable
     public void The_reward_is_the_verifiers_probability_of_yes_as_the_learner_computes_it()
     {
         var (config, p, onnx) = ExportVerifier();
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, onnx, threads: 1);
+        using var model = OnnxDecoder.Open(onnx, threads: 1);
         var tokenizer = model.LoadTokenizer();
         var template = ChatTemplate.FromTokenizerConfig(onnx);
         var settings = new SoftVerifierSettings();
@@ -89,8 +87,7 @@ public sealed class SoftVerifierRewardTests : IDisposable
     public void Bad_verifier_settings_fail_with_one_clear_message()
     {
         var (_, _, onnx) = ExportVerifier();
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, onnx, threads: 1);
+        using var model = OnnxDecoder.Open(onnx, threads: 1);
         var tokenizer = model.LoadTokenizer();
         var template = ChatTemplate.FromTokenizerConfig(onnx);
         (SoftVerifierSettings Settings, string Message)[] cases =

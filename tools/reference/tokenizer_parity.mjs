@@ -1,7 +1,8 @@
 // Golden tokenizer fixture from Hugging Face's own tokenizers (npm tokenizers@0.23.2) on the Qwen3 tokenizer.json.
 //   cd tools/reference && npm install && node tokenizer_parity.mjs ../../.native/tokenizers/qwen3/tokenizer.json
 // Writes tests/Aspo.Data.Tests/Fixtures/tokenizer_parity.json: the corpus, the ids HF gives for each text (no special
-// tokens added), and decodes of id sequences that split UTF-8 sequences.
+// tokens added) with each token's offsets (in code points of the original text), and decodes of id sequences that
+// split UTF-8 sequences.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -65,7 +66,7 @@ for (const text of corpus) {
   const enc = await tokenizer.encode(text, null, { addSpecialTokens: false });
   const ids = Array.from(enc.getIds());
   const decoded = await tokenizer.decode(ids, false);
-  cases.push({ text, ids, decoded });
+  cases.push({ text, ids, offsets: enc.getOffsets(), decoded });
 }
 
 // decoding id sequences that cut UTF-8 sequences (single byte tokens): what from_utf8_lossy gives

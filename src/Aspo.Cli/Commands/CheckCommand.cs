@@ -2,8 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Aspo.Model;
 using Aspo.Native.Blas;
-using Aspo.Native.DuckDb;
-using Aspo.Native.Ort;
+using Aspo.Data.Shards;
 using Aspo.Onnx;
 using Aspo.Onnx.Proto;
 
@@ -11,7 +10,8 @@ namespace Aspo.Cli.Commands;
 
 /// <summary>
 /// <c>aspo check</c>: proves the installation works end to end — prints the runtime versions, runs a tiny
-/// ONNX model through ONNX Runtime against a managed computation, round-trips a Parquet file through DuckDB,
+/// ONNX model through ONNX Runtime against a managed computation, writes a rollout shard with Parquet.Net and reads it
+/// back with DuckDB,
 /// and checks the GEMM backend against the managed reference.
 /// </summary>
 internal static class CheckCommand
@@ -64,13 +64,11 @@ internal static class CheckCommand
             .Node("MatMul", ["X", "W"], ["XW"]).Node("Add", ["XW", "B"], ["Y"])
             .ToBytes();
 
-        using var env = new OrtEnvironment();
-        using var options = new OrtSessionOptions();
-        options.SetIntraOpThreads(threads);
-        using var session = OrtSession.FromBytes(env, model, options, "check model");
-        using var input = OrtValue.FromMemory<float>(x, [batch, inDim]);
-        using var y = session.Run([new("X", input)], "Y")[0];
-        var got = y.GetTensorSpan<float>();
+        using var session = OnnxRuntime.Open(model, new OnnxSessionSettings { Threads = threads }, "check model");
+        var got = new float[batch * outDim];
+        using (var input = OnnxRuntime.Tensor(x.AsMemory(), batch, inDim))
+        using (var output = OnnxRuntime.Tensor(got.AsMemory(), batch, outDim))
+            OnnxRuntime.Run(session, "check model", ["X"], [input], ["Y"], [output]);
         double maxDelta = 0;
         for (var r = 0; r < batch; r++)
             for (var j = 0; j < outDim; j++)
@@ -83,50 +81,36 @@ internal static class CheckCommand
         return (maxDelta <= 1e-5, $"MatMul+Add [{batch}×{inDim}]·[{inDim}×{outDim}] by ONNX Runtime vs managed: max |Δ| = {maxDelta:G3}");
     }
 
-    /// <summary>Writes rows with a list&lt;float&gt; column to Parquet and reads them back with DuckDB SQL.</summary>
+    /// <summary>Writes rollout rows as a shard (Parquet.Net) and reads them back with the shard reader and with DuckDB SQL.</summary>
     private static (bool, string) CheckParquet()
     {
-        const int rows = 5000;
+        const int count = 5000;
         var dir = Directory.CreateTempSubdirectory("aspo-check-");
         try
         {
-            var path = Path.Combine(dir.FullName, "check.parquet");
-            double expectedSum = 0;
-            using (var db = DuckDbDatabase.Open())
-            using (var conn = db.Connect())
+            var rows = Enumerable.Range(0, count).Select(i => new RolloutRow
             {
-                conn.Execute("CREATE TABLE t (id BIGINT, v FLOAT[])");
-                using (var appender = conn.CreateAppender("t"))
-                using (var chunk = appender.CreateChunk())
-                {
-                    for (var start = 0; start < rows; start += DuckDbDatabase.VectorSize)
-                    {
-                        chunk.Reset();
-                        var n = Math.Min(DuckDbDatabase.VectorSize, rows - start);
-                        var ids = chunk.GetVector(0).GetData<long>(n);
-                        var lists = chunk.GetVector(1);
-                        for (var r = 0; r < n; r++)
-                        {
-                            ids[r] = start + r;
-                            float[] values = [(start + r) * 0.5f, 1f];
-                            expectedSum += values[0] + values[1];
-                            lists.AppendList<float>(r, values);
-                        }
-                        chunk.Size = n;
-                        appender.Append(chunk);
-                    }
-                    appender.Close();
-                }
-                conn.Execute($"COPY t TO {DuckDbConnection.Literal(path)} (FORMAT parquet)");
+                RunId = "check", Iteration = 1, PolicyVersion = 0, PromptUid = $"p{i / 8}", SampleIndex = i % 8, DataSource = "check",
+                PromptTokenIds = [i, i + 1], ResponseTokenIds = Enumerable.Range(0, i % 17).ToArray(),
+                OldLogprobs = Enumerable.Range(0, i % 17).Select(t => -0.5f * t).ToArray(), Entropies = i % 3 == 0 ? null : Enumerable.Range(0, i % 17).Select(t => 0.25f * t).ToArray(),
+                ResponseText = $"answer {i}", GroundTruth = $"{i % 10}", Reward = i % 2, RewardComponents = new Dictionary<string, double> { ["correct"] = i % 2 },
+                FinishReason = i % 5 == 0 ? "length" : "stop", Temperature = 1f, TopP = 1f, TopK = 0, Seed = (ulong)i * 0x9E3779B97F4A7C15UL,
+            }).ToList();
+            string path;
+            using (var writer = new ShardWriter(dir.FullName))
+            {
+                writer.Append(rows);
+                path = writer.WritePart(0);
             }
-            using var db2 = DuckDbDatabase.Open();
-            using var conn2 = db2.Connect();
-            using var result = conn2.Query($"SELECT count(*), sum(list_sum(v)) FROM read_parquet({DuckDbConnection.Literal(path)})");
-            using var c = result.FetchChunk()!;
-            var count = c.GetVector(0).GetData<long>(1)[0];
-            var sum = c.GetVector(1).GetData<double>(1)[0];
-            var ok = count == rows && Math.Abs(sum - expectedSum) <= 1e-9 * expectedSum;
-            return (ok, $"{count} rows with list<float> written and read back via {new FileInfo(path).Length} bytes of Parquet, sum {sum} (expected {expectedSum})");
+            using var reader = new ShardReader(path);
+            var back = reader.ReadBatches().SelectMany(b => b).ToList();
+            var same = back.Count == count && rows.Zip(back).All(p => p.First.SameAs(p.Second));
+            using var conn = Aspo.Data.DuckDbSql.Open();
+            var sql = Aspo.Data.DuckDbSql.ReadStrings(conn, $"SELECT count(*), sum(list_sum(old_logprobs)) FROM read_parquet({Aspo.Data.DuckDbSql.Literal(path)})")[0];
+            var expectedSum = rows.Sum(r => r.OldLogprobs.Sum(v => (double)v));
+            var ok = same && sql[0] == count.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                     && Math.Abs(double.Parse(sql[1]!, System.Globalization.CultureInfo.InvariantCulture) - expectedSum) <= 1e-9 * Math.Abs(expectedSum);
+            return (ok, $"{count} rollout rows written by Parquet.Net ({new FileInfo(path).Length} bytes, zstd), read back {(same ? "exactly" : "WITH DIFFERENCES")} by DuckDB; SQL sum of old_logprobs {sql[1]} (expected {expectedSum})");
         }
         finally
         {

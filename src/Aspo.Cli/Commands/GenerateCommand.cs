@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Data;
-using Aspo.Native.Ort;
 using Aspo.Onnx;
 
 namespace Aspo.Cli.Commands;
@@ -43,8 +42,7 @@ internal static class GenerateCommand
         sampling.Validate();
         var prompts = prompt is not null ? [prompt] : ReadPrompts(input);
         SampleBudget.Check($"--n {n} × {prompts.Count} prompt{(prompts.Count == 1 ? "" : "s")}", (long)n * prompts.Count, sampling.MaxNewTokens);
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, folder, threads);
+        using var model = OnnxDecoder.Open(folder, threads);
         var tokenizer = model.LoadTokenizer();
         var template = templateName is not null ? ChatTemplate.ByName(templateName) : ChatTemplate.FromTokenizerConfig(folder);
         var requests = new List<GenerationRequest>();

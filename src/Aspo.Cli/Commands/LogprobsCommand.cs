@@ -36,13 +36,11 @@ internal static class LogprobsCommand
         Func<int[], int, (float[], float[])> score;
         int vocab, context;
         string contextSource;
-        Aspo.Native.Ort.OrtEnvironment? env = null;
         Aspo.Onnx.OnnxDecoder? onnx = null;
         ILearner? learner = null;
         if (File.Exists(Path.Combine(modelFolder, Aspo.Onnx.DecoderExporter.GenAiConfigFile)))
         {
-            env = new Aspo.Native.Ort.OrtEnvironment();
-            onnx = Aspo.Onnx.OnnxDecoder.Open(env, modelFolder);
+            onnx = Aspo.Onnx.OnnxDecoder.Open(modelFolder);
             vocab = onnx.VocabSize;
             context = onnx.ContextLength;
             contextSource = "context_length in genai_config.json";
@@ -65,7 +63,6 @@ internal static class LogprobsCommand
         }
         using var disposeLearner = learner;
         using var disposeOnnx = onnx;
-        using var disposeEnv = env;
         var requests = ReadRequests(input, vocab, context, contextSource);
         var results = new List<string>(requests.Count);
         foreach (var (tokens, start) in requests)

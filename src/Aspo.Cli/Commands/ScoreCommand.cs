@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Aspo.Data;
-using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Pipeline;
 using Aspo.Rewards;
@@ -32,8 +31,7 @@ internal static class ScoreCommand
             var source = parse.GetValue(dataSource)!;
             if (parse.GetValue(verifier) is not { } folder)
                 return Run(RewardRegistry.CreateDefault(parse.GetValue(think)), source, Console.In, Console.Out);
-            using var env = new OrtEnvironment();
-            using var model = OnnxDecoder.Open(env, folder);
+            using var model = OnnxDecoder.Open(folder);
             var soft = new SoftVerifierReward(model, model.LoadTokenizer(), ChatTemplate.FromTokenizerConfig(folder),
                 new SoftVerifierSettings { Normalize = parse.GetValue(normalize) });
             var registry = new RewardRegistry();

@@ -2,8 +2,6 @@ using System.CommandLine;
 using System.Reflection;
 using Aspo.Native;
 using Aspo.Native.Blas;
-using Aspo.Native.DuckDb;
-using Aspo.Native.Ort;
 
 namespace Aspo.Cli.Commands;
 
@@ -35,9 +33,8 @@ internal static class VersionCommand
             }
         }
 
-        var locator = NativeLibraryLocator.Default;
-        Line("onnxruntime", () => $"{OrtEnvironment.Version} (C API {OrtEnvironment.ApiVersion}; {locator.Describe(NativeLibraries.OnnxRuntime)})");
-        Line("duckdb", () => $"{DuckDbDatabase.LibraryVersion} ({locator.Describe(NativeLibraries.DuckDb)})");
+        Line("onnxruntime", () => $"{Aspo.Onnx.OnnxRuntime.Version} ({Aspo.Onnx.OnnxRuntime.Package}; {string.Join(", ", Aspo.Onnx.OnnxRuntime.Providers)}; {PackagedLibrary("libonnxruntime.so")})");
+        Line("duckdb", () => $"{Aspo.Data.DuckDbSql.Version} ({Aspo.Data.DuckDbSql.Package}; {PackagedLibrary("libduckdb.so")})");
         Line("blas", () => new OpenBlasGemm().Description);
         Line("onednn", () => new OneDnnGemm().Description);
         Line("gemm", () => $"{GemmBackends.CreateDefault().Name} (set {GemmBackends.EnvironmentVariable} to one of: {string.Join(", ", GemmBackends.Names)})");
@@ -46,6 +43,10 @@ internal static class VersionCommand
             Console.Error.WriteLine($"error: {failure}");
         return failures.Count == 0 ? 0 : 1;
     }
+
+    /// <summary>The path of a native library that a NuGet package put next to the assemblies.</summary>
+    private static string PackagedLibrary(string file) =>
+        Path.Combine(AppContext.BaseDirectory, file) is var path && File.Exists(path) ? path : $"{file} not next to the assemblies; the system loader finds it";
 
     private static string CudaNote() => Aspo.Torch.TorchRuntime.Build == "cuda" ? ", cuda" : $" (CUDA: build with -p:{Aspo.Torch.TorchRuntime.BackendProperty}=cuda)";
 

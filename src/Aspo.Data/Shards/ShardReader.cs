@@ -1,21 +1,19 @@
-using System.Text.Json;
-using Aspo.Native.DuckDb;
+using DuckDB.NET.Data;
 
 namespace Aspo.Data.Shards;
 
 /// <summary>
 /// Reads rollout shards — one file, a folder of <c>*.parquet</c>, or a glob — file by file with DuckDB streaming
-/// queries, into batches of rows, so memory holds one batch (plus DuckDB's row groups in flight), not the run.
+/// queries (DuckDB.NET in streaming mode), into batches of rows, so memory holds one batch (plus DuckDB's row groups in
+/// flight), not the run.
 /// Each file's schema version and columns are checked first; a corrupt or truncated file is an error naming it.
 /// </summary>
 public sealed class ShardReader : IDisposable
 {
-    private readonly DuckDbDatabase _db = DuckDbDatabase.Open();
-    private readonly DuckDbConnection _conn;
+    private readonly DuckDBConnection _conn = DuckDbSql.Open();
 
     public ShardReader(string pathOrGlob)
     {
-        _conn = _db.Connect();
         Files = Resolve(pathOrGlob);
         foreach (var file in Files)
             CheckSchema(file);
@@ -55,25 +53,25 @@ public sealed class ShardReader : IDisposable
     {
         try
         {
-            using var meta = _conn.Query($"SELECT CAST(key AS VARCHAR), CAST(value AS VARCHAR) FROM parquet_kv_metadata({DuckDbConnection.Literal(file)})");
-            var kv = PromptDataset.ReadStringsFrom(meta, 2).ToDictionary(r => r[0]!, r => r[1]);
+            var kv = DuckDbSql.ReadStrings(_conn, $"SELECT CAST(key AS VARCHAR), CAST(value AS VARCHAR) FROM parquet_kv_metadata({DuckDbSql.Literal(file)})")
+                .ToDictionary(r => r[0]!, r => r[1]);
             if (!kv.TryGetValue(ShardSchema.VersionKey, out var version))
                 throw new DataFormatException($"{file}: not a rollout shard (no {ShardSchema.VersionKey} in the Parquet metadata)");
             if (version != ShardSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 throw new DataFormatException($"{file}: shard schema version {version}, this build reads version {ShardSchema.Version}");
-            using var describe = _conn.Query($"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbConnection.Literal(file)}))");
-            var columns = PromptDataset.ReadStringsFrom(describe, 2).ToDictionary(r => r[0]!, r => r[1]!);
-            foreach (var (name, type) in ShardSchema.Columns)
+            var columns = DuckDbSql.ReadStrings(_conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbSql.Literal(file)}))")
+                .ToDictionary(r => r[0]!, r => r[1]!);
+            foreach (var column in ShardSchema.Columns)
             {
-                if (!columns.TryGetValue(name, out var actual))
-                    throw new DataFormatException($"{file}: column {name} ({type}) is missing");
-                if (actual != type)
-                    throw new DataFormatException($"{file}: column {name} has type {actual}, expected {type}");
+                if (!columns.TryGetValue(column.Name, out var actual))
+                    throw new DataFormatException($"{file}: column {column.Name} ({column.DuckDbType}) is missing");
+                if (actual != column.DuckDbType)
+                    throw new DataFormatException($"{file}: column {column.Name} has type {actual}, expected {column.DuckDbType}");
             }
         }
-        catch (DuckDbException e)
+        catch (DuckDBException e)
         {
-            throw new DataFormatException($"{file}: cannot be read as a Parquet shard: {e.NativeMessage}");
+            throw new DataFormatException($"{file}: cannot be read as a Parquet shard: {DuckDbSql.Message(e)}");
         }
     }
 
@@ -82,23 +80,22 @@ public sealed class ShardReader : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchRows, 1);
         var batch = new List<RolloutRow>(batchRows);
+        var columns = string.Join(", ", ShardSchema.Columns.Select(c => DuckDbSql.Identifier(c.Name)));
         foreach (var file in Files)
         {
-            var columns = string.Join(", ", ShardSchema.Columns.Select(c => c.Name == "reward_components" ? "CAST(to_json(reward_components) AS VARCHAR)" : c.Name));
-            using var result = Run(() => _conn.QueryStreaming($"SELECT {columns} FROM read_parquet({DuckDbConnection.Literal(file)})"), file);
-            while (Run(result.FetchChunk, file) is { } chunk)
-                using (chunk)
+            using var command = _conn.CreateCommand();
+            command.CommandText = $"SELECT {columns} FROM read_parquet({DuckDbSql.Literal(file)})";
+            command.UseStreamingMode = true;
+            using var reader = Run(command.ExecuteReader, file);
+            while (Run(reader.Read, file))
+            {
+                batch.Add(Row(reader));
+                if (batch.Count == batchRows)
                 {
-                    foreach (var row in Rows(chunk))
-                    {
-                        batch.Add(row);
-                        if (batch.Count == batchRows)
-                        {
-                            yield return batch;
-                            batch = new List<RolloutRow>(batchRows);
-                        }
-                    }
+                    yield return batch;
+                    batch = new List<RolloutRow>(batchRows);
                 }
+            }
         }
         if (batch.Count > 0)
             yield return batch;
@@ -110,41 +107,24 @@ public sealed class ShardReader : IDisposable
         {
             return action();
         }
-        catch (DuckDbException e)
+        catch (DuckDBException e)
         {
-            throw new DataFormatException($"{file}: {e.NativeMessage}");
+            throw new DataFormatException($"{file}: {DuckDbSql.Message(e)}");
         }
     }
 
-    private static List<RolloutRow> Rows(DuckDbDataChunk chunk)
+    /// <summary>The current row; ordinals follow <see cref="ShardSchema.Columns"/>.</summary>
+    private static RolloutRow Row(DuckDBDataReader r) => new()
     {
-        var n = chunk.Size;
-        var s = new ShardVectors(chunk, n);
-        var v = s.V;
-        var rows = new List<RolloutRow>(n);
-        for (var r = 0; r < n; r++)
-            rows.Add(new RolloutRow
-            {
-                RunId = v[0].GetString(r), Iteration = s.Iteration[r], PolicyVersion = s.PolicyVersion[r], PromptUid = v[3].GetString(r),
-                SampleIndex = s.SampleIndex[r], DataSource = v[5].GetString(r),
-                PromptTokenIds = List<int>(v[6], r, n), ResponseTokenIds = List<int>(v[7], r, n), OldLogprobs = List<float>(v[8], r, n),
-                Entropies = v[9].IsValid(r) ? List<float>(v[9], r, n) : null,
-                ResponseText = v[10].GetString(r), GroundTruth = v[11].GetString(r), Reward = s.Reward[r],
-                RewardComponents = JsonSerializer.Deserialize<Dictionary<string, double>>(v[13].GetString(r)) ?? [],
-                FinishReason = v[14].GetString(r), Temperature = s.Temperature[r], TopP = s.TopP[r], TopK = s.TopK[r], Seed = s.Seed[r],
-            });
-        return rows;
-    }
+        RunId = r.GetString(0), Iteration = r.GetInt32(1), PolicyVersion = r.GetInt32(2), PromptUid = r.GetString(3),
+        SampleIndex = r.GetInt32(4), DataSource = r.GetString(5),
+        PromptTokenIds = [.. r.GetFieldValue<List<int>>(6)], ResponseTokenIds = [.. r.GetFieldValue<List<int>>(7)],
+        OldLogprobs = [.. r.GetFieldValue<List<float>>(8)], Entropies = r.IsDBNull(9) ? null : [.. r.GetFieldValue<List<float>>(9)],
+        ResponseText = r.GetString(10), GroundTruth = r.GetString(11), Reward = r.GetDouble(12),
+        RewardComponents = r.IsDBNull(13) ? new Dictionary<string, double>() : r.GetFieldValue<Dictionary<string, double>>(13),
+        FinishReason = r.GetString(14), Temperature = r.GetFloat(15), TopP = r.GetFloat(16), TopK = r.GetInt32(17),
+        Seed = r.GetFieldValue<ulong>(18),
+    };
 
-    private static T[] List<T>(DuckDbVector vector, int row, int rows) where T : unmanaged
-    {
-        var entry = vector.GetListEntries(rows)[row];
-        return vector.ListChild.GetData<T>(vector.ListSize).Slice((int)entry.Offset, (int)entry.Length).ToArray();
-    }
-
-    public void Dispose()
-    {
-        _conn.Dispose();
-        _db.Dispose();
-    }
+    public void Dispose() => _conn.Dispose();
 }

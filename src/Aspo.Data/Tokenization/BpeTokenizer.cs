@@ -70,7 +70,14 @@ public sealed class BpeTokenizer
     }
 
     /// <summary>Appends the ids of <paramref name="text"/> to <paramref name="ids"/>.</summary>
-    public void Encode(ReadOnlySpan<char> text, List<int> ids)
+    public void Encode(ReadOnlySpan<char> text, List<int> ids) => Encode(text, ids, offsets: null);
+
+    /// <summary>
+    /// Appends the ids of <paramref name="text"/> and, when <paramref name="offsets"/> is given, each token's character
+    /// range in <paramref name="text"/>, which must then be NFC-normalized already (offsets refer to the text encoded).
+    /// A character whose UTF-8 bytes are split across tokens belongs to each of them, as in Hugging Face tokenizers.
+    /// </summary>
+    internal void Encode(ReadOnlySpan<char> text, List<int> ids, List<Range>? offsets)
     {
         var position = 0;
         while (position < text.Length)
@@ -78,26 +85,70 @@ public sealed class BpeTokenizer
             var (matchStart, matchLength, id) = _t.FindAddedToken(text, position);
             var segmentEnd = matchStart < 0 ? text.Length : matchStart;
             if (segmentEnd > position)
-                EncodeOrdinary(text[position..segmentEnd], ids);
+                EncodeOrdinary(text[position..segmentEnd], position, ids, offsets);
             if (matchStart < 0)
                 break;
             ids.Add(id);
+            offsets?.Add(matchStart..(matchStart + matchLength));
             position = matchStart + matchLength;
         }
     }
 
-    private void EncodeOrdinary(ReadOnlySpan<char> segment, List<int> ids)
+    /// <summary>Whether this tokenizer NFC-normalizes text before splitting it.</summary>
+    internal bool NormalizesToNfc => _t.Nfc;
+
+    private void EncodeOrdinary(ReadOnlySpan<char> segment, int segmentStart, List<int> ids, List<Range>? offsets)
     {
         if (_t.Nfc && !segment.IsNormalized(NormalizationForm.FormC))
+        {
+            if (offsets is not null)
+                throw new ArgumentException("offsets need NFC-normalized text (normalize it first)", nameof(segment));
             segment = segment.ToString().Normalize(NormalizationForm.FormC);
+        }
         var pattern = _t.Pattern;
         var i = 0;
         while (i < segment.Length)
         {
             var end = PreTokenizer.NextPiece(segment, i, pattern);
+            var first = ids.Count;
             EncodePiece(segment[i..end], ids);
+            if (offsets is not null)
+                AddOffsets(segment[i..end], segmentStart + i, CollectionsMarshal.AsSpan(ids)[first..], offsets);
             i = end;
         }
+    }
+
+    /// <summary>Character ranges of <paramref name="tokens"/>, which encode <paramref name="piece"/> (at <paramref name="pieceStart"/>) byte by byte.</summary>
+    private void AddOffsets(ReadOnlySpan<char> piece, int pieceStart, ReadOnlySpan<int> tokens, List<Range> offsets)
+    {
+        var charAt = 0;    // the character (UTF-16 index in the piece) holding the next byte
+        var bytesLeft = 0; // bytes of that character not yet covered by earlier tokens
+        foreach (var token in tokens)
+        {
+            var start = charAt;
+            var end = charAt;
+            for (var length = _t.TokenBytes[token]!.Length; length > 0;)
+            {
+                if (bytesLeft == 0)
+                    bytesLeft = Utf8Length(piece, charAt);
+                var take = Math.Min(length, bytesLeft);
+                length -= take;
+                bytesLeft -= take;
+                end = charAt + (Utf8Length(piece, charAt) == 4 ? 2 : 1);
+                if (bytesLeft == 0)
+                    charAt = end;
+            }
+            offsets.Add((pieceStart + start)..(pieceStart + end));
+        }
+    }
+
+    /// <summary>UTF-8 length of the character at <paramref name="at"/> (a lone surrogate encodes as U+FFFD: 3 bytes).</summary>
+    private static int Utf8Length(ReadOnlySpan<char> text, int at)
+    {
+        var c = text[at];
+        if (char.IsHighSurrogate(c) && at + 1 < text.Length && char.IsLowSurrogate(text[at + 1]))
+            return 4;
+        return c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
     }
 
     private void EncodePiece(ReadOnlySpan<char> piece, List<int> ids)

@@ -30,6 +30,9 @@ public sealed class StreamingDecoder
         return DecodeBytes(CollectionsMarshal.AsSpan(_bytes), flush: false);
     }
 
+    /// <summary>Whether bytes of an incomplete UTF-8 sequence are held back.</summary>
+    public bool HasPendingBytes => _utf8.GetCharCount([], flush: true) > 0;
+
     /// <summary>Text still held back at the end of the stream (replacement characters for an incomplete sequence).</summary>
     public string Flush() => DecodeBytes([], flush: true);
 

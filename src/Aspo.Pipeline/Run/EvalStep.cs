@@ -1,7 +1,6 @@
 using Aspo.Data;
 using Aspo.Model;
 using Aspo.Native.Files;
-using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Rewards;
 
@@ -48,8 +47,7 @@ public static class EvalStep
                 var (config, parameters) = Checkpoint.Load(full);
                 DecoderExporter.Export(config, parameters, onnx, full, new ExportOptions());
             }
-            using var env = new OrtEnvironment();
-            using var decoder = OnnxDecoder.Open(env, onnx, threads); // names what is missing in a folder that is neither
+            using var decoder = OnnxDecoder.Open(onnx, threads); // names what is missing in a folder that is neither
             var tokenizer = decoder.LoadTokenizer();
             var template = chatTemplate is not null ? ChatTemplate.ByName(chatTemplate) : ChatTemplate.FromTokenizerConfig(onnx);
             describe?.Invoke(template, exportHere);

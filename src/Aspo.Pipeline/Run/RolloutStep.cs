@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Native.Files;
-using Aspo.Native.Ort;
 using Aspo.Onnx;
 using Aspo.Pipeline.Config;
 
@@ -33,8 +32,7 @@ public static class RolloutStep
         var onnx = dir.OnnxFolder(iteration);
         if (!File.Exists(Path.Combine(onnx, DecoderExporter.GenAiConfigFile)))
             throw new ConfigException($"{onnx}: iteration {iteration} is not exported yet (run its export stage first)");
-        using var env = new OrtEnvironment();
-        using var model = OnnxDecoder.Open(env, onnx, c.Run.Threads);
+        using var model = OnnxDecoder.Open(onnx, c.Run.Threads);
         var tokenizer = model.LoadTokenizer();
         var stage = new RolloutStage(model, tokenizer, run.Template(onnx), run.Reward);
         var watch = Stopwatch.StartNew();
@@ -61,15 +59,7 @@ public static class RolloutStep
         using (var writer = new ShardWriter(folder))
         {
             writer.Append(rows);
-            try
-            {
-                writer.WritePart(shard);
-            }
-            catch (Aspo.Native.AspoNativeException e)
-            {
-                // e.g. the disk is full: the part was written under a temporary name, which the writer removed
-                throw new IOException($"{Path.Combine(folder, ShardSchema.PartFileName(shard))}: writing the rollout shard failed ({e.Message}); nothing was kept, rerun the stage", e);
-            }
+            writer.WritePart(shard); // a full disk: one IOException naming the part, nothing kept, the stage can rerun
         }
         AtomicFile.WriteAllText(dir.RolloutCursorPath(iteration), sampler.State.ToJson());
         if (rows.Count == 0)

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Aspo.Model;
 using Aspo.Native.Blas;
-using Aspo.Native.Ort;
 using Aspo.Onnx;
 
 namespace Aspo.Bench;
@@ -55,9 +54,8 @@ internal static class RolloutBench
             DecoderExporter.Export(config, parameters, folder4, tokenizerFolder: null, new ExportOptions { Int4 = true });
             try
             {
-                using var env = new OrtEnvironment();
-                using var model = OnnxDecoder.Open(env, folder, threads);
-                using var model4 = OnnxDecoder.Open(env, folder4, threads);
+                using var model = OnnxDecoder.Open(folder, threads);
+                using var model4 = OnnxDecoder.Open(folder4, threads);
                 foreach (var batch in new[] { 1, 16, 64 })
                 {
                     var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest(
