@@ -2,7 +2,7 @@ namespace Aspo.Algorithms;
 
 /// <summary>
 /// The plain, obviously-correct per-token versions of the losses, written region by region from the closed forms
-/// (shared/reference/algorithms.md §1, §5.2): one token in, (loss value, ∂loss/∂ℓ) out. The span implementations
+/// (the table in src/Aspo.Algorithms/README.md): one token in, (loss value, ∂loss/∂ℓ) out. The span implementations
 /// in <c>Losses/</c> are tested against these. <paramref name="inside"/> is false when |ℓ − ℓ_old| ≥ 20, where the
 /// clamped ratio no longer depends on ℓ.
 /// </summary>

@@ -11,7 +11,7 @@ namespace Aspo.Onnx;
 /// <summary>
 /// Writes a decoder as an ONNX Runtime GenAI-style model folder: <c>model.onnx</c> + <c>model.onnx.data</c> (every large
 /// initializer external), <c>genai_config.json</c>, and the tokenizer files. The graph follows the GenAI builder's CPU
-/// layout (shared/reference/onnxruntime.md §3.2): packed QKV MatMul, GroupQueryAttention with rotary fused (cos/sin
+/// layout (onnxruntime-genai's <c>builder.py</c>, docs/architecture.md "Export"): packed QKV MatMul, GroupQueryAttention with rotary fused (cos/sin
 /// caches with llama3 scaling baked in), SkipSimplifiedLayerNormalization carrying the residual stream, SiLU MLP,
 /// fp32 I/O; inputs input_ids, attention_mask, past_key_values.i.key/value; outputs logits, present.i.key/value.
 /// Qwen3's per-head q/k RMSNorm is applied before GQA (q, k, v passed separately).

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Aspo.Rewards;
 
 /// <summary>
-/// verl's <c>math_dapo.py</c> grader (DAPO-Math, AIME; shared/reference/formats.md D.3): +1 correct, −1 otherwise.
+/// verl's <c>math_dapo.py</c> grader (DAPO-Math, AIME; verl <c>utils/reward_score/math_dapo.py</c>): +1 correct, −1 otherwise.
 /// Default (Minerva) mode: only the last 300 characters count; the last "Answer: …" line is the prediction (a
 /// \boxed answer without such a line is wrong); both sides go through <c>normalize_final_answer</c> and are compared as
 /// strings. Strict-box mode: the last \boxed{…} of the last 100 characters must equal the raw ground truth.

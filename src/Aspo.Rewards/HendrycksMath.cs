@@ -4,7 +4,7 @@ namespace Aspo.Rewards;
 
 /// <summary>
 /// The Hendrycks MATH grader exactly as verl's <c>math_reward.py</c> (= lm-eval-harness) behaves
-/// (shared/reference/formats.md D.2): the last <c>\boxed</c> answer, 17 normalisation steps in order, string equality;
+/// (verl <c>utils/reward_score/math_reward.py</c>): the last <c>\boxed</c> answer, 17 normalisation steps in order, string equality;
 /// where the Python code would raise inside normalisation the raw strings are compared, and where it would raise during
 /// extraction the score is 0. Plain string operations, linear in the input: no regex backtracking, no exceptions out.
 /// </summary>

@@ -22,7 +22,7 @@ public sealed class ChatTemplateTests
         Assert.Equal(28, count);
     }
 
-    /// <summary>The Qwen2.5-Instruct rendering of the usual RLVR math prompt (shared/reference/formats.md B.6).</summary>
+    /// <summary>The Qwen2.5-Instruct rendering of the usual RLVR math prompt (its tokenizer_config.json chat template, rendered by Jinja2).</summary>
     [Fact]
     public void Qwen25_adds_its_default_system_prompt()
     {

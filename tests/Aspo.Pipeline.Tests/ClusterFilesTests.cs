@@ -52,7 +52,7 @@ public sealed class ClusterFilesTests
             // a stand-in sbatch: records its arguments and prints a job id (100, 101, 102, …)
             File.WriteAllText(Path.Combine(bin, "sbatch"), $"#!/bin/sh\nprintf '%s\\n' \"$*\" >> {log}\nexpr 100 + $(wc -l < {log}) - 1\n");
             File.SetUnixFileMode(Path.Combine(bin, "sbatch"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var info = new ProcessStartInfo("bash", [Path.Combine(Root(), "tools", "cluster", "slurm-iteration.sh"), "p.yaml", "/shared/run", "3", "4"])
+            var info = new ProcessStartInfo("bash", [Path.Combine(Root(), "tools", "cluster", "slurm-iteration.sh"), "p.yaml", "/cluster/run", "3", "4"])
             {
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             };
@@ -64,11 +64,11 @@ public sealed class ClusterFilesTests
             Assert.True(p.ExitCode == 0, stderr);
             var calls = File.ReadAllLines(log);
             Assert.Equal(3, calls.Length);
-            Assert.Contains("export --config p.yaml --output /shared/run --iteration 3", calls[0]);
+            Assert.Contains("export --config p.yaml --output /cluster/run --iteration 3", calls[0]);
             Assert.Contains("--dependency=afterok:100 --array=0-3", calls[1]);
-            Assert.Contains("rollout p.yaml --output /shared/run --iteration 3 --shard ${SLURM_ARRAY_TASK_ID}/4", calls[1]);
+            Assert.Contains("rollout p.yaml --output /cluster/run --iteration 3 --shard ${SLURM_ARRAY_TASK_ID}/4", calls[1]);
             Assert.Contains("--dependency=afterok:101", calls[2]);
-            Assert.Contains("learn p.yaml --output /shared/run --iteration 3", calls[2]);
+            Assert.Contains("learn p.yaml --output /cluster/run --iteration 3", calls[2]);
             Assert.Contains("export 100 → rollout array 101 (4 slices) → learn 102", stdout);
         }
         finally

@@ -4,7 +4,7 @@ namespace Aspo.Rewards.Tests;
 
 public sealed class DapoMathTests
 {
-    /// <summary>verl math_dapo.normalize_final_answer run under CPython 3.11 (shared/reference/formats.md D.7).</summary>
+    /// <summary>verl math_dapo.normalize_final_answer run under CPython 3.11.</summary>
     [Theory]
     [InlineData("\\frac12", "\\frac{1}{2}")]
     [InlineData("x = \\dfrac{3}{4}", "\\dfrac{3}{4}")]

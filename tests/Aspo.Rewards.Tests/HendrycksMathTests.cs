@@ -4,7 +4,7 @@ namespace Aspo.Rewards.Tests;
 
 public sealed class HendrycksMathTests
 {
-    /// <summary>Golden vectors from verl's own math_reward.compute_score run under CPython 3.11 (shared/reference/formats.md D.7).</summary>
+    /// <summary>Golden vectors from verl's own math_reward.compute_score run under CPython 3.11.</summary>
     [Theory]
     [InlineData("The answer is \\boxed{\\dfrac{1}{2}}.", "\\frac{1}{2}", 1)]
     [InlineData("\\boxed{\\frac12}", "\\frac{1}{2}", 1)]

@@ -2,7 +2,7 @@
 # One iteration on Slurm: export (1 task) → rollout as a job array of N slices → learn (1 task), chained with
 # dependencies. The run directory must be on storage every node sees.
 #
-#   tools/cluster/slurm-iteration.sh pipeline.yaml /shared/runs/my-run 3 8     # config, run dir, iteration, slices
+#   tools/cluster/slurm-iteration.sh pipeline.yaml /cluster/runs/my-run 3 8     # config, run dir, iteration, slices
 #
 # Each array task k runs `aspo rollout --shard k/N` and writes iter-I/shards/part-0000k.parquet (atomically, so a
 # requeued task is safe); learn reads every part and refuses to start if one is missing.

@@ -17,7 +17,7 @@ public enum PreTokenizerPattern
 /// <summary>
 /// The pre-tokenizer regexes written as scanners over runes (not .NET Regex, whose \p{L} misses letters outside the
 /// BMP). Each call returns the end of the piece starting at <c>start</c>, following the regex's ordered alternation
-/// and backtracking exactly (see shared/reference/formats.md B.4).
+/// and backtracking exactly, as Hugging Face tokenizers' <c>Split</c> pre-tokenizer (Rust <c>fancy-regex</c>) matches it.
 /// </summary>
 public static class PreTokenizer
 {
