@@ -45,5 +45,27 @@ internal static class TestModels
         }
     }
 
+    /// <summary>
+    /// A random model of the family with the byte-level tokenizer's vocabulary (259 ids) exported with that tokenizer,
+    /// fp32 or int4 — what ONNX Runtime GenAI needs to build token sequences (its Sequences come from a tokenizer).
+    /// </summary>
+    public static (ModelConfig Config, float[] Parameters, string Folder) ExportedWithTokenizer(string family, bool int4 = false)
+    {
+        var key = $"{family}-tokenizer{(int4 ? "-int4" : "")}";
+        lock (s_lock)
+        {
+            if (s_exported.TryGetValue(key, out var e))
+                return e;
+            var (small, _) = Random(family);
+            var config = small with { VocabSize = Aspo.Data.Tokenization.ByteLevelTokenizerFiles.VocabSize, EosTokenIds = [Aspo.Data.Tokenization.ByteLevelTokenizerFiles.SpecialId("<|im_end|>")] };
+            var p = ModelInit.Random(config, seed: 11, std: 0.3);
+            var tokenizer = Path.Combine(Path.GetTempPath(), $"aspo-bytelevel-{Environment.ProcessId}");
+            Aspo.Data.Tokenization.ByteLevelTokenizerFiles.Write(tokenizer);
+            var folder = Path.Combine(Path.GetTempPath(), $"aspo-export-{key}-{Environment.ProcessId}");
+            DecoderExporter.Export(config, p, folder, tokenizer, new ExportOptions { Int4 = int4, Int4AccuracyLevel = 1 });
+            return s_exported[key] = (config, p, folder);
+        }
+    }
+
     public static Decoder Learner(ModelConfig config, float[] parameters) => new(config, (float[])parameters.Clone(), new OneDnnGemm());
 }
