@@ -62,8 +62,10 @@ public static class SampleSeeds
 /// GQA rejects multi-token steps with past context at batch &gt; 1, so a batched prefill would have to pad. Rows
 /// that finish are compacted out of the batch (<see cref="CompactFinishedRows"/>).
 /// </summary>
-public sealed class Generator
+public sealed class Generator : ISamplingEngine
 {
+    public string Name => SamplingEngines.Aspo;
+
     private readonly OnnxDecoder _model;
     private readonly BpeTokenizer? _tokenizer;
 

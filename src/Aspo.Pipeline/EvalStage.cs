@@ -43,8 +43,9 @@ public sealed record EvalResult(IReadOnlyList<RolloutRow> Rows, IReadOnlyList<Ev
 /// </summary>
 public static class EvalStage
 {
+    /// <param name="genAi">ONNX Runtime GenAI as the engine, or null for ours</param>
     public static EvalResult Run(OnnxDecoder model, BpeTokenizer tokenizer, ChatTemplate template, RewardRegistry rewards,
-                                 IReadOnlyList<PromptRecord> prompts, EvalSettings settings)
+                                 IReadOnlyList<PromptRecord> prompts, EvalSettings settings, GenAiEngine? genAi = null)
     {
         if (prompts.Count == 0)
             throw new ArgumentException("no prompts to evaluate");
@@ -55,7 +56,9 @@ public static class EvalStage
         var duplicate = prompts.GroupBy(RolloutStage.PromptUid).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new ArgumentException($"prompt uid {duplicate.Key} occurs {duplicate.Count()} times: give each dataset its own data_source");
-        var graded = new RolloutStage(model, tokenizer, template, rewards).RunGraded(prompts, new RolloutSettings
+        if (genAi is not null)
+            GenAiEngine.CheckSupported(settings.Sampling, model.EosTokenIds);
+        var graded = new RolloutStage(model, tokenizer, template, rewards, genAi).RunGraded(prompts, new RolloutSettings
         {
             RunId = "eval", Iteration = 0, PolicyVersion = 0, MasterSeed = settings.Seed,
             SamplesPerPrompt = settings.SamplesPerPrompt, BatchSize = settings.BatchSize, Sampling = settings.Sampling,

@@ -23,8 +23,9 @@ public sealed record RolloutSettings
 /// <summary>
 /// The rollout stage core: prompts rendered with the chat template and tokenized, n samples each from the generator
 /// (seeds from master seed, iteration, prompt uid and sample index), rewards, and shard rows with the old log-probs.
+/// Evaluation may pass another engine (ONNX Runtime GenAI); rollouts for training always use ours.
 /// </summary>
-public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, ChatTemplate template, IRewardFunction reward)
+public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, ChatTemplate template, IRewardFunction reward, GenAiEngine? genAi = null)
 {
     /// <summary>Generation progress: (samples finished, samples in all, tokens generated).</summary>
     public Action<int, int, long>? OnProgress { get; set; }
@@ -52,7 +53,9 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         }
         // continuous batching: BatchSize rows decode at once and a finished row's slot goes to the next waiting sample
         // (1.74× the tokens/s of separate calls per batch for 0.5B shapes with early stops; README, rollout benchmark)
-        var generator = new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize };
+        ISamplingEngine generator = genAi is null ? new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize } : genAi;
+        if (genAi is not null)
+            genAi.BatchSize = settings.BatchSize;
         if (OnProgress is { } progress)
             generator.OnProgress = (finished, tokens) => progress(finished, jobs.Count, tokens);
         var results = generator.Generate([.. jobs.Select(j => new GenerationRequest(j.Ids, j.Seed))], settings.Sampling);

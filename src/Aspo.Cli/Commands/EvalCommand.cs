@@ -42,10 +42,11 @@ internal static class EvalCommand
         var output = new Option<string?>("--out") { Description = "Also write the report (every suite) as JSON to this file." };
         var metrics = new Option<string?>("--metrics") { Description = "Append one metrics row per suite (verl val-core/… names) to this metrics.jsonl." };
         var iteration = new Option<int>("--iteration") { Description = "Iteration recorded in the metrics rows.", DefaultValueFactory = _ => 0 };
+        var engine = EngineOption();
         var command = new Command("eval", "Evaluate a checkpoint on suites or a prompt set: avg@n, pass@k, maj@k, length and truncation per data_source.")
         {
             model, suites, data, n, temperature, topP, topK, maxNew, seed, limit, promptColumn, answerColumn, dataSource, think, template, batch, threads,
-            output, metrics, iteration,
+            output, metrics, iteration, engine,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -68,7 +69,7 @@ internal static class EvalCommand
                 new DatasetMapping { PromptColumn = parse.GetValue(promptColumn)!, AnswerColumn = parse.GetValue(answerColumn), DefaultDataSource = parse.GetValue(dataSource)! },
                 Override(new EvalSettings()), // with --data: EvalSettings' defaults, then the options given
                 Override, parse.GetValue(limit), parse.GetValue(think), parse.GetValue(template), parse.GetValue(threads), parse.GetValue(output),
-                parse.GetValue(metrics), parse.GetValue(iteration));
+                parse.GetValue(metrics), parse.GetValue(iteration), SamplingEngines.Check(parse.GetValue(engine)!, "--engine"));
             return Run(request, Console.Out);
         }));
         return command;
@@ -76,7 +77,14 @@ internal static class EvalCommand
 
     internal sealed record EvalRequest(string Model, IReadOnlyList<string> Suites, string? Data, DatasetMapping Mapping, EvalSettings DataSettings,
                                        Func<EvalSettings, EvalSettings> SuiteOverride, int Limit, bool RequireThinkClose, string? Template, int Threads,
-                                       string? OutputPath, string? MetricsPath, int Iteration);
+                                       string? OutputPath, string? MetricsPath, int Iteration, string Engine = SamplingEngines.Aspo);
+
+    /// <summary>--engine: ours or ONNX Runtime GenAI.</summary>
+    internal static Option<string> EngineOption() => new("--engine")
+    {
+        Description = "Sampling engine: aspo (ours: per-sample seeds, stop strings) or genai (ONNX Runtime GenAI 0.18; one seed per batch, EOS stops only).",
+        DefaultValueFactory = _ => SamplingEngines.Aspo,
+    };
 
     internal static int Run(EvalRequest request, TextWriter output)
     {
@@ -117,8 +125,8 @@ internal static class EvalCommand
         var results = EvalStep.Run(request.Model, jobs, Path.GetTempPath(), request.Template, request.Threads, output, (template, exported) =>
         {
             templateName = template.Name;
-            output.WriteLine($"model: {Path.GetFullPath(request.Model)}{(exported ? " (exported to ONNX for this evaluation)" : "")}, chat template {template.Name}");
-        });
+            output.WriteLine($"model: {Path.GetFullPath(request.Model)}{(exported ? " (exported to ONNX for this evaluation)" : "")}, chat template {template.Name}{(request.Engine == SamplingEngines.GenAi ? ", engine ONNX Runtime GenAI" : "")}");
+        }, request.Engine);
         if (request.OutputPath is { } path)
         {
             var report = new JsonObject

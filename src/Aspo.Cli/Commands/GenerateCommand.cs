@@ -25,17 +25,20 @@ internal static class GenerateCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL, Description = "Master seed (per-sample seeds derive from it)." };
         var template = new Option<string?>("--chat-template") { Description = $"One of {string.Join(", ", ChatTemplate.Names)}; default: recognised from tokenizer_config.json." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0, Description = "ONNX Runtime intra-op threads (0 = its default)." };
+        var engine = EvalCommand.EngineOption();
         var command = new Command("generate", "Sample completions from an exported model and print them with their token log-probs.")
         {
-            model, prompt, n, temperature, topP, topK, maxNew, seed, template, threads,
+            model, prompt, n, temperature, topP, topK, maxNew, seed, template, threads, engine,
         };
         command.SetAction(parse => CommandRunner.Run(() => Run(parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(n),
             new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), TopK = parse.GetValue(topK), MaxNewTokens = parse.GetValue(maxNew) },
-            parse.GetValue(seed), parse.GetValue(template), parse.GetValue(threads), Console.In, Console.Out)));
+            parse.GetValue(seed), parse.GetValue(template), parse.GetValue(threads), Console.In, Console.Out,
+            SamplingEngines.Check(parse.GetValue(engine)!, "--engine"))));
         return command;
     }
 
-    internal static int Run(string folder, string? prompt, int n, SamplingParams sampling, ulong seed, string? templateName, int threads, TextReader input, TextWriter output)
+    internal static int Run(string folder, string? prompt, int n, SamplingParams sampling, ulong seed, string? templateName, int threads, TextReader input, TextWriter output,
+        string engine = SamplingEngines.Aspo)
     {
         if (n < 1)
             throw new ArgumentException($"--n must be at least 1, got {n}");
@@ -52,7 +55,11 @@ internal static class GenerateCommand
             for (var s = 0; s < n; s++)
                 requests.Add(new GenerationRequest(ids, SampleSeeds.Derive(seed, 0, i.ToString(CultureInfo.InvariantCulture), s)));
         }
-        var results = new Generator(model, tokenizer).Generate(requests, sampling);
+        if (engine == SamplingEngines.GenAi)
+            GenAiEngine.CheckSupported(sampling, model.EosTokenIds);
+        using var genAi = engine == SamplingEngines.GenAi ? new GenAiEngine(model, tokenizer, threads) : null;
+        ISamplingEngine sampler = genAi is null ? new Generator(model, tokenizer) : genAi;
+        var results = sampler.Generate(requests, sampling);
         var options = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         for (var i = 0; i < results.Count; i++)
             output.WriteLine(new JsonObject

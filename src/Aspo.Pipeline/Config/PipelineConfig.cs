@@ -98,6 +98,8 @@ public sealed record EvalSection
     public int SamplesPerPrompt { get; init; }
     /// <summary>First N prompts of each suite dataset (0 = all).</summary>
     public int Limit { get; init; }
+    /// <summary>The sampling engine: "aspo" (ours) or "genai" (ONNX Runtime GenAI 0.18).</summary>
+    public string Engine { get; init; } = "aspo";
 }
 
 /// <summary>
@@ -215,7 +217,7 @@ public sealed record PipelineConfig
             Eval = new EvalSection
             {
                 Suites = eval.StringList("suites") ?? [], Every = eval.Int("every", d.Eval.Every), SamplesPerPrompt = eval.Int("n", d.Eval.SamplesPerPrompt),
-                Limit = eval.Int("limit", d.Eval.Limit),
+                Limit = eval.Int("limit", d.Eval.Limit), Engine = eval.String("engine", d.Eval.Engine),
             },
             Reward = RewardShapingSettings.FromYaml(root.Section("reward")),
         };
@@ -284,6 +286,7 @@ public sealed record PipelineConfig
             $"learner.dtype: unknown '{Learner.Dtype}'; valid: {string.Join(", ", Aspo.Model.LearnerOptions.PrecisionNames)}");
         Check(Learner.Backend == "torch" || Learner.Device == "cpu", $"learner.device {Learner.Device} needs learner.backend torch (the native learner runs on the CPU)");
         Check(Eval.Every >= 0 && Eval.SamplesPerPrompt >= 0 && Eval.Limit >= 0, "eval.every, eval.n and eval.limit must be ≥ 0");
+        Check(Aspo.Onnx.SamplingEngines.Names.Contains(Eval.Engine), $"eval.engine: unknown '{Eval.Engine}'; valid: {string.Join(", ", Aspo.Onnx.SamplingEngines.Names)}");
         Reward.Validate();
     }
 
@@ -328,7 +331,8 @@ public sealed record PipelineConfig
             ("weight_decay", Optimizer.WeightDecay), ("grad_clip", Optimizer.GradClip), ("schedule", Optimizer.Schedule), ("warmup_steps", Optimizer.WarmupSteps));
         Section("learner", ("backend", Learner.Backend), ("device", Learner.Device), ("dtype", Learner.Dtype));
         b.Append("eval:\n  suites: [").Append(string.Join(", ", Eval.Suites.Select(s => Scalar(Resolve(s))))).Append("]\n")
-         .Append("  every: ").Append(Eval.Every).Append("\n  n: ").Append(Eval.SamplesPerPrompt).Append("\n  limit: ").Append(Eval.Limit).Append('\n');
+         .Append("  every: ").Append(Eval.Every).Append("\n  n: ").Append(Eval.SamplesPerPrompt).Append("\n  limit: ").Append(Eval.Limit)
+         .Append("\n  engine: ").Append(Eval.Engine).Append('\n');
         var r = Reward;
         b.Append("reward:\n  format: {required_tags: [").Append(string.Join(", ", r.RequiredTags.Select(Scalar))).Append("], bonus: ").Append(Scalar(r.FormatBonus))
          .Append(r.FormatMissingScore is { } m ? ", missing_score: " + Scalar(m) : "").Append("}\n")

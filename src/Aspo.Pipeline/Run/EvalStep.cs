@@ -28,9 +28,11 @@ public static class EvalStep
     /// <param name="temporaryParent">where an HF checkpoint's temporary export goes</param>
     /// <param name="chatTemplate">a template name, or null for the one recognised in the model's tokenizer_config.json</param>
     /// <param name="describe">called once the model is open, with its chat template and whether it was exported here</param>
+    /// <param name="engine">"aspo" (ours) or "genai" (ONNX Runtime GenAI)</param>
     public static IReadOnlyList<SuiteResult> Run(string model, IReadOnlyList<EvalJob> jobs, string temporaryParent, string? chatTemplate, int threads,
-        TextWriter output, Action<ChatTemplate, bool>? describe = null)
+        TextWriter output, Action<ChatTemplate, bool>? describe = null, string engine = SamplingEngines.Aspo)
     {
+        SamplingEngines.Check(engine, "engine");
         foreach (var job in jobs)
         {
             job.Settings.Validate();
@@ -49,12 +51,16 @@ public static class EvalStep
             }
             using var decoder = OnnxDecoder.Open(onnx, threads); // names what is missing in a folder that is neither
             var tokenizer = decoder.LoadTokenizer();
+            if (engine == SamplingEngines.GenAi)
+                foreach (var job in jobs)
+                    GenAiEngine.CheckSupported(job.Settings.Sampling, decoder.EosTokenIds); // before loading GenAI or sampling anything
+            using var genAi = engine == SamplingEngines.GenAi ? new GenAiEngine(decoder, tokenizer, threads) : null;
             var template = chatTemplate is not null ? ChatTemplate.ByName(chatTemplate) : ChatTemplate.FromTokenizerConfig(onnx);
             describe?.Invoke(template, exportHere);
             var results = new List<SuiteResult>();
             foreach (var job in jobs)
             {
-                var result = EvalStage.Run(decoder, tokenizer, template, job.Rewards, job.Prompts, job.Settings);
+                var result = EvalStage.Run(decoder, tokenizer, template, job.Rewards, job.Prompts, job.Settings, genAi);
                 var suiteResult = new SuiteResult(job.Name, job.Prompts.Count, job.Settings, result.Summaries);
                 results.Add(suiteResult);
                 output.Write(EvalReport.Table(suiteResult));
@@ -76,7 +82,7 @@ public static class EvalStep
         var c = run.Config;
         var jobs = run.Suites.Select(s => EvalJob.FromSuite(s, c.Eval.Limit, c.Eval.SamplesPerPrompt)).ToList();
         var results = Run(run.Directory.PolicyFolder(iteration), jobs, run.Directory.IterationFolder(iteration), c.Model.ChatTemplate, c.Run.Threads,
-            run.Log.Writer);
+            run.Log.Writer, engine: c.Eval.Engine);
         foreach (var result in results)
             run.Metrics.Append(EvalReport.MetricsRow(result, iteration));
     }
