@@ -23,6 +23,8 @@ public sealed record ExportOptions
     public bool Int4 { get; init; }
     /// <summary>MatMulNBits accuracy_level: 4 = int8 activations (fastest on CPU), 1 = fp32 compute (exact to the dequantized weights).</summary>
     public int Int4AccuracyLevel { get; init; } = 4;
+    /// <summary>Append the in-graph sampler (<see cref="Aspo.Onnx.SamplingHead"/>): a decode step can return tokens, log-probs and entropies instead of logits.</summary>
+    public bool SamplingHead { get; init; }
 }
 
 public static class DecoderExporter
@@ -294,5 +296,7 @@ public static class DecoderExporter
             new Dictionary<string, object> { ["epsilon"] = eps }, $"{final}/SkipLayerNorm");
         g.Initializer("lm_head.MatMul.weight", Transposed(p, layout.LmHead, V, C), C, V);
         g.Node("MatMul", [$"{final}/output_0", "lm_head.MatMul.weight"], ["logits"], name: "/lm_head/MatMul");
+        if (options.SamplingHead)
+            Aspo.Onnx.SamplingHead.Append(g, "logits", V);
     }
 }

@@ -28,6 +28,8 @@ public sealed class GenAiEngine : ISamplingEngine, IDisposable
     {
         _decoder = decoder;
         _tokenizer = tokenizer;
+        if (decoder.HasSamplingHead)
+            throw new ArgumentException($"{decoder.Folder} was exported with --sampling-head, whose inputs ONNX Runtime GenAI does not feed; export it without the head for --engine genai");
         _ = OnnxRuntime.Version; // one ONNX Runtime environment for the process, created with our options first
         try
         {

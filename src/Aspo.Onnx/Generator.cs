@@ -1,3 +1,4 @@
+using Aspo.Data;
 using Aspo.Data.Tokenization;
 
 namespace Aspo.Onnx;
@@ -87,6 +88,14 @@ public sealed class Generator : ISamplingEngine
     /// </summary>
     public int? MaxActiveRows { get; init; }
 
+    /// <summary>
+    /// Decode steps sample inside the graph (<see cref="SamplingHead"/>; the folder must be exported with it): each step
+    /// returns [rows] tokens, log-probs and entropies instead of [rows × V] logits. The first token after a prefill is
+    /// still sampled on the host from the prefill's logits (one prefill serves every sample of a prompt). Given the same
+    /// uniforms the head chooses the host sampler's tokens (tested), so results match it to fp32 rounding.
+    /// </summary>
+    public bool UseSamplingHead { get; init; }
+
     public Generator(OnnxDecoder model, BpeTokenizer? tokenizer = null)
     {
         _model = model;
@@ -101,6 +110,8 @@ public sealed class Generator : ISamplingEngine
         if (sampling.StopStrings.Count > 0 && _tokenizer is null)
             throw new ArgumentException("stop strings need a tokenizer");
         var m = _model;
+        if (UseSamplingHead && !m.HasSamplingHead)
+            throw new ArgumentException($"{m.ModelPath} has no sampling head: export it with --sampling-head (or sample on the host)");
         int b = requests.Count, kv = m.KvHeads, d = m.HeadSize, v = m.VocabSize;
         foreach (var r in requests)
             if (r.PromptIds.Length == 0 || r.PromptIds.Any(t => (uint)t >= (uint)v))
@@ -132,6 +143,11 @@ public sealed class Generator : ISamplingEngine
         }
         var logits = new float[width * v];
         var inputIds = new long[width];
+        // sampling head outputs [width] and the uniforms it draws with
+        var headTokens = UseSamplingHead ? new long[width] : [];
+        var headLogProbs = UseSamplingHead ? new float[width] : [];
+        var headEntropies = UseSamplingHead ? new float[width] : [];
+        var uniforms = UseSamplingHead ? new double[width] : [];
         var mask = new long[width * maxLength];
 
         // requests start in prompt-grouped order, so one cached prefill serves every sample of a prompt
@@ -169,7 +185,9 @@ public sealed class Generator : ISamplingEngine
             for (var s = 0; s < active; s++)
             {
                 var row = rows[slots[s]];
-                inputIds[s] = row.Done ? m.PadTokenId : row.Choose(logits.AsSpan(s * v, v), stops);
+                inputIds[s] = row.Done ? m.PadTokenId
+                    : UseSamplingHead && step > 0 ? row.Accept((int)headTokens[s], headLogProbs[s], headEntropies[s], stops)
+                    : row.Choose(logits.AsSpan(s * v, v), stops);
                 // refill: a finished slot takes the next waiting request, whose first token comes from its prefill
                 while (rows[slots[s]].Done && next < b)
                 {
@@ -219,7 +237,14 @@ public sealed class Generator : ISamplingEngine
             mask.AsSpan(0, active * total).Clear();
             for (var s = 0; s < active; s++)
                 mask.AsSpan(s * total, rows[slots[s]].Length).Fill(1);
-            Run(inputIds, active, 1, mask, total, keys, values, maxLength, logits);
+            if (UseSamplingHead)
+            {
+                for (var s = 0; s < active; s++)
+                    uniforms[s] = rows[slots[s]].Done ? 0 : rows[slots[s]].NextUniform();
+                m.ForwardSampled(inputIds, mask, active, 1, total, keys, values, maxLength, sampling, uniforms, headTokens, headLogProbs, headEntropies);
+            }
+            else
+                Run(inputIds, active, 1, mask, total, keys, values, maxLength, logits);
         }
         return rows.Select(r => r.Result()).ToArray();
     }
@@ -311,6 +336,15 @@ public sealed class Generator : ISamplingEngine
         public int Choose(ReadOnlySpan<float> logits, HashSet<int> stops)
         {
             var (token, logProb, entropy) = Sampling.Sample(logits, _p, ref _rng, ref _scratch);
+            return Accept(token, logProb, entropy, stops);
+        }
+
+        /// <summary>The uniform number the next draw uses, taken from this sample's stream exactly when the host sampler would take it.</summary>
+        public double NextUniform() => Sampling.Draws(_p) ? SplitMix64.NextDouble(ref _rng) : 0;
+
+        /// <summary>Records a token chosen elsewhere (the sampling head) and checks the stop conditions.</summary>
+        public int Accept(int token, float logProb, float entropy, HashSet<int> stops)
+        {
             _tokens.Add(token);
             _logProbs.Add(logProb);
             _entropies?.Add(entropy);

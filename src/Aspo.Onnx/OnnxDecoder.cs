@@ -28,7 +28,16 @@ public sealed class OnnxDecoder : IDisposable
         PadTokenId = pad;
         _inputNames = ["input_ids", "attention_mask", .. Enumerable.Range(0, layers).SelectMany(l => new[] { $"past_key_values.{l}.key", $"past_key_values.{l}.value" })];
         _outputNames = ["logits", .. Enumerable.Range(0, layers).SelectMany(l => new[] { $"present.{l}.key", $"present.{l}.value" })];
+        HasSamplingHead = session.InputMetadata.ContainsKey(SamplingHead.Uniform);
+        _sampledInputNames = [.. _inputNames, SamplingHead.Temperature, SamplingHead.TopK, SamplingHead.TopP, SamplingHead.Uniform];
+        _sampledOutputNames = [SamplingHead.Token, SamplingHead.LogProb, SamplingHead.Entropy, .. _outputNames.Skip(1)];
     }
+
+    private readonly string[] _sampledInputNames;  // the inputs + the sampling head's temperature, top-k, top-p, uniforms
+    private readonly string[] _sampledOutputNames; // next_token, next_logprob, next_entropy, present.{l}.key/value
+
+    /// <summary>Whether the graph ends in the in-graph sampler (exported with <c>--sampling-head</c>).</summary>
+    public bool HasSamplingHead { get; }
 
     public string Folder { get; }
     public string ModelPath { get; }
@@ -160,7 +169,7 @@ public sealed class OnnxDecoder : IDisposable
     /// </summary>
     internal void Forward(long[] ids, long[] mask, int batch, int seq, int total, float[] logits, float[][] keys, float[][] values, int maxLength)
     {
-        var inputs = new List<OrtValue>(_inputNames.Length);
+        var inputs = new List<OrtValue>(_sampledInputNames.Length);
         var outputs = new List<OrtValue>(_outputNames.Length);
         try
         {
@@ -175,13 +184,64 @@ public sealed class OnnxDecoder : IDisposable
                 inputs.AddRange([k, v]);
                 outputs.AddRange([k, v]); // the same values: past in, present out
             }
-            OnnxRuntime.Run(Session, ModelPath, _inputNames, inputs, _outputNames, outputs);
+            if (HasSamplingHead)
+                AddHeadInputs(inputs, HeadDefaults, batch);
+            OnnxRuntime.Run(Session, ModelPath, HasSamplingHead ? _sampledInputNames : _inputNames, inputs, _outputNames, outputs);
         }
         finally
         {
             foreach (var value in inputs.Concat(outputs).Distinct())
                 value.Dispose();
         }
+    }
+
+    /// <summary>
+    /// One forward call through the sampling head: as <see cref="Forward"/>, but instead of logits each of the
+    /// <paramref name="batch"/> rows returns its sampled token, log-prob and entropy at its last position, drawn with
+    /// <paramref name="uniforms"/>[row] ([batch] fp64 in [0, 1)).
+    /// </summary>
+    internal void ForwardSampled(long[] ids, long[] mask, int batch, int seq, int total, float[][] keys, float[][] values, int maxLength,
+        SamplingParams sampling, double[] uniforms, long[] tokens, float[] logProbs, float[] entropies)
+    {
+        if (!HasSamplingHead)
+            throw new InvalidOperationException($"{ModelPath} has no sampling head (export it with --sampling-head)");
+        var inputs = new List<OrtValue>(_sampledInputNames.Length);
+        var outputs = new List<OrtValue>(_sampledOutputNames.Length);
+        try
+        {
+            inputs.Add(OnnxRuntime.Tensor(ids.AsMemory(0, batch * seq), batch, seq));
+            inputs.Add(OnnxRuntime.Tensor(mask.AsMemory(0, batch * total), batch, total));
+            outputs.Add(OnnxRuntime.Tensor(tokens.AsMemory(0, batch), batch));
+            outputs.Add(OnnxRuntime.Tensor(logProbs.AsMemory(0, batch), batch));
+            outputs.Add(OnnxRuntime.Tensor(entropies.AsMemory(0, batch), batch));
+            var cacheFloats = batch * KvHeads * maxLength * HeadSize;
+            for (var l = 0; l < Layers; l++)
+            {
+                var k = OnnxRuntime.Tensor(keys[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
+                var v = OnnxRuntime.Tensor(values[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
+                inputs.AddRange([k, v]);
+                outputs.AddRange([k, v]);
+            }
+            AddHeadInputs(inputs, sampling, batch, uniforms);
+            OnnxRuntime.Run(Session, ModelPath, _sampledInputNames, inputs, _sampledOutputNames, outputs);
+        }
+        finally
+        {
+            foreach (var value in inputs.Concat(outputs).Distinct())
+                value.Dispose();
+        }
+    }
+
+    private static readonly SamplingParams HeadDefaults = new();
+
+    /// <summary>The head's inputs: temperature, top-k, top-p [1] and the uniforms [batch] (zeros when not given: a
+    /// logits-only call). Fresh arrays per call (a few bytes) keep concurrent calls on one decoder independent.</summary>
+    private static void AddHeadInputs(List<OrtValue> inputs, SamplingParams sampling, int batch, double[]? uniforms = null)
+    {
+        inputs.Add(OnnxRuntime.Tensor(new[] { sampling.Temperature }.AsMemory(), 1));
+        inputs.Add(OnnxRuntime.Tensor(new[] { (long)sampling.TopK }.AsMemory(), 1));
+        inputs.Add(OnnxRuntime.Tensor(new[] { sampling.TopP }.AsMemory(), 1));
+        inputs.Add(OnnxRuntime.Tensor((uniforms ?? new double[batch]).AsMemory(0, batch), batch));
     }
 
     public void Dispose() => Session.Dispose();

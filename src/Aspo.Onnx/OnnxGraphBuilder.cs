@@ -65,6 +65,10 @@ public sealed class OnnxGraphBuilder
     public OnnxGraphBuilder Initializer(string name, ReadOnlySpan<byte> values, params long[] dims) =>
         AddInitializer(name, TensorProto.Types.DataType.Uint8, values, values.Length, dims);
 
+    /// <summary>An fp64 initializer of shape <paramref name="dims"/>.</summary>
+    public OnnxGraphBuilder Initializer(string name, ReadOnlySpan<double> values, params long[] dims) =>
+        AddInitializer(name, TensorProto.Types.DataType.Double, MemoryMarshal.AsBytes(values), values.Length, dims);
+
     /// <summary>An int64 initializer of shape <paramref name="dims"/>.</summary>
     public OnnxGraphBuilder Initializer(string name, ReadOnlySpan<long> values, params long[] dims) =>
         AddInitializer(name, TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(values), values.Length, dims);

@@ -39,7 +39,7 @@ public static class Sampling
         var entropy = (float)(logSum - weighted / sum);
 
         int token;
-        if (p.Temperature == 0 || p.TopK == 1)
+        if (!Draws(p))
             token = argmax;
         else if (p.TopK == 0 && p.TopP >= 1)
             token = Draw(scratch.AsSpan(0, v), sum, ref rng);
@@ -48,6 +48,9 @@ public static class Sampling
         var logProb = (float)((logits[token] - max) * invT - logSum);
         return (token, logProb, entropy);
     }
+
+    /// <summary>Whether a token is drawn with one uniform number (false: greedy, T = 0 or top-k 1, no random number used).</summary>
+    public static bool Draws(SamplingParams p) => p.Temperature != 0 && p.TopK != 1;
 
     /// <summary>log_softmax(logits/T)[token] over the full vocabulary and the entropy of softmax(logits/T) (double accumulation).</summary>
     public static (float LogProb, float Entropy) LogProbAndEntropy(ReadOnlySpan<float> logits, int token, float temperature)

@@ -18,6 +18,8 @@ public sealed record RolloutSettings
     /// <summary>Sequences decoding at once; freed slots are refilled with waiting samples (continuous batching).</summary>
     public int BatchSize { get; init; } = 64;
     public SamplingParams Sampling { get; init; } = new();
+    /// <summary>Decode steps sample in the graph (the export's sampling head) instead of on the host.</summary>
+    public bool SamplingHead { get; init; }
 }
 
 /// <summary>
@@ -53,7 +55,7 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         }
         // continuous batching: BatchSize rows decode at once and a finished row's slot goes to the next waiting sample
         // (1.74× the tokens/s of separate calls per batch for 0.5B shapes with early stops; README, rollout benchmark)
-        ISamplingEngine generator = genAi is null ? new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize } : genAi;
+        ISamplingEngine generator = genAi is null ? new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead } : genAi;
         if (genAi is not null)
             genAi.BatchSize = settings.BatchSize;
         if (OnProgress is { } progress)

@@ -13,19 +13,26 @@ public sealed class SamplingTests
         return df * Math.Pow(1 - a + z * Math.Sqrt(a), 3);
     }
 
-    /// <summary>20,000 draws from one logits row: the empirical frequencies match softmax(logits/T) after top-k/top-p
-    /// truncation (chi-square at the 0.1 % level, fixed seed), and no truncated token is ever drawn.</summary>
-    [Theory]
-    [InlineData(1.0f, 0, 1.0f)]
-    [InlineData(0.7f, 0, 1.0f)]
-    [InlineData(1.0f, 5, 1.0f)]
-    [InlineData(1.3f, 0, 0.8f)]
-    [InlineData(0.9f, 8, 0.9f)]
-    public void Draws_follow_the_truncated_distribution(float temperature, int topK, float topP)
+    /// <summary>The settings the distribution tests draw with: (temperature, top-k, top-p).</summary>
+    public static readonly TheoryData<float, int, float> DistributionSettings = new()
+    {
+        { 1.0f, 0, 1.0f }, { 0.7f, 0, 1.0f }, { 1.0f, 5, 1.0f }, { 1.3f, 0, 0.8f }, { 0.9f, 8, 0.9f },
+    };
+
+    /// <summary>The one logits row (20 tokens) the distribution tests draw from.</summary>
+    internal static float[] DistributionLogits()
     {
         var rng = new Random(3);
-        var logits = Enumerable.Range(0, 20).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
-        var p = new SamplingParams { Temperature = temperature, TopK = topK, TopP = topP };
+        return Enumerable.Range(0, 20).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+    }
+
+    /// <summary>
+    /// Checks 20,000 draws (<paramref name="draw"/> i returns token and log-prob) against softmax(logits/T) after top-k
+    /// then top-p truncation, computed here independently in double: chi-square at the 0.1 % level, nothing drawn
+    /// outside the nucleus, and every log-prob the full-vocabulary one.
+    /// </summary>
+    internal static void AssertDrawsFollowTheTruncatedDistribution(float[] logits, float temperature, int topK, float topP, Func<int, (int Token, float LogProb)> draw)
+    {
         // expected: softmax(z/T), keep top-k, then the smallest descending prefix with mass ≥ top_p, renormalised
         var probs = logits.Select(z => Math.Exp(z / temperature)).ToArray();
         var order = Enumerable.Range(0, probs.Length).OrderByDescending(j => probs[j]).ToArray();
@@ -44,12 +51,10 @@ public sealed class SamplingTests
 
         const int draws = 20_000;
         var counts = new int[logits.Length];
-        var state = 12345UL;
-        var scratch = Array.Empty<float>();
         var fullLogSum = Math.Log(probs.Sum());
         for (var i = 0; i < draws; i++)
         {
-            var (token, logProb, _) = Sampling.Sample(logits, p, ref state, ref scratch);
+            var (token, logProb) = draw(i);
             counts[token]++;
             Assert.True(Math.Abs(logProb - (Math.Log(probs[token]) - fullLogSum)) < 1e-5); // full-vocabulary log-prob, not the truncated one
         }
@@ -61,6 +66,22 @@ public sealed class SamplingTests
         }
         Assert.Equal(draws, nucleus.Sum(j => counts[j])); // nothing outside the nucleus
         Assert.True(chi < ChiSquareCritical(Math.Max(1, nucleus.Count - 1)), $"chi-square {chi:F1} with {nucleus.Count - 1} degrees of freedom");
+    }
+
+    /// <summary>20,000 draws from one logits row follow softmax(logits/T) after top-k/top-p truncation (fixed seed).</summary>
+    [Theory]
+    [MemberData(nameof(DistributionSettings))]
+    public void Draws_follow_the_truncated_distribution(float temperature, int topK, float topP)
+    {
+        var logits = DistributionLogits();
+        var p = new SamplingParams { Temperature = temperature, TopK = topK, TopP = topP };
+        var state = 12345UL;
+        var scratch = Array.Empty<float>();
+        AssertDrawsFollowTheTruncatedDistribution(logits, temperature, topK, topP, _ =>
+        {
+            var (token, logProb, _) = Sampling.Sample(logits, p, ref state, ref scratch);
+            return (token, logProb);
+        });
     }
 
     [Fact]

@@ -152,6 +152,37 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(moved > 1e-4 && delta <= 2e-3, $"iteration 2 moved the weights by {moved:G3}; native vs torch-resumed differ by {delta:G3}");
     }
 
+    /// <summary>
+    /// rollout.sampler graph: the export carries the sampling head and the rollout samples in the graph — the same
+    /// tokens as the host sampler's run, old log-probs within 1e-5; rollout.device cuda on this CPU build is one error
+    /// naming the build switch.
+    /// </summary>
+    [Fact]
+    public void Sampling_in_the_graph_writes_the_host_samplers_rows()
+    {
+        var yaml = Setup();
+        Aspo.Data.Shards.RolloutRow[] Rows(PipelineRun run)
+        {
+            using var reader = new Aspo.Data.Shards.ShardReader(run.RunDirectory.ShardsFolder(1));
+            return [.. reader.ReadBatches().SelectMany(b => b).OrderBy(r => r.PromptUid).ThenBy(r => r.SampleIndex)];
+        }
+        var host = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=host", "run.iterations=1"]), new StringWriter(), Toy);
+        host.Execute();
+        var graph = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=graph", "run.iterations=1", "rollout.sampler=graph"]), new StringWriter(), Toy);
+        graph.Execute();
+        using (var exported = Aspo.Onnx.OnnxDecoder.Open(graph.RunDirectory.OnnxFolder(1), threads: 1))
+            Assert.True(exported.HasSamplingHead);
+        var (a, b) = (Rows(host), Rows(graph));
+        Assert.Equal(12, a.Length);
+        Assert.Equal(a.Select(r => r.ResponseTokenIds), b.Select(r => r.ResponseTokenIds));
+        Assert.True(a.Zip(b, (x, y) => x.OldLogprobs.Zip(y.OldLogprobs, (p, q) => Math.Abs(p - q)).Max()).Max() <= 1e-5);
+
+        var cuda = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=cuda", "run.iterations=1", "rollout.device=cuda"]), new StringWriter(), Toy);
+        var e = Assert.ThrowsAny<Exception>(() => cuda.Execute());
+        Assert.Contains("has no CUDA execution provider", e.Message);
+        Assert.Contains("-p:OnnxBackend=cuda", e.Message);
+    }
+
     [Theory]
     [InlineData(new[] { "algorithm.mini_batch=5" }, "algorithm.mini_batch (5) must divide rollout.prompts_per_iteration × rollout.n = 3 × 4 = 12 sequences; allowed: 1, 2, 3, 4, 6, 12")]
     [InlineData(new[] { "algorithm.micro_batch=4" }, "algorithm.micro_batch (4) must divide algorithm.mini_batch (6); allowed: 1, 2, 3, 6")]
@@ -166,6 +197,8 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [InlineData(new[] { "learner.device=gpu" }, "learner.device: 'gpu'; valid: cpu, cuda, cuda:N")]
     [InlineData(new[] { "learner.device=cuda:1" }, "learner.device cuda:1 needs learner.backend torch (the native learner runs on the CPU)")]
     [InlineData(new[] { "learner.dtype=fp16" }, "learner.dtype: unknown 'fp16'; valid: fp32, bf16")]
+    [InlineData(new[] { "rollout.sampler=gpu" }, "rollout.sampler: unknown 'gpu'; valid: auto, host, graph")]
+    [InlineData(new[] { "rollout.device=tpu" }, "rollout.device: 'tpu'; valid: cpu, cuda, cuda:N")]
     public void Bad_settings_fail_at_load_naming_the_key_and_what_is_allowed(string[] overrides, string expected)
     {
         var yaml = Setup();

@@ -19,7 +19,8 @@ internal static class ExportCommand
         var context = new Option<int?>("--context-length") { Description = "Rotary cache length and maximum prompt + generation length (default: max_position_embeddings)." };
         var int4 = new Option<bool>("--int4") { Description = "Projection weights as 4-bit MatMulNBits (block 32, symmetric; lm_head stays fp32) for faster rollout." };
         var force = OutputFolder.ForceOption();
-        var command = new Command("export", "Export a checkpoint to ONNX (GroupQueryAttention graph, external data, genai_config.json).") { model, output, tokenizer, context, int4, force, config, iteration, runOutput, set };
+        var head = new Option<bool>("--sampling-head") { Description = "Append the in-graph sampler: a decode step can return the sampled token, its log-prob and entropy instead of logits (rollout.sampler graph)." };
+        var command = new Command("export", "Export a checkpoint to ONNX (GroupQueryAttention graph, external data, genai_config.json).") { model, output, tokenizer, context, int4, head, force, config, iteration, runOutput, set };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             if (parse.GetValue(config) is { } pipeline)
@@ -39,7 +40,7 @@ internal static class ExportCommand
             var (modelConfig, parameters) = Checkpoint.Load(folder);
             var tokenizerFolder = parse.GetValue(tokenizer) ?? folder;
             OutputFolder.Write(outFolder, temp => DecoderExporter.Export(modelConfig, parameters, temp, tokenizerFolder,
-                new ExportOptions { ContextLength = parse.GetValue(context), Int4 = parse.GetValue(int4) }));
+                new ExportOptions { ContextLength = parse.GetValue(context), Int4 = parse.GetValue(int4), SamplingHead = parse.GetValue(head) }));
             Console.WriteLine($"exported {modelConfig.Family} ({new ParameterLayout(modelConfig).TotalCount:N0} parameters) to {Path.GetFullPath(parse.GetValue(output)!)}");
             return 0;
         }));

@@ -46,6 +46,12 @@ public sealed record RolloutSection
     /// <summary>Sequences decoding at once (continuous batching refills freed slots).</summary>
     public int BatchSize { get; init; } = 64;
     public bool Int4 { get; init; }
+    /// <summary>Where ONNX Runtime samples: cpu, cuda or cuda:N (a CUDA build: -p:OnnxBackend=cuda).</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>host (logits to the host each step), graph (the exported sampling head) or auto (graph on a GPU).</summary>
+    public string Sampler { get; init; } = Aspo.Onnx.SamplingHead.Auto;
+    /// <summary>Whether decode steps sample inside the graph (the export then carries the sampling head).</summary>
+    public bool UsesSamplingHead => Aspo.Onnx.SamplingHead.Enabled(Sampler, Device);
 }
 
 /// <summary>algorithm: advantages, the policy loss and its parameters, KL, aggregation and the update schedule.</summary>
@@ -172,7 +178,8 @@ public sealed record PipelineConfig
                 SamplesPerPrompt = rollout.Int("n", d.Rollout.SamplesPerPrompt), Temperature = rollout.Double("temperature", d.Rollout.Temperature),
                 TopP = rollout.Double("top_p", d.Rollout.TopP), TopK = rollout.Int("top_k", d.Rollout.TopK),
                 MaxNewTokens = rollout.Int("max_new_tokens", d.Rollout.MaxNewTokens), BatchSize = rollout.Int("batch_size", d.Rollout.BatchSize),
-                Int4 = rollout.Bool("int4", d.Rollout.Int4),
+                Int4 = rollout.Bool("int4", d.Rollout.Int4), Device = rollout.String("device", d.Rollout.Device),
+                Sampler = rollout.String("sampler", d.Rollout.Sampler),
             },
             Algorithm = new AlgorithmSection
             {
@@ -254,6 +261,8 @@ public sealed record PipelineConfig
         Check(Rollout.TopK >= 0, $"rollout.top_k must be ≥ 0 (0 = off), got {Rollout.TopK}");
         Check(Rollout.MaxNewTokens >= 1, $"rollout.max_new_tokens must be ≥ 1, got {Rollout.MaxNewTokens}");
         Check(Rollout.BatchSize >= 1, $"rollout.batch_size must be ≥ 1, got {Rollout.BatchSize}");
+        Check(Aspo.Model.LearnerOptions.IsValidDevice(Rollout.Device), $"rollout.device: '{Rollout.Device}'; valid: cpu, cuda, cuda:N");
+        Check(Aspo.Onnx.SamplingHead.Modes.Contains(Rollout.Sampler), $"rollout.sampler: unknown '{Rollout.Sampler}'; valid: {string.Join(", ", Aspo.Onnx.SamplingHead.Modes)}");
         Check(AdvantageEstimators.Names.Contains(Algorithm.Advantage), $"algorithm.advantage: unknown estimator '{Algorithm.Advantage}'; valid: {string.Join(", ", AdvantageEstimators.Names)}");
         Check(Aggregation.Names.Contains(Algorithm.Aggregation), $"algorithm.aggregation: unknown mode '{Algorithm.Aggregation}'; valid: {string.Join(", ", Aggregation.Names)}");
         try
@@ -315,7 +324,8 @@ public sealed record PipelineConfig
         Section("data", ("train", Resolve(Data.Train)), ("prompt_column", Data.PromptColumn), ("answer_column", Data.AnswerColumn),
             ("data_source", Data.DataSource), ("require_think_close", Data.RequireThinkClose));
         Section("rollout", ("prompts_per_iteration", Rollout.PromptsPerIteration), ("n", Rollout.SamplesPerPrompt), ("temperature", Rollout.Temperature),
-            ("top_p", Rollout.TopP), ("top_k", Rollout.TopK), ("max_new_tokens", Rollout.MaxNewTokens), ("batch_size", Rollout.BatchSize), ("int4", Rollout.Int4));
+            ("top_p", Rollout.TopP), ("top_k", Rollout.TopK), ("max_new_tokens", Rollout.MaxNewTokens), ("batch_size", Rollout.BatchSize), ("int4", Rollout.Int4),
+            ("device", Rollout.Device), ("sampler", Rollout.Sampler));
         var o = Algorithm.LossOptions;
         Section("algorithm", ("advantage", Algorithm.Advantage), ("loss", Algorithm.Loss), ("clip_low", o.ClipLow), ("clip_high", o.ClipHigh),
             ("dual_clip", o.DualClip), ("aspo_entropy_split", o.AspoEntropySplit), ("aspo_low_entropy_clip", o.AspoLowEntropyClip),

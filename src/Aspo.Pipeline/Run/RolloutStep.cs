@@ -32,7 +32,7 @@ public static class RolloutStep
         var onnx = dir.OnnxFolder(iteration);
         if (!File.Exists(Path.Combine(onnx, DecoderExporter.GenAiConfigFile)))
             throw new ConfigException($"{onnx}: iteration {iteration} is not exported yet (run its export stage first)");
-        using var model = OnnxDecoder.Open(onnx, c.Run.Threads);
+        using var model = OnnxDecoder.Open(onnx, new OnnxSessionSettings { Threads = c.Run.Threads, Device = c.Rollout.Device });
         var tokenizer = model.LoadTokenizer();
         var stage = new RolloutStage(model, tokenizer, run.Template(onnx), run.Reward);
         var watch = Stopwatch.StartNew();
@@ -41,7 +41,7 @@ public static class RolloutStep
         var rows = stage.Run(batch, new RolloutSettings
         {
             RunId = c.Run.Name, Iteration = iteration, PolicyVersion = iteration - 1, MasterSeed = c.Run.Seed,
-            SamplesPerPrompt = c.Rollout.SamplesPerPrompt, BatchSize = c.Rollout.BatchSize,
+            SamplesPerPrompt = c.Rollout.SamplesPerPrompt, BatchSize = c.Rollout.BatchSize, SamplingHead = c.Rollout.UsesSamplingHead,
             Sampling = new SamplingParams
             {
                 Temperature = (float)c.Rollout.Temperature, TopP = (float)c.Rollout.TopP, TopK = c.Rollout.TopK, MaxNewTokens = c.Rollout.MaxNewTokens, RecordEntropy = true,

@@ -224,19 +224,13 @@ internal static class DataBench
         Console.WriteLine();
         Console.WriteLine("| writer | write s (median) | write MB/s | read s (median) | read MB/s | file MB | write vs DuckDB |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        var duckWrite = Median(results.Where(r => r.Writer.StartsWith("DuckDB", StringComparison.Ordinal)).Select(r => r.Write));
+        var duckWrite = BenchStats.Median(results.Where(r => r.Writer.StartsWith("DuckDB", StringComparison.Ordinal)).Select(r => r.Write));
         foreach (var writer in results.Select(r => r.Writer).Distinct())
         {
             var mine = results.Where(r => r.Writer == writer).ToList();
-            double w = Median(mine.Select(r => r.Write)), rd = Median(mine.Select(r => r.Read));
+            double w = BenchStats.Median(mine.Select(r => r.Write)), rd = BenchStats.Median(mine.Select(r => r.Read));
             Console.WriteLine(FormattableString.Invariant($"| {writer} | {w:F2} | {rawMb / w:F0} | {rd:F2} | {rawMb / rd:F0} | {mine[0].FileMb:F0} | {duckWrite / w:F2}× |"));
         }
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static string WriteWithParquetNet(string folder, List<RolloutRow> data)

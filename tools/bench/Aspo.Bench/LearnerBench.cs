@@ -69,7 +69,7 @@ internal static class LearnerBench
                     Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} {v.Label}: {string.Join(" ", steps.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))} s"));
                 }
             }
-            var reference = times[Variants[2]].Count > 0 ? Median(times[Variants[2]]) : double.NaN;
+            var reference = times[Variants[2]].Count > 0 ? BenchStats.Median(times[Variants[2]]) : double.NaN;
             var parameters = new ParameterLayout(Config(s)).TotalCount;
             foreach (var v in Variants)
             {
@@ -78,7 +78,7 @@ internal static class LearnerBench
                     lines.Add($"| {s.Name} | {parameters / 1e6:F1} M | {s.T} | {v.Label} | {note} | | | |");
                     continue;
                 }
-                var median = Median(times[v]);
+                var median = BenchStats.Median(times[v]);
                 lines.Add(FormattableString.Invariant(
                     $"| {s.Name} | {parameters / 1e6:F1} M | {s.T} | {v.Label} | {median:F3} | {(s.T - 1) / median:F0} | {reference / median:F2}× | {peaks[v] / 1e9:F2} GB |"));
             }
@@ -173,14 +173,6 @@ internal static class LearnerBench
                 .Concat(new[] { s.Hidden, s.Inter, s.Layers, s.Heads, s.Kv, s.HeadDim, s.Vocab, s.Tied ? 1 : 0, s.T, threads, s.Steps }
                     .Select(a => a.ToString(CultureInfo.InvariantCulture))),
             "tools/setup --reference installs PyTorch 1.13");
-
-    private static double Median(List<double> values)
-    {
-        if (values.Count == 0)
-            return double.NaN;
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
 }
 
 /// <summary>Median GFLOP/s of oneDNN fp32 at 1024³ over 15 calls.</summary>

@@ -8,10 +8,11 @@ using Aspo.Onnx;
 namespace Aspo.Bench;
 
 /// <summary>
-/// `tools/bench/run rollout [tiny|qwen0.5b|all]`: rollout tokens/s with 64-token prompts and 256 new tokens at batch
-/// 1, 16 and 64 — our generator (fp32, ONNX Runtime) vs a PyTorch 1.13 KV-cache sampling loop on the same shapes
-/// (tools/bench/torch_rollout.py) vs a naive generator that reruns the learner's forward over the whole sequence per
-/// token — and batch-1 decode speed against the memory-bandwidth bound (fp32 weight bytes per token ÷ copy bandwidth).
+/// `tools/bench/run rollout [tiny|qwen0.5b|all] [rounds]`: rollout tokens/s with 64-token prompts and 256 new tokens at
+/// batch 1, 16 and 64 — our generator (fp32, ONNX Runtime) sampling on the host and through the in-graph sampling head,
+/// ONNX Runtime GenAI 0.18 on the same export (same prompts and settings; medians of alternating rounds), int4, a PyTorch
+/// 1.13 KV-cache sampling loop on the same shapes (tools/bench/torch_rollout.py), a naive generator that reruns the
+/// learner's forward over the whole sequence per token — and batch-1 decode speed against the memory-bandwidth bound.
 /// </summary>
 internal static class RolloutBench
 {
@@ -28,6 +29,7 @@ internal static class RolloutBench
     public static int Run(string[] args)
     {
         var which = args.Length > 1 ? args[1] : "all";
+        var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
         var threads = Environment.ProcessorCount;
         var bandwidth = ReadBandwidth();
         var lines = new List<string>();
@@ -50,29 +52,58 @@ internal static class RolloutBench
                     parameters[t.Offset + i] = t.Name.EndsWith("norm.weight", StringComparison.Ordinal) ? 1f : (float)((rng.NextDouble() - 0.5) * 0.05);
             var folder = Path.Combine(Path.GetTempPath(), $"aspo-rollout-bench-{s.Name}-{Environment.ProcessId}");
             var folder4 = folder + "-int4";
-            DecoderExporter.Export(config, parameters, folder, tokenizerFolder: null);
+            var folderHead = folder + "-head";
+            // GenAI builds its token sequences with a tokenizer: the byte-level one (ids beyond it are just numbers to it)
+            var tokenizerFolder = folder + "-tokenizer";
+            Aspo.Data.Tokenization.ByteLevelTokenizerFiles.Write(tokenizerFolder);
+            DecoderExporter.Export(config, parameters, folder, tokenizerFolder);
             DecoderExporter.Export(config, parameters, folder4, tokenizerFolder: null, new ExportOptions { Int4 = true });
+            DecoderExporter.Export(config, parameters, folderHead, tokenizerFolder: null, new ExportOptions { SamplingHead = true });
             try
             {
                 using var model = OnnxDecoder.Open(folder, threads);
                 using var model4 = OnnxDecoder.Open(folder4, threads);
+                using var modelHead = OnnxDecoder.Open(folderHead, threads);
+                using var genAi = new GenAiEngine(model, model.LoadTokenizer(), threads);
                 foreach (var batch in new[] { 1, 16, 64 })
                 {
                     var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest(
                         Enumerable.Range(0, PromptLength).Select(_ => rng.Next(s.Vocab - 1)).ToArray(), SampleSeeds.Derive(1, 0, $"b{i}", 0))).ToArray();
                     var sampling = new SamplingParams { Temperature = 1f, MaxNewTokens = NewTokens };
-                    var watch = Stopwatch.StartNew();
-                    var results = new Generator(model).Generate(requests, sampling);
-                    var seconds = watch.Elapsed.TotalSeconds;
-                    var tokens = results.Sum(r => r.Tokens.Length);
+                    // alternating rounds: host sampler, in-graph sampler, GenAI (at most 32 rows per GenAI generator)
+                    genAi.BatchSize = batch;
+                    var hostRates = new List<double>();
+                    var headRates = new List<double>();
+                    var genAiRates = new List<double>();
+                    var tokens = 0;
+                    var seconds = 0.0;
+                    for (var round = 0; round < rounds; round++)
+                    {
+                        var watch = Stopwatch.StartNew();
+                        var results = new Generator(model).Generate(requests, sampling);
+                        seconds = watch.Elapsed.TotalSeconds;
+                        tokens = results.Sum(r => r.Tokens.Length);
+                        hostRates.Add(tokens / seconds);
+                        watch.Restart();
+                        var viaHead = new Generator(modelHead) { UseSamplingHead = true }.Generate(requests, sampling);
+                        headRates.Add(viaHead.Sum(r => r.Tokens.Length) / watch.Elapsed.TotalSeconds);
+                        if (round == 0 && !viaHead.Select(r => r.Tokens).SequenceEqual(results.Select(r => r.Tokens), TokenComparer.Instance))
+                            Console.Error.WriteLine($"{s.Name} batch {batch}: the in-graph sampler chose other tokens than the host sampler");
+                        watch.Restart();
+                        genAiRates.Add(genAi.Generate(requests, sampling).Sum(r => r.Tokens.Length) / watch.Elapsed.TotalSeconds);
+                    }
+                    var host = BenchStats.Median(hostRates);
+                    var head = BenchStats.Median(headRates);
+                    var viaGenAi = BenchStats.Median(genAiRates);
+                    seconds = tokens / host;
                     var watch4 = Stopwatch.StartNew();
                     var tokens4 = new Generator(model4).Generate(requests, sampling).Sum(r => r.Tokens.Length);
                     var int4 = tokens4 / watch4.Elapsed.TotalSeconds;
                     var torch = Torch(s, batch, threads);
                     var naive = batch == 1 || s.Name == "tiny" && batch == 16 ? Naive(config, parameters, requests, s.Name == "tiny" ? NewTokens : 16) : (double?)null;
-                    Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} batch {batch}: ours {tokens / seconds:F1} tok/s, torch {torch?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a"}"));
+                    Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} batch {batch}: ours {host:F1} tok/s (rounds {string.Join(", ", hostRates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))}), in-graph {head:F1}, GenAI {viaGenAi:F1}, torch {torch?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a"}"));
                     lines.Add(FormattableString.Invariant(
-                        $"| {s.Name} | {batch} | {tokens / seconds:F1} | {int4:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{tokens / seconds / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
+                        $"| {s.Name} | {batch} | {host:F1} | {head:F1} | {head / host:F2}× | {viaGenAi:F1} | {host / viaGenAi:F2}× | {int4:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{host / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
                     if (batch == 64)
                     {
                         // rows that stop early: every 50th token id stops (≈ 2 % per step); compaction vs GenAI's padding
@@ -111,15 +142,15 @@ internal static class RolloutBench
             }
             finally
             {
-                Directory.Delete(folder, recursive: true);
-                Directory.Delete(folder4, recursive: true);
+                foreach (var f in new[] { folder, folder4, folderHead, tokenizerFolder })
+                    Directory.Delete(f, recursive: true);
             }
         }
         Console.WriteLine();
-        Console.WriteLine($"Rollout tokens/s (all rows), {PromptLength}-token prompts, {NewTokens} new tokens, T = 1 sampling, fp32, {threads} threads");
+        Console.WriteLine($"Rollout tokens/s (all rows), {PromptLength}-token prompts, {NewTokens} new tokens, T = 1 sampling, fp32, {threads} threads; host sampler, in-graph sampler and GenAI: medians of {rounds} alternating rounds");
         Console.WriteLine();
-        Console.WriteLine("| model | batch | ours fp32 (ONNX Runtime) | ours int4 (MatMulNBits, acc. 4) | PyTorch KV-cache loop | ours fp32 vs PyTorch | naive (learner forward per token) |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| model | batch | ours fp32, host sampler | ours fp32, in-graph sampler | in-graph vs host | GenAI 0.18 (same export, ≤ 32 rows per generator) | ours vs GenAI | ours int4 (MatMulNBits, acc. 4) | PyTorch KV-cache loop | ours fp32 vs PyTorch | naive (learner forward per token) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var l in lines)
             Console.WriteLine(l);
         Console.WriteLine();
@@ -144,6 +175,13 @@ internal static class RolloutBench
         foreach (var r in refill)
             Console.WriteLine(r);
         return 0;
+    }
+
+    private sealed class TokenComparer : IEqualityComparer<int[]>
+    {
+        public static readonly TokenComparer Instance = new();
+        public bool Equals(int[]? a, int[]? b) => a.AsSpan().SequenceEqual(b);
+        public int GetHashCode(int[] a) => a.Length;
     }
 
     /// <summary>Tokens/s of regenerating with the learner's full forward per new token (no KV cache), over <paramref name="newTokens"/> tokens.</summary>
