@@ -19,12 +19,15 @@ public sealed class Decoder
     /// <summary>Scored tokens per vocabulary chunk for vocabulary size <paramref name="vocab"/>: the logits buffer is ChunkRows × V floats.</summary>
     public static int ChunkRows(int vocab) => (int)Math.Clamp(LogitsBudgetBytes / (4L * vocab), 32, 1024);
 
-    private readonly IGemm _gemm;
+    private readonly IGemm _gemm;        // attention and the vocabulary head: always fp32
+    private readonly IGemm _projections; // the linear layers (q/k/v/o, MLP): fp32, or bf16 operands (learner.dtype bf16)
     private float[] _ropeCos = [], _ropeSin = [];
     private int _ropePositions;
     private Workspace? _ws;
 
-    public Decoder(ModelConfig config, float[] parameters, IGemm gemm)
+    /// <param name="projections">GEMM for the linear layers' forward and backward (null: <paramref name="gemm"/>); the
+    /// attention products and the vocabulary head always use <paramref name="gemm"/>, so log-probs keep their fp32 meaning</param>
+    public Decoder(ModelConfig config, float[] parameters, IGemm gemm, IGemm? projections = null)
     {
         Config = config;
         Layout = new ParameterLayout(config);
@@ -32,6 +35,7 @@ public sealed class Decoder
             throw new ArgumentException($"parameter slab has {parameters.LongLength} floats, the layout needs {Layout.TotalCount}");
         Parameters = parameters;
         _gemm = gemm;
+        _projections = projections ?? gemm;
     }
 
     public ModelConfig Config { get; }
@@ -123,7 +127,7 @@ public sealed class Decoder
     /// <summary>y[N, out] = x[N, in]·Wᵀ (+ b), W [out, in] at slab offset <paramref name="w"/>.</summary>
     private void Linear(ReadOnlySpan<float> x, int rows, int inDim, long w, long bias, int outDim, Span<float> y)
     {
-        _gemm.Sgemm(false, true, rows, outDim, inDim, 1f, x[..(rows * inDim)], inDim, P(w, (long)outDim * inDim), inDim, 0f, y[..(rows * outDim)], outDim);
+        _projections.Sgemm(false, true, rows, outDim, inDim, 1f, x[..(rows * inDim)], inDim, P(w, (long)outDim * inDim), inDim, 0f, y[..(rows * outDim)], outDim);
         if (bias >= 0)
             Kernels.AddBias(y, P(bias, outDim), rows, outDim);
     }
@@ -297,22 +301,22 @@ public sealed class Decoder
 
         // MLP: hOut = hMid + act·Wdᵀ, act = silu(x2·Wgᵀ) ⊙ (x2·Wuᵀ)
         var dact = ws.DAct.AsSpan(0, n * f);
-        _gemm.Sgemm(false, false, n, f, c, 1f, dh, c, P(L.WDown, (long)c * f), f, 0f, dact, f);
-        _gemm.Sgemm(true, false, c, f, n, 1f, dh, c, a.Act.AsSpan(0, n * f), f, 1f, G(L.WDown, (long)c * f), f);
+        _projections.Sgemm(false, false, n, f, c, 1f, dh, c, P(L.WDown, (long)c * f), f, 0f, dact, f);
+        _projections.Sgemm(true, false, c, f, n, 1f, dh, c, a.Act.AsSpan(0, n * f), f, 1f, G(L.WDown, (long)c * f), f);
         var dgate = ws.DGate.AsSpan(0, n * f);
         var dup = ws.DUp.AsSpan(0, n * f);
         Kernels.SwiGluBackward(a.Gate, a.Up, ws.DAct, ws.DGate, ws.DUp, n * f);
         var dx = ws.DX.AsSpan(0, n * c);
-        _gemm.Sgemm(false, false, n, c, f, 1f, dgate, f, P(L.WGate, (long)f * c), c, 0f, dx, c);
-        _gemm.Sgemm(false, false, n, c, f, 1f, dup, f, P(L.WUp, (long)f * c), c, 1f, dx, c);
-        _gemm.Sgemm(true, false, f, c, n, 1f, dgate, f, a.X2.AsSpan(0, n * c), c, 1f, G(L.WGate, (long)f * c), c);
-        _gemm.Sgemm(true, false, f, c, n, 1f, dup, f, a.X2.AsSpan(0, n * c), c, 1f, G(L.WUp, (long)f * c), c);
+        _projections.Sgemm(false, false, n, c, f, 1f, dgate, f, P(L.WGate, (long)f * c), c, 0f, dx, c);
+        _projections.Sgemm(false, false, n, c, f, 1f, dup, f, P(L.WUp, (long)f * c), c, 1f, dx, c);
+        _projections.Sgemm(true, false, f, c, n, 1f, dgate, f, a.X2.AsSpan(0, n * c), c, 1f, G(L.WGate, (long)f * c), c);
+        _projections.Sgemm(true, false, f, c, n, 1f, dup, f, a.X2.AsSpan(0, n * c), c, 1f, G(L.WUp, (long)f * c), c);
         Kernels.RmsNormBackward(a.HMid, P(L.PostNorm, c), a.Rstd2, dx, dh, G(L.PostNorm, c), n, c, accumulate: true);
 
         // attention: hMid = hIn + attn·Woᵀ (+bo)
         var dattn = ws.DAttn.AsSpan(0, n * hd);
-        _gemm.Sgemm(false, false, n, hd, c, 1f, dh, c, P(L.Wo, (long)c * hd), hd, 0f, dattn, hd);
-        _gemm.Sgemm(true, false, c, hd, n, 1f, dh, c, a.Attn.AsSpan(0, n * hd), hd, 1f, G(L.Wo, (long)c * hd), hd);
+        _projections.Sgemm(false, false, n, hd, c, 1f, dh, c, P(L.Wo, (long)c * hd), hd, 0f, dattn, hd);
+        _projections.Sgemm(true, false, c, hd, n, 1f, dh, c, a.Attn.AsSpan(0, n * hd), hd, 1f, G(L.Wo, (long)c * hd), hd);
         if (L.Bo >= 0)
             Kernels.BiasBackward(dh, G(L.Bo, c), n, c);
 
@@ -339,12 +343,12 @@ public sealed class Decoder
         // dx1 = dq·Wq + dk·Wk + dv·Wv; weight and bias gradients
         var dx1 = ws.DX.AsSpan(0, n * c);
         var x1 = a.X1.AsSpan(0, n * c);
-        _gemm.Sgemm(false, false, n, c, hd, 1f, dq, hd, P(L.Wq, (long)hd * c), c, 0f, dx1, c);
-        _gemm.Sgemm(false, false, n, c, kvd, 1f, dk, kvd, P(L.Wk, (long)kvd * c), c, 1f, dx1, c);
-        _gemm.Sgemm(false, false, n, c, kvd, 1f, dv, kvd, P(L.Wv, (long)kvd * c), c, 1f, dx1, c);
-        _gemm.Sgemm(true, false, hd, c, n, 1f, dq, hd, x1, c, 1f, G(L.Wq, (long)hd * c), c);
-        _gemm.Sgemm(true, false, kvd, c, n, 1f, dk, kvd, x1, c, 1f, G(L.Wk, (long)kvd * c), c);
-        _gemm.Sgemm(true, false, kvd, c, n, 1f, dv, kvd, x1, c, 1f, G(L.Wv, (long)kvd * c), c);
+        _projections.Sgemm(false, false, n, c, hd, 1f, dq, hd, P(L.Wq, (long)hd * c), c, 0f, dx1, c);
+        _projections.Sgemm(false, false, n, c, kvd, 1f, dk, kvd, P(L.Wk, (long)kvd * c), c, 1f, dx1, c);
+        _projections.Sgemm(false, false, n, c, kvd, 1f, dv, kvd, P(L.Wv, (long)kvd * c), c, 1f, dx1, c);
+        _projections.Sgemm(true, false, hd, c, n, 1f, dq, hd, x1, c, 1f, G(L.Wq, (long)hd * c), c);
+        _projections.Sgemm(true, false, kvd, c, n, 1f, dk, kvd, x1, c, 1f, G(L.Wk, (long)kvd * c), c);
+        _projections.Sgemm(true, false, kvd, c, n, 1f, dv, kvd, x1, c, 1f, G(L.Wv, (long)kvd * c), c);
         if (L.Bq >= 0)
         {
             Kernels.BiasBackward(dq, G(L.Bq, hd), n, hd);

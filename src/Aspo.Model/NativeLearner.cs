@@ -7,6 +7,7 @@ namespace Aspo.Model;
 public sealed class NativeLearner : ILearner
 {
     private readonly AdamW _optimizer;
+    private readonly Bf16Gemm? _bf16; // learner.dtype bf16: the linear layers' GEMM, with the slab's bf16 mirror
 
     public NativeLearner(ModelConfig config, float[] parameters, LearnerOptions options)
     {
@@ -14,10 +15,17 @@ public sealed class NativeLearner : ILearner
             throw new ArgumentException($"NativeLearner got backend {options.Backend}");
         if (options.Device != "cpu")
             throw new ArgumentException($"learner.device '{options.Device}': the native learner runs on the CPU; use learner.backend torch for CUDA");
-        if (options.Precision != LearnerPrecision.Fp32)
-            throw new ArgumentException("learner.dtype bf16 is not available in the native learner yet; use learner.backend torch for bf16");
         Options = options;
-        Decoder = new Decoder(config, parameters, GemmBackends.CreateDefault(options.Threads));
+        var gemm = GemmBackends.CreateDefault(options.Threads);
+        if (options.Precision == LearnerPrecision.Bf16)
+        {
+            // bf16 operands, fp32 accumulation and outputs in the linear layers; attention, norms, the vocabulary head,
+            // log-softmax, gradients and AdamW stay fp32 on the fp32 master slab
+            if (gemm is not IBf16Gemm bf16)
+                throw new ArgumentException($"learner.dtype bf16 needs a GEMM backend with bf16 products (ASPO_GEMM=onednn or reference); {gemm.Name} has none");
+            _bf16 = new Bf16Gemm(bf16, parameters);
+        }
+        Decoder = new Decoder(config, parameters, gemm, _bf16);
         _optimizer = new AdamW(parameters.LongLength, options.Optimizer);
     }
 
@@ -35,7 +43,11 @@ public sealed class NativeLearner : ILearner
 
     public double ClipGradients(double maxNorm) => AdamW.ClipGradientNorm(Decoder.Gradients, maxNorm);
 
-    public void OptimizerUpdate(double lr) => _optimizer.Update(Decoder.Parameters, Decoder.Gradients, lr);
+    public void OptimizerUpdate(double lr)
+    {
+        _optimizer.Update(Decoder.Parameters, Decoder.Gradients, lr);
+        _bf16?.WeightsChanged();
+    }
 
     public float[] ReadParameters() => (float[])Decoder.Parameters.Clone();
 
@@ -50,7 +62,5 @@ public sealed class NativeLearner : ILearner
 
     public void LoadOptimizer(string path) => _optimizer.Load(path);
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _bf16?.Dispose();
 }

@@ -199,27 +199,104 @@ public sealed class GemmTests
         Assert.StartsWith("oneDNN 2.", new OneDnnGemm().Description);
     }
 
+    /// <summary>Oracle: the two bf16 neighbours of x (truncation and the next one up), picked by distance, ties to even.</summary>
+    private static ushort NearestBf16(float x)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(x);
+        var down = (ushort)(bits >> 16);
+        var up = (ushort)(down + 1);
+        double dDown = Math.Abs((double)x - (float)new BFloat16(down));
+        double dUp = Math.Abs((double)x - (float)new BFloat16(up));
+        return dDown < dUp ? down : dUp < dDown ? up : (down & 1) == 0 ? down : up;
+    }
+
     [Fact]
     public void BFloat16_rounds_to_the_nearest_value_ties_to_even()
     {
-        // oracle: enumerate the two bf16 neighbours of x (truncation and the next one up) and pick by distance
         var rng = new Random(5);
         for (var t = 0; t < 200_000; t++)
         {
-            var bits = (uint)rng.NextInt64(0, 1L << 32);
-            var x = BitConverter.UInt32BitsToSingle(bits);
+            var x = BitConverter.UInt32BitsToSingle((uint)rng.NextInt64(0, 1L << 32));
             if (!float.IsFinite(x) || Math.Abs(x) > 3.3e38f)
                 continue;
-            var down = (ushort)(bits >> 16);
-            var up = (ushort)(down + 1);
-            double dDown = Math.Abs((double)x - (float)new BFloat16(down));
-            double dUp = Math.Abs((double)x - (float)new BFloat16(up));
-            var expected = dDown < dUp ? down : dUp < dDown ? up : (down & 1) == 0 ? down : up;
-            Assert.Equal(expected, ((BFloat16)x).Bits);
+            Assert.Equal(NearestBf16(x), ((BFloat16)x).Bits);
         }
         Assert.True(float.IsNaN((float)(BFloat16)float.NaN));
         Assert.Equal(0x3F80, ((BFloat16)1f).Bits);
         Assert.Equal(0x3F80, ((BFloat16)1.00390625f).Bits); // exactly halfway between 1 and 1+2⁻⁷: ties to even
         Assert.Equal(0x3F82, ((BFloat16)1.01171875f).Bits); // halfway between 0x3F81 and 0x3F82: to even
+    }
+
+    /// <summary>The vectorised span conversion (32 values per step, then a scalar tail): every finite value as the
+    /// oracle rounds it, ±∞ kept, NaN still NaN — at every length around the vector width.</summary>
+    [Fact]
+    public void BFloat16_span_conversion_rounds_every_value_like_the_oracle()
+    {
+        var rng = new Random(9);
+        var values = Enumerable.Range(0, 100_003).Select(_ => BitConverter.UInt32BitsToSingle((uint)rng.NextInt64(0, 1L << 32))).ToArray();
+        values[7] = float.NaN;
+        values[40] = float.PositiveInfinity;
+        values[41] = float.NegativeInfinity;
+        values[42] = 1.00390625f; // a tie
+        values[43] = -0f;
+        var converted = new BFloat16[values.Length];
+        BFloat16.Convert(values, converted);
+        for (var i = 0; i < values.Length; i++)
+        {
+            var x = values[i];
+            if (float.IsNaN(x))
+                Assert.True(float.IsNaN((float)converted[i]), $"value {i}: NaN became {(float)converted[i]}");
+            else if (float.IsInfinity(x) || Math.Abs(x) > 3.3e38f)
+                Assert.Equal(((BFloat16)x).Bits, converted[i].Bits);
+            else
+                Assert.True(NearestBf16(x) == converted[i].Bits, $"value {i} ({x:R}): {converted[i].Bits:X4}, expected {NearestBf16(x):X4}");
+        }
+        foreach (var length in new[] { 0, 1, 31, 32, 33, 63, 64, 65 })
+        {
+            var part = new BFloat16[length];
+            BFloat16.Convert(values.AsSpan(100, length), part);
+            Assert.Equal(converted.AsSpan(100, length).ToArray(), part);
+        }
+    }
+
+    /// <summary>
+    /// The bf16 adapter: operands inside the registered slab come from its rounded copy, others are rounded per call;
+    /// both give the reference product of the rounded operands; after the slab changes, <c>WeightsChanged</c> makes the
+    /// next product use the new weights (and without it the copy is deliberately stale).
+    /// </summary>
+    [Fact]
+    public void Bf16_adapter_multiplies_rounded_operands_and_follows_weight_changes()
+    {
+        const int m = 5, n = 7, k = 33;
+        var rng = new Random(21);
+        var slab = Enumerable.Range(0, 50 + n * k).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var x = Enumerable.Range(0, m * k).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] Expected(float[] weights)
+        {
+            var c = new float[m * n];
+            Reference.GemmBf16(false, true, m, n, k, 1f, x.Select(v => (BFloat16)v).ToArray(), k,
+                weights.AsSpan(50, n * k).ToArray().Select(v => (BFloat16)v).ToArray(), k, 0f, c, n);
+            return c;
+        }
+        using var adapter = new Bf16Gemm(new OneDnnGemm(), slab);
+        var actual = new float[m * n];
+        adapter.Sgemm(false, true, m, n, k, 1f, x, k, slab.AsSpan(50, n * k), k, 0f, actual, n);
+        var before = Expected(slab);
+        Assert.True(before.Zip(actual, (e, a) => Math.Abs(e - a)).Max() <= 1e-5, "slab operand");
+        // the activation in the slab's place, the weight as a copy outside it: same product
+        var outside = slab.AsSpan(50, n * k).ToArray();
+        var swapped = new float[m * n];
+        adapter.Sgemm(false, true, m, n, k, 1f, x, k, outside, k, 0f, swapped, n);
+        Assert.True(before.Zip(swapped, (e, a) => Math.Abs(e - a)).Max() <= 1e-5, "operand outside the slab");
+
+        for (var i = 50; i < slab.Length; i++)
+            slab[i] *= -2f;
+        adapter.Sgemm(false, true, m, n, k, 1f, x, k, slab.AsSpan(50, n * k), k, 0f, actual, n);
+        Assert.True(before.Zip(actual, (e, a) => Math.Abs(e - a)).Max() <= 1e-5, "the copy is only refreshed when told");
+        adapter.WeightsChanged();
+        adapter.Sgemm(false, true, m, n, k, 1f, x, k, slab.AsSpan(50, n * k), k, 0f, actual, n);
+        var after = Expected(slab);
+        Assert.True(after.Zip(actual, (e, a) => Math.Abs(e - a)).Max() <= 1e-5, "after WeightsChanged");
+        Assert.Equal("onednn-bf16", adapter.Name);
     }
 }

@@ -4,7 +4,10 @@
 Run with Debian's PyTorch:  apt-get install python3-torch;  /usr/bin/python3 tools/reference/decoder.py
 Writes tests/Aspo.Model.Tests/Fixtures/<family>/ with config.json, model.safetensors (the weights),
 grads.safetensors (every parameter's gradient), adamw5.safetensors (parameters after 5 AdamW steps) and
-expected.json (inputs, log-probs and entropies at T=1 and T=0.7, coefficients, loss).
+expected.json (inputs, log-probs and entropies at T=1 and T=0.7, coefficients, loss), and for learner.dtype bf16
+grads_bf16.safetensors and the bf16_* log-probs/entropies: every linear layer (q/k/v/o, gate/up/down) multiplies
+bf16-rounded operands with fp32 accumulation and output, forward (x, W) and backward (dy with W for dx, dy with x for
+dW); attention, norms, the lm_head and the loss stay fp32.
 
 The model is written here from the Hugging Face formulas (no transformers package exists on these machines):
 RMSNorm in fp32, rotate-half RoPE with fp32 angles (llama3 scaling of inv_freq), GQA by repeat_interleave,
@@ -108,6 +111,29 @@ def rope(x, f):  # x [T, heads, D]
     return x * cos + rot * sin
 
 
+BF16 = False  # learner.dtype bf16 semantics for the linear layers (see the module docstring)
+
+
+class Bf16Linear(torch.autograd.Function):
+    """y = round(x) @ round(w).T in fp32; dx = round(dy) @ round(w), dw = round(dy).T @ round(x)."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        xr, wr = x.bfloat16().float(), w.bfloat16().float()
+        ctx.save_for_backward(xr, wr)
+        return xr @ wr.T
+
+    @staticmethod
+    def backward(ctx, dy):
+        xr, wr = ctx.saved_tensors
+        dyr = dy.bfloat16().float()
+        return dyr @ wr, dyr.T @ xr
+
+
+def matmul_t(x, w):  # x @ w.T, in bf16 operands when BF16
+    return Bf16Linear.apply(x, w) if BF16 else x @ w.T
+
+
 def forward(c, p, tokens):
     C, H, KV, D = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
     eps, T = c["rms_norm_eps"], len(tokens)
@@ -119,7 +145,7 @@ def forward(c, p, tokens):
         x = rmsnorm(h, p[q_ + "input_layernorm.weight"], eps)
 
         def lin(name, inp):
-            y = inp @ p[q_ + name + ".weight"].T
+            y = matmul_t(inp, p[q_ + name + ".weight"])
             return y + p[q_ + name + ".bias"] if (q_ + name + ".bias") in p else y
         q = lin("self_attn.q_proj", x).view(T, H, D)
         k = lin("self_attn.k_proj", x).view(T, KV, D)
@@ -134,7 +160,7 @@ def forward(c, p, tokens):
         out = (att.softmax(-1) @ v.transpose(0, 1)).transpose(0, 1).reshape(T, H * D)
         h = h + lin("self_attn.o_proj", out)
         x = rmsnorm(h, p[q_ + "post_attention_layernorm.weight"], eps)
-        h = h + (torch.nn.functional.silu(lin("mlp.gate_proj", x)) * lin("mlp.up_proj", x)) @ p[q_ + "mlp.down_proj.weight"].T
+        h = h + matmul_t(torch.nn.functional.silu(lin("mlp.gate_proj", x)) * lin("mlp.up_proj", x), p[q_ + "mlp.down_proj.weight"])
     xf = rmsnorm(h, p["model.norm.weight"], eps)
     lm = p["model.embed_tokens.weight"] if c["tie_word_embeddings"] else p["lm_head.weight"]
     return xf @ lm.T
@@ -212,11 +238,21 @@ def main():
             opt.step()
         write_safetensors(os.path.join(folder, "adamw5_fixed_grad.safetensors"), r)
 
+        # learner.dtype bf16: the same loss with bf16 operands in the linear layers, from the same weights
+        global BF16
+        BF16 = True
+        b = {k: v.detach().clone().requires_grad_(True) for k, v in p.items()}
+        lp7b, h7b = score(c, b, seqs, starts, 0.7)
+        ((coef_lp * lp7b).sum() + (coef_h * h7b).sum()).backward()
+        BF16 = False
+        write_safetensors(os.path.join(folder, "grads_bf16.safetensors"), {k: v.grad for k, v in b.items()})
+
         expected = {
             "generator": "tools/reference/decoder.py", "torch": torch.__version__,
             "sequences": seqs, "response_starts": starts,
             "logprobs_t1": lp1.tolist(), "entropies_t1": h1.tolist(),
             "logprobs_t07": lp7.tolist(), "entropies_t07": h7.tolist(),
+            "bf16_logprobs_t07": lp7b.tolist(), "bf16_entropies_t07": h7b.tolist(),
             "coef_logprobs": coef_lp.tolist(), "coef_entropies": coef_h.tolist(), "loss_t07": float(loss),
             "adamw": {"lr": 1e-2, "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "weight_decay": 0.1, "steps": 5},
         }
