@@ -220,6 +220,17 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(config.ToYaml(), back.ToYaml());
     }
 
+    /// <summary>int4 rollouts turn token-level rollout correction on unless the config sets it.</summary>
+    [Fact]
+    public void Int4_rollouts_correct_the_logprob_mismatch_by_default()
+    {
+        var yaml = Setup();
+        Assert.Equal(Aspo.Algorithms.RolloutCorrectionLevel.Off, PipelineConfig.Load(yaml).Algorithm.RolloutCorrection.Level);
+        Assert.Equal(Aspo.Algorithms.RolloutCorrectionLevel.Token, PipelineConfig.Load(yaml, ["rollout.int4=true"]).Algorithm.RolloutCorrection.Level);
+        Assert.Equal(Aspo.Algorithms.RolloutCorrectionLevel.Off,
+            PipelineConfig.Load(yaml, ["rollout.int4=true", "algorithm.rollout_correction=off"]).Algorithm.RolloutCorrection.Level);
+    }
+
     [Fact]
     public void The_shipped_pipeline_yaml_is_valid()
     {

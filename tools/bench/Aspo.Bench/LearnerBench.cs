@@ -9,7 +9,7 @@ namespace Aspo.Bench;
 /// <summary>
 /// `tools/bench/run learner [tiny|qwen0.5b|all]`: one training step — forward over one sequence of T tokens, log-probs
 /// of every next token, loss Σ c·logπ, backward, AdamW — on random weights, through the learner seam for each backend
-/// (native fp32, native bf16 once built, TorchSharp fp32 and bf16) and PyTorch 1.13's reference loop
+/// (native fp32, native bf16, TorchSharp fp32 and bf16) and PyTorch 1.13's reference loop
 /// (tools/bench/torch_learner_step.py, the golden-fixture reference model), all with every core. Each variant runs in a
 /// child process of its own, so its peak resident memory is its own; two rounds in alternating order, and the median over
 /// both rounds' steps (each child's first step is warm-up). Ratios are against TorchSharp fp32.
