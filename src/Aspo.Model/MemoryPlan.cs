@@ -33,6 +33,19 @@ public sealed record MemoryPlan(long ParameterBytes, long GradientBytes, long Op
             4 * (layers * perLayer + resid + head + backward));
     }
 
+    /// <summary>
+    /// The largest divisor of <paramref name="miniBatch"/> whose training plan — for the longest sequences of
+    /// <paramref name="sequenceLengths"/> in one micro-batch — fits in <paramref name="budgetBytes"/> (at least 1).
+    /// </summary>
+    public static int LargestMicroBatch(ModelConfig c, IReadOnlyList<int> sequenceLengths, int miniBatch, long budgetBytes)
+    {
+        var longest = sequenceLengths.OrderDescending().ToArray();
+        for (var m = Math.Min(miniBatch, longest.Length); m > 1; m--)
+            if (miniBatch % m == 0 && Estimate(c, longest[..m]).TotalBytes <= budgetBytes)
+                return m;
+        return 1;
+    }
+
     public override string ToString() => FormattableString.Invariant(
         $"parameters {ParameterBytes / 1e9:F2} GB, gradients {GradientBytes / 1e9:F2} GB, AdamW {OptimizerBytes / 1e9:F2} GB, activations {ActivationBytes / 1e9:F2} GB, total {TotalBytes / 1e9:F2} GB");
 }

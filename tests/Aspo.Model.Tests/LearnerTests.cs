@@ -185,4 +185,25 @@ public sealed class LearnerTests
         var expected = plan.TotalBytes - plan.ParameterBytes; // the parameter slab was allocated by Checkpoint.Load
         Assert.InRange(allocated, expected, expected * 1.15 + 64 * 1024); // small extras: RoPE tables, batch shape, lists
     }
+
+    /// <summary>micro_batch auto: the chosen size divides the mini-batch, its longest sequences' plan fits the budget,
+    /// and every larger divisor's does not (so it is the largest that fits); nothing fits → 1.</summary>
+    [Fact]
+    public void The_largest_micro_batch_that_fits_is_chosen()
+    {
+        var (config, _) = Checkpoint.Load(new ModelFixture("qwen3").Folder);
+        var rng = new Random(4);
+        var lengths = Enumerable.Range(0, 48).Select(_ => rng.Next(20, 400)).ToArray();
+        var longest = lengths.OrderDescending().ToArray();
+        foreach (var budget in new[] { 2L << 20, 8L << 20, 32L << 20, 1L << 30 })
+        {
+            var m = MemoryPlan.LargestMicroBatch(config, lengths, 48, budget);
+            Assert.Equal(0, 48 % m);
+            Assert.True(m == 1 || MemoryPlan.Estimate(config, longest[..m]).TotalBytes <= budget, $"budget {budget}: {m} does not fit");
+            foreach (var larger in Enumerable.Range(m + 1, 48 - m).Where(d => 48 % d == 0))
+                Assert.True(MemoryPlan.Estimate(config, longest[..larger]).TotalBytes > budget, $"budget {budget}: {larger} would also fit");
+        }
+        Assert.Equal(48, MemoryPlan.LargestMicroBatch(config, lengths, 48, 1L << 40));
+        Assert.Equal(1, MemoryPlan.LargestMicroBatch(config, lengths, 48, 1));
+    }
 }

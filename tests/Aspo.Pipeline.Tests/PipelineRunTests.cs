@@ -185,7 +185,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
 
     [Theory]
     [InlineData(new[] { "algorithm.mini_batch=5" }, "algorithm.mini_batch (5) must divide rollout.prompts_per_iteration × rollout.n = 3 × 4 = 12 sequences; allowed: 1, 2, 3, 4, 6, 12")]
-    [InlineData(new[] { "algorithm.micro_batch=4" }, "algorithm.micro_batch (4) must divide algorithm.mini_batch (6); allowed: 1, 2, 3, 6")]
+    [InlineData(new[] { "algorithm.micro_batch=4" }, "algorithm.micro_batch (4) must divide algorithm.mini_batch (6); allowed: 1, 2, 3, 6, or auto")]
     [InlineData(new[] { "algorithm.loss=aspoo" }, "algorithm.loss: unknown policy loss 'aspoo'; valid losses: aspo, aspo_paper")]
     [InlineData(new[] { "algorithm.clip_hihg=0.3" }, "--set algorithm.clip_hihg=0.3: unknown key 'algorithm.clip_hihg'")]
     [InlineData(new[] { "rollout.n=eight" }, "--set rollout.n=eight: rollout.n: expected an integer, got 'eight'")]
@@ -229,6 +229,25 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(Aspo.Algorithms.RolloutCorrectionLevel.Token, PipelineConfig.Load(yaml, ["rollout.int4=true"]).Algorithm.RolloutCorrection.Level);
         Assert.Equal(Aspo.Algorithms.RolloutCorrectionLevel.Off,
             PipelineConfig.Load(yaml, ["rollout.int4=true", "algorithm.rollout_correction=off"]).Algorithm.RolloutCorrection.Level);
+    }
+
+    /// <summary>micro_batch auto reaches the learn stage, which picks a divisor of the mini-batch from the memory plan
+    /// (here everything fits: the whole mini-batch) and records it; the resolved file says auto and loads again.</summary>
+    [Fact]
+    public void Micro_batch_auto_is_chosen_from_the_memory_plan()
+    {
+        var yaml = Setup();
+        var config = PipelineConfig.Load(yaml, ["run.iterations=1", "algorithm.micro_batch=auto"]);
+        Assert.Equal(0, config.Algorithm.MicroBatch);
+        var run = new PipelineRun(config, new StringWriter(), Toy);
+        run.Execute();
+        var resolved = File.ReadAllText(Path.Combine(run.RunDirectory.Root, "pipeline.resolved.yaml"));
+        Assert.Contains("micro_batch: \"auto\"", resolved);
+        Assert.Equal(0, PipelineConfig.Load(Path.Combine(run.RunDirectory.Root, "pipeline.resolved.yaml")).Algorithm.MicroBatch);
+        var iteration = File.ReadLines(run.RunDirectory.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).Single(r => r["kind"]!.GetValue<string>() == "iteration");
+        Assert.Equal(6, iteration["data"]!["learn/micro_batch"]!.GetValue<double>());
+        Assert.Contains("algorithm.micro_batch (4) must divide algorithm.mini_batch (6); allowed: 1, 2, 3, 6, or auto",
+            Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.micro_batch=4"])).Message);
     }
 
     [Fact]

@@ -66,7 +66,8 @@ public sealed record AlgorithmSection
     public int PpoEpochs { get; init; } = 1;
     /// <summary>Sequences per optimizer step.</summary>
     public int MiniBatch { get; init; } = 64;
-    /// <summary>Sequences per forward/backward (gradients accumulate over a mini-batch's micro-batches).</summary>
+    /// <summary>Sequences per forward/backward (gradients accumulate over a mini-batch's micro-batches); 0 = auto: the
+    /// largest divisor of the mini-batch whose memory plan fits (chosen by the learn stage from the rows' lengths).</summary>
     public int MicroBatch { get; init; } = 8;
     /// <summary>Importance weights π_old/π_rollout when the shards' policy is not the one trained (replay): off, token or sequence level.</summary>
     public RolloutCorrectionOptions RolloutCorrection { get; init; } = new();
@@ -204,7 +205,7 @@ public sealed record PipelineConfig
                 },
                 Aggregation = algorithm.String("aggregation", d.Algorithm.Aggregation), KlEstimator = algorithm.String("kl_estimator", d.Algorithm.KlEstimator),
                 KlCoefficient = algorithm.Double("kl_coef", d.Algorithm.KlCoefficient), PpoEpochs = algorithm.Int("ppo_epochs", d.Algorithm.PpoEpochs),
-                MiniBatch = algorithm.Int("mini_batch", d.Algorithm.MiniBatch), MicroBatch = algorithm.Int("micro_batch", d.Algorithm.MicroBatch),
+                MiniBatch = algorithm.Int("mini_batch", d.Algorithm.MiniBatch), MicroBatch = algorithm.OptionalString("micro_batch") == "auto" ? 0 : algorithm.Int("micro_batch", d.Algorithm.MicroBatch),
                 RolloutCorrection = new RolloutCorrectionOptions
                 {
                     Level = ParseEnum<RolloutCorrectionLevel>(root.File, "algorithm.rollout_correction", algorithm.String("rollout_correction", correctionDefault)),
@@ -284,8 +285,8 @@ public sealed record PipelineConfig
         var total = SequencesPerIteration;
         Check(Algorithm.MiniBatch >= 1 && total % Algorithm.MiniBatch == 0,
             $"algorithm.mini_batch ({Algorithm.MiniBatch}) must divide rollout.prompts_per_iteration × rollout.n = {Rollout.PromptsPerIteration} × {Rollout.SamplesPerPrompt} = {total} sequences; allowed: {string.Join(", ", Divisors(total))}");
-        Check(Algorithm.MicroBatch >= 1 && Algorithm.MiniBatch % Algorithm.MicroBatch == 0,
-            $"algorithm.micro_batch ({Algorithm.MicroBatch}) must divide algorithm.mini_batch ({Algorithm.MiniBatch}); allowed: {string.Join(", ", Divisors(Math.Max(Algorithm.MiniBatch, 1)))}");
+        Check(Algorithm.MicroBatch == 0 || Algorithm.MicroBatch >= 1 && Algorithm.MiniBatch % Algorithm.MicroBatch == 0,
+            $"algorithm.micro_batch ({Algorithm.MicroBatch}) must divide algorithm.mini_batch ({Algorithm.MiniBatch}); allowed: {string.Join(", ", Divisors(Math.Max(Algorithm.MiniBatch, 1)))}, or auto");
         Check(Optimizer.LearningRate > 0, $"optimizer.lr must be > 0, got {Optimizer.LearningRate}");
         Check(Optimizer.GradClip >= 0, $"optimizer.grad_clip must be ≥ 0 (0 = off), got {Optimizer.GradClip}");
         Check(Aspo.Model.LearningRateSchedule.Kinds.Contains(Optimizer.Schedule), $"optimizer.schedule: unknown '{Optimizer.Schedule}'; valid: {string.Join(", ", Aspo.Model.LearningRateSchedule.Kinds)}");
@@ -336,7 +337,7 @@ public sealed record PipelineConfig
             ("clip_cov_ratio", o.ClipCovRatio), ("clip_cov_lower_bound", o.ClipCovLowerBound), ("clip_cov_upper_bound", o.ClipCovUpperBound),
             ("kl_cov_ratio", o.KlCovRatio), ("kl_cov_coefficient", o.KlCovCoefficient), ("aggregation", Algorithm.Aggregation),
             ("kl_estimator", Algorithm.KlEstimator), ("kl_coef", Algorithm.KlCoefficient), ("ppo_epochs", Algorithm.PpoEpochs),
-            ("mini_batch", Algorithm.MiniBatch), ("micro_batch", Algorithm.MicroBatch),
+            ("mini_batch", Algorithm.MiniBatch), ("micro_batch", Algorithm.MicroBatch == 0 ? "auto" : Algorithm.MicroBatch),
             ("rollout_correction", Algorithm.RolloutCorrection.Level.ToString().ToLowerInvariant()),
             ("rollout_correction_mode", Algorithm.RolloutCorrection.Mode.ToString().ToLowerInvariant()),
             ("rollout_correction_threshold", Algorithm.RolloutCorrection.Threshold));

@@ -55,8 +55,17 @@ public static class LearnStep
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
+        // micro_batch auto: the largest divisor of the mini-batch whose memory plan fits in 80 % of the machine's memory
+        var microBatch = c.Algorithm.MicroBatch > 0 ? c.Algorithm.MicroBatch
+            : Aspo.Model.MemoryPlan.LargestMicroBatch(learner.Config, [.. rows.Select(r => r.PromptTokenIds.Length + r.ResponseTokenIds.Length)],
+                c.Algorithm.MiniBatch, (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8));
+        var algorithm = c.Algorithm with { MicroBatch = microBatch };
+        if (c.Algorithm.MicroBatch == 0)
+            run.Log.Line($"iteration {iteration} learn: micro_batch auto = {microBatch} sequences (memory plan)");
         // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
-        var recomputed = LearnStage.Recompute(learner, rows, c.Algorithm.MicroBatch);
+        var recomputeClock = Stopwatch.StartNew();
+        var recomputed = LearnStage.Recompute(learner, rows, microBatch);
+        var recomputeSeconds = recomputeClock.Elapsed.TotalSeconds;
         var (mean, max, over) = LearnStage.Mismatch(recomputed, rows);
         if (replay)
         {
@@ -78,7 +87,7 @@ public static class LearnStep
         {
             steps = LearnStage.Run(learner, rows, new LearnSettings
             {
-                Algorithm = c.Algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
+                Algorithm = algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
                 LearnerOldLogProbs = replay ? recomputed : null,
             }, (k, n, m) =>
             {
@@ -95,6 +104,7 @@ public static class LearnStep
                 $"iteration {iteration} learn, {e.Message}; the usual causes are optimizer.lr ({c.Optimizer.LearningRate}) too high or optimizer.grad_clip ({c.Optimizer.GradClip}; 0 = off) too loose. Nothing was written: policy {iteration - 1} stays the last one"));
         }
         run.Log.EndProgress();
+        var stepSeconds = learnClock.Elapsed.TotalSeconds;
         var seconds = watch.Elapsed.TotalSeconds;
         var first = learner.OptimizerStep - steps.Count;
         for (var s = 0; s < steps.Count; s++)
@@ -109,6 +119,9 @@ public static class LearnStep
         });
         var data = steps.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value), StringComparer.Ordinal);
         data["timing_s/update_actor"] = seconds;
+        data["timing_s/recompute"] = recomputeSeconds;
+        data["timing_s/learn_steps"] = stepSeconds;
+        data["learn/micro_batch"] = microBatch;
         // verl's step timing and throughput: generation (the slowest rollout slice) + update, all tokens of the iteration
         var gen = RolloutSeconds(run, iteration);
         data["timing_s/step"] = gen + seconds;

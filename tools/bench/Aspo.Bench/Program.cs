@@ -23,6 +23,8 @@ public static class Program
             return RewardsBench.Run();
         if (args is ["data", ..])
             return DataBench.Run();
+        if (args is ["iteration", ..])
+            return IterationBench.Run(args);
         if (args is ["learner", ..])
             return LearnerBench.Run(args);
         if (args is ["learner-step", _, _, _])
