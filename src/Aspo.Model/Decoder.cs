@@ -23,7 +23,8 @@ public sealed class Decoder
     private readonly IGemm _projections; // the linear layers (q/k/v/o, MLP): fp32, or bf16 operands (learner.dtype bf16)
     private float[] _ropeCos = [], _ropeSin = [];
     private int _ropePositions;
-    private Workspace? _ws;
+    private Workspace? _ws;                  // the workspace of the last Forward (Backward reads it)
+    private Workspace? _training, _scoring;  // kept apart: scoring between training steps must not drop the training buffers
 
     /// <param name="projections">GEMM for the linear layers' forward and backward (null: <paramref name="gemm"/>); the
     /// attention products and the vocabulary head always use <paramref name="gemm"/>, so log-probs keep their fp32 meaning</param>
@@ -65,7 +66,10 @@ public sealed class Decoder
         if (logProbs.Length != batch.Scored || (entropies.Length != 0 && entropies.Length != batch.Scored))
             throw new ArgumentException($"the batch scores {batch.Scored} tokens; logProbs has {logProbs.Length} slots, entropies {entropies.Length}");
         EnsureRope(batch.MaxLength);
-        var ws = _ws = Workspace.For(_ws, Config, batch, forTraining);
+        ref var slot = ref forTraining ? ref _training : ref _scoring;
+        var previous = slot;
+        slot = _ws = null; // a workspace that must grow can be collected before its successor is allocated
+        var ws = _ws = slot = Workspace.For(previous, Config, batch, forTraining);
         int n = batch.Tokens, c = Config.HiddenSize;
 
         // embedding lookup into the residual stream of layer 0

@@ -98,15 +98,15 @@ internal sealed class Workspace
 {
     private readonly LayerActivations[] _layers;
 
-    private Workspace(ModelConfig c, BatchShape batch, bool forTraining)
+    private Workspace(ModelConfig c, BatchShape batch, bool forTraining, int n, long probs, int maxLength)
     {
-        int n = batch.Tokens, cDim = c.HiddenSize, f = c.IntermediateSize, hd = c.NumHeads * c.HeadDim, kvd = c.NumKvHeads * c.HeadDim;
+        int cDim = c.HiddenSize, f = c.IntermediateSize, hd = c.NumHeads * c.HeadDim, kvd = c.NumKvHeads * c.HeadDim;
         Capacity = n;
-        ProbCapacity = batch.ProbCount;
-        LengthCapacity = batch.MaxLength;
+        ProbCapacity = probs;
+        LengthCapacity = maxLength;
         ForTraining = forTraining;
         Batch = batch;
-        _layers = Enumerable.Range(0, forTraining ? c.NumLayers : 1).Select(_ => new LayerActivations(c, n, batch.ProbCount)).ToArray();
+        _layers = Enumerable.Range(0, forTraining ? c.NumLayers : 1).Select(_ => new LayerActivations(c, n, probs)).ToArray();
         Resid = Enumerable.Range(0, forTraining ? c.NumLayers + 1 : 2).Select(_ => new float[n * cDim]).ToArray();
         Xf = new float[n * cDim]; RstdF = new float[n];
         var chunk = Decoder.ChunkRows(c.VocabSize);
@@ -123,7 +123,7 @@ internal sealed class Workspace
             DAct = new float[n * f]; DGate = new float[n * f]; DUp = new float[n * f];
             DAttn = new float[n * hd]; DQ = new float[n * hd]; DK = new float[n * kvd]; DV = new float[n * kvd];
             DQLin = c.HasQkNorm ? new float[n * hd] : []; DKLin = c.HasQkNorm ? new float[n * kvd] : [];
-            DProbs = new float[batch.MaxLength * batch.MaxLength];
+            DProbs = new float[maxLength * maxLength];
         }
     }
 
@@ -153,6 +153,12 @@ internal sealed class Workspace
             previous.Batch = batch;
             return previous;
         }
-        return new Workspace(c, batch, forTraining);
+        // growing: every capacity at least the previous one's, so micro-batches of mixed shapes (more tokens but fewer
+        // attention probabilities, …) settle after a few steps instead of reallocating gigabytes back and forth
+        var same = previous is not null && previous.ForTraining == forTraining ? previous : null;
+        int tokens = Math.Max(batch.Tokens, same?.Capacity ?? 0), length = Math.Max(batch.MaxLength, same?.LengthCapacity ?? 0);
+        var probs = Math.Max(batch.ProbCount, same?.ProbCapacity ?? 0);
+        previous = same = null; // the old buffers can go before the new ones are allocated
+        return new Workspace(c, batch, forTraining, tokens, probs, length);
     }
 }

@@ -8,14 +8,6 @@ using DataType = Aspo.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Aspo.Onnx;
 
-/// <summary>
-/// Writes a decoder as an ONNX Runtime GenAI-style model folder: <c>model.onnx</c> + <c>model.onnx.data</c> (every large
-/// initializer external), <c>genai_config.json</c>, and the tokenizer files. The graph follows the GenAI builder's CPU
-/// layout (onnxruntime-genai's <c>builder.py</c>, docs/architecture.md "Export"): packed QKV MatMul, GroupQueryAttention with rotary fused (cos/sin
-/// caches with llama3 scaling baked in), SkipSimplifiedLayerNormalization carrying the residual stream, SiLU MLP,
-/// fp32 I/O; inputs input_ids, attention_mask, past_key_values.i.key/value; outputs logits, present.i.key/value.
-/// Qwen3's per-head q/k RMSNorm is applied before GQA (q, k, v passed separately).
-/// </summary>
 /// <summary>Export options. Int4: every projection MatMul (not the lm_head: log-prob fidelity) as MatMulNBits.</summary>
 public sealed record ExportOptions
 {
@@ -27,6 +19,14 @@ public sealed record ExportOptions
     public bool SamplingHead { get; init; }
 }
 
+/// <summary>
+/// Writes a decoder as an ONNX Runtime GenAI-style model folder: <c>model.onnx</c> + <c>model.onnx.data</c> (every large
+/// initializer external), <c>genai_config.json</c>, and the tokenizer files. The graph follows the GenAI builder's CPU
+/// layout (onnxruntime-genai's <c>builder.py</c>, docs/architecture.md "Export"): packed QKV MatMul, GroupQueryAttention with rotary fused (cos/sin
+/// caches with llama3 scaling baked in), SkipSimplifiedLayerNormalization carrying the residual stream, SiLU MLP,
+/// fp32 I/O; inputs input_ids, attention_mask, past_key_values.i.key/value; outputs logits, present.i.key/value.
+/// Qwen3's per-head q/k RMSNorm is applied before GQA (q, k, v passed separately).
+/// </summary>
 public static class DecoderExporter
 {
     public const string ModelFile = "model.onnx";

@@ -249,7 +249,6 @@ public sealed class Generator : ISamplingEngine
         return rows.Select(r => r.Result()).ToArray();
     }
 
-    /// <summary>Prefill of one prompt at batch 1 into the scratch caches; returns the logits of its last position.</summary>
     /// <summary>
     /// log_softmax(logits) (T = 1, full vocabulary, fp32) of each candidate token as the next token after each prompt:
     /// [prompt][candidate]. One prefill per distinct prompt, the same path as rollout's prefill — what a model-based
@@ -278,6 +277,7 @@ public sealed class Generator : ISamplingEngine
         return results;
     }
 
+    /// <summary>Prefill of one prompt at batch 1 into the scratch caches; returns the logits of its last position.</summary>
     private float[] Prefill(int[] prompt, int maxLength, float[][] keys, float[][] values)
     {
         var v = _model.VocabSize;

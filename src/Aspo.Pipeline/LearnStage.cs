@@ -155,7 +155,8 @@ public static class LearnStage
         };
     }
 
-    /// <summary>The learner's log-probs (current weights, the rows' temperature) of every row's response tokens.</summary>
+    /// <summary>The learner's log-probs (current weights; each micro-batch at its first row's temperature — one learn
+    /// stage has one, <see cref="Run"/> checks it) of every row's response tokens.</summary>
     public static float[][] Recompute(ILearner learner, IReadOnlyList<RolloutRow> rows, int microBatch)
     {
         var result = rows.Select(r => new float[r.ResponseTokenIds.Length]).ToArray();

@@ -8,7 +8,7 @@ public sealed record RolloutRow
 {
     public required string RunId { get; init; }
     public required int Iteration { get; init; }
-    /// <summary>The policy version (optimizer step count) that produced the row; the learner refuses stale rows.</summary>
+    /// <summary>The policy version that produced the row: iteration − 1 (policy i−1 samples iteration i); the learner refuses stale rows.</summary>
     public required int PolicyVersion { get; init; }
     public required string PromptUid { get; init; }
     public required int SampleIndex { get; init; }

@@ -55,10 +55,11 @@ public static class LearnStep
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
-        // micro_batch auto: the largest divisor of the mini-batch whose memory plan fits in 80 % of the machine's memory
+        // micro_batch auto: the largest divisor of the mini-batch whose memory plan fits in 60 % of the machine's memory (headroom: the rollout's
+        // and the runtime's own allocations, and the plan is an estimate)
         var microBatch = c.Algorithm.MicroBatch > 0 ? c.Algorithm.MicroBatch
             : Aspo.Model.MemoryPlan.LargestMicroBatch(learner.Config, [.. rows.Select(r => r.PromptTokenIds.Length + r.ResponseTokenIds.Length)],
-                c.Algorithm.MiniBatch, (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8));
+                c.Algorithm.MiniBatch, (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.6));
         var algorithm = c.Algorithm with { MicroBatch = microBatch };
         if (c.Algorithm.MicroBatch == 0)
             run.Log.Line($"iteration {iteration} learn: micro_batch auto = {microBatch} sequences (memory plan)");

@@ -55,8 +55,7 @@ internal static class IterationBench
                 optimizer: {"{"}lr: 1.0e-6{"}"}
                 learner: {"{"}dtype: {dtype}{"}"}
                 """));
-            var log = new StringWriter();
-            var run = new PipelineRun(PipelineConfig.Load(yaml), log);
+            var run = new PipelineRun(PipelineConfig.Load(yaml), Console.Error);
             var stages = new List<(string Name, double Seconds, double Tokens, long PeakBytes)>();
             (double Seconds, long Peak) Measure(Action stage)
             {
@@ -64,7 +63,9 @@ internal static class IterationBench
                 ResetPeakResident();
                 var watch = Stopwatch.StartNew();
                 stage();
-                return (watch.Elapsed.TotalSeconds, LearnerBench.PeakResidentBytes());
+                var result = (watch.Elapsed.TotalSeconds, LearnerBench.PeakResidentBytes());
+                Console.Error.WriteLine(FormattableString.Invariant($"stage peak RSS {result.Item2 / 1e9:F2} GB"));
+                return result;
             }
             var export = Measure(() => run.Export(1));
             stages.Add(("export (fp32 ONNX)", export.Seconds, double.NaN, export.Peak));
@@ -89,6 +90,7 @@ internal static class IterationBench
 
             // the learner benchmark's step at the same tokens per micro-batch: one sequence of that length, forward +
             // backward per micro-batch-sized sequence, one AdamW per step as in the learn stage (median of 3 after a warm-up)
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             var single = SingleSequence(run.RunDirectory.PolicyFolder(1), config, tokensPerMicro, microBatches, dtype);
             var stepsTokensPerSecond = processed / D("timing_s/learn_steps");
 
