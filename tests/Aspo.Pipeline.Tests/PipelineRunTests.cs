@@ -83,6 +83,8 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         foreach (var name in new[] { "actor/pg_loss", "actor/entropy", "actor/pg_clipfrac", "actor/ppo_kl", "actor/grad_norm", "timing_s/update_actor", "timing_s/step", "perf/throughput",
                                      "rollout_learner/logprob_abs_diff_mean" })
             Assert.True(iteration.ContainsKey(name), name);
+        // the learner of iteration 1's learn stage is kept (in memory) for iteration 2's
+        Assert.Equal([0.0, 1.0], rows.Where(r => r["kind"]!.GetValue<string>() == "iteration").Select(r => r["data"]!["learn/learner_reused"]!.GetValue<double>()));
         var steps = rows.Where(r => r["kind"]!.GetValue<string>() == "step").Select(r => r["data"]!.AsObject()).ToList();
         Assert.Contains(steps, d => d["actor/grad_norm"]!.GetValue<double>() > 0);
         Assert.Contains(steps, d => d["actor/pg_loss"]!.GetValue<double>() != 0);
@@ -279,6 +281,8 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(shards[0]["data"]!["replay/logprob_abs_diff_max"]!.GetValue<double>() <= 1e-3);
         // iteration 2: the shards come from the source's ASPO policy 1, the learner holds the replay's GRPO policy 1
         Assert.True(shards[1]["data"]!["replay/logprob_abs_diff_mean"]!.GetValue<double>() > 10 * shards[0]["data"]!["replay/logprob_abs_diff_mean"]!.GetValue<double>());
+        // the learner of iteration 1's learn stage is kept (in memory) for iteration 2's
+        Assert.Equal([0.0, 1.0], rows.Where(r => r["kind"]!.GetValue<string>() == "iteration").Select(r => r["data"]!["learn/learner_reused"]!.GetValue<double>()));
         var steps = rows.Where(r => r["kind"]!.GetValue<string>() == "step").Select(r => r["data"]!.AsObject()).ToList();
         Assert.Equal(4, steps.Count);
         Assert.All(steps, d => Assert.True(d.ContainsKey("rollout_corr/rollout_is_mean"), "rollout correction metrics"));

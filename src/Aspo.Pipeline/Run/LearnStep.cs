@@ -22,10 +22,33 @@ public static class LearnStep
     {
         run.RequireIteration(iteration);
         var c = run.Config;
+        var previous = run.Directory.PolicyFolder(iteration - 1);
+        // the learner of the previous learn stage, if this process kept it: the same bytes the checkpoint holds, so a
+        // resumed run (which loads the files) continues bit-identically
+        var kept = run.TakeLearner(previous, c.LearnerOptions);
+        var learner = kept ?? Learners.Load(previous, c.LearnerOptions);
+        var keep = false;
+        try
+        {
+            keep = Learn(run, iteration, learner, reused: kept is not null, shardsFolder, replay);
+        }
+        finally
+        {
+            if (keep)
+                run.KeepLearner(run.Directory.PolicyFolder(iteration), c.LearnerOptions, learner);
+            else
+                learner.Dispose();
+        }
+    }
+
+    /// <summary>The stage with its learner; returns whether the learner may be kept for the next iteration (its memory
+    /// plan leaves room for the rollout's session next to it).</summary>
+    private static bool Learn(RunContext run, int iteration, Aspo.Model.ILearner learner, bool reused, string? shardsFolder, bool replay)
+    {
+        var c = run.Config;
         var dir = run.Directory;
         var shards = shardsFolder ?? dir.ShardsFolder(iteration);
         var previous = dir.PolicyFolder(iteration - 1);
-        using var learner = Learners.Load(previous, c.LearnerOptions);
         var rows = new List<RolloutRow>();
         var parts = new List<(string File, int First, int Count)>();
         var watch = Stopwatch.StartNew();
@@ -123,6 +146,7 @@ public static class LearnStep
         data["timing_s/recompute"] = recomputeSeconds;
         data["timing_s/learn_steps"] = stepSeconds;
         data["learn/micro_batch"] = microBatch;
+        data["learn/learner_reused"] = reused ? 1 : 0;
         // verl's step timing and throughput: generation (the slowest rollout slice) + update, all tokens of the iteration
         var gen = RolloutSeconds(run, iteration);
         data["timing_s/step"] = gen + seconds;
@@ -133,8 +157,12 @@ public static class LearnStep
         data["rollout_learner/logprob_abs_diff_max"] = max;
         data["rollout_learner/logprob_frac_over_1e-3"] = over;
         run.Metrics.Append(MetricsLog.Iteration, iteration, learner.OptimizerStep, data);
+        var longest = rows.Select(r => r.PromptTokenIds.Length + r.ResponseTokenIds.Length).OrderDescending().Take(microBatch).ToArray();
+        var plan = Aspo.Model.MemoryPlan.Estimate(learner.Config, longest);
+        var keepLearner = plan.TotalBytes + 2 * plan.ParameterBytes <= (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
         run.Log.Line(FormattableString.Invariant(
             $"iteration {iteration} learn: {steps.Count} steps, loss {data.GetValueOrDefault("actor/pg_loss"):F4}, entropy {data.GetValueOrDefault("actor/entropy"):F3}, clipfrac {data.GetValueOrDefault("actor/pg_clipfrac"):F3}, rollout-vs-learner |Δ logπ| mean {mean:E1} max {max:E1}"));
+        return keepLearner;
     }
 
     public static void CopyTokenizer(string from, string to)

@@ -103,5 +103,35 @@ public sealed class RunContext : IDisposable
             throw new ArgumentException($"iteration {iteration} is outside the run's 1..{Config.Run.Iterations}");
     }
 
-    public void Dispose() => Metrics.Dispose();
+    private (string Policy, Aspo.Model.LearnerOptions Options, Aspo.Model.ILearner Learner)? _kept;
+
+    /// <summary>
+    /// The learner the last learn stage of this process kept, if it holds exactly <paramref name="policyFolder"/> (its
+    /// weights and optimizer state are what that folder's files hold) with the same options; the caller owns it. Null
+    /// otherwise (a kept learner of another policy is released).
+    /// </summary>
+    public Aspo.Model.ILearner? TakeLearner(string policyFolder, Aspo.Model.LearnerOptions options)
+    {
+        var kept = _kept;
+        _kept = null;
+        if (kept is { } k && k.Policy == policyFolder && k.Options == options)
+            return k.Learner;
+        kept?.Learner.Dispose();
+        return null;
+    }
+
+    /// <summary>Keeps <paramref name="learner"/>, which holds what <paramref name="policyFolder"/> was just written from,
+    /// for the next learn stage: its slabs stay allocated and warm instead of being loaded and first-touched again.</summary>
+    public void KeepLearner(string policyFolder, Aspo.Model.LearnerOptions options, Aspo.Model.ILearner learner)
+    {
+        _kept?.Learner.Dispose();
+        _kept = (policyFolder, options, learner);
+    }
+
+    public void Dispose()
+    {
+        _kept?.Learner.Dispose();
+        _kept = null;
+        Metrics.Dispose();
+    }
 }

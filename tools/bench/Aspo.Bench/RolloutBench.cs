@@ -8,7 +8,7 @@ using Aspo.Onnx;
 namespace Aspo.Bench;
 
 /// <summary>
-/// `tools/bench/run rollout [tiny|qwen0.5b|all] [rounds]`: rollout tokens/s with 64-token prompts and 256 new tokens at
+/// `tools/bench/run rollout [tiny|qwen0.5b|all] [rounds] [batches, e.g. 1,16,64]`: rollout tokens/s with 64-token prompts and 256 new tokens at
 /// batch 1, 16 and 64 — our generator (fp32, ONNX Runtime) sampling on the host and through the in-graph sampling head,
 /// ONNX Runtime GenAI 0.18 on the same export (same prompts and settings; medians of alternating rounds), int4, a PyTorch
 /// 1.13 KV-cache sampling loop on the same shapes (tools/bench/torch_rollout.py), a naive generator that reruns the
@@ -30,6 +30,7 @@ internal static class RolloutBench
     {
         var which = args.Length > 1 ? args[1] : "all";
         var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+        var batches = args.Length > 3 ? args[3].Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray() : [1, 16, 64];
         var threads = Environment.ProcessorCount;
         var bandwidth = ReadBandwidth();
         var lines = new List<string>();
@@ -65,7 +66,7 @@ internal static class RolloutBench
                 using var model4 = OnnxDecoder.Open(folder4, threads);
                 using var modelHead = OnnxDecoder.Open(folderHead, threads);
                 using var genAi = new GenAiEngine(model, model.LoadTokenizer(), threads);
-                foreach (var batch in new[] { 1, 16, 64 })
+                foreach (var batch in batches)
                 {
                     var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest(
                         Enumerable.Range(0, PromptLength).Select(_ => rng.Next(s.Vocab - 1)).ToArray(), SampleSeeds.Derive(1, 0, $"b{i}", 0))).ToArray();
