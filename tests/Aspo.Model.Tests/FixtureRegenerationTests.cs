@@ -16,7 +16,7 @@ public sealed class FixtureRegenerationTests
             foreach (var family in new[] { "qwen2", "llama", "qwen3" })
             {
                 var committed = Path.Combine(AppContext.BaseDirectory, "Fixtures", family);
-                foreach (var file in new[] { "model.safetensors", "grads.safetensors", "adamw5.safetensors", "adamw5_fixed_grad.safetensors" })
+                foreach (var file in new[] { "model.safetensors", "grads.safetensors", "adamw5.safetensors", "adamw5_fixed_grad.safetensors", "grads_bf16.safetensors" })
                 {
                     using var a = new SafeTensorsReader(Path.Combine(committed, file));
                     using var b = new SafeTensorsReader(Path.Combine(dir, family, file));
