@@ -42,8 +42,9 @@ public sealed class TorchRuntimeTests
     /// Native tensor memory is freed only when a handle is disposed (the .NET GC rarely runs on its own): stock
     /// torch.optim.AdamW left one parameter-sized tensor per step to the finaliser and grew a process by P·4 bytes per
     /// step. Over twenty training steps of a 38M-parameter model (152 MB per parameter-sized tensor, small activations)
-    /// no TorchSharp tensor handle may be left alive and resident memory may not grow by one such tensor, with no GC
-    /// forced. (glibc's allocator alone moves resident memory by tens of MB from step to step; it does not trend.)
+    /// no TorchSharp tensor handle may be left alive and resident memory may not trend up (the last steps within two such
+    /// tensors of the start, where the leak adds twenty), with no GC forced. (glibc's allocator alone moves resident memory
+    /// by tens of MB — once by 150.6 MB at a peak — from step to step; it does not trend.)
     /// </summary>
     [Fact]
     public void Resident_memory_stays_flat_over_twenty_training_steps()
@@ -61,16 +62,20 @@ public sealed class TorchRuntimeTests
             Step(); // allocator and thread pools warm
         var liveBefore = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var before = ResidentBytes();
-        var peak = before;
+        var after = new List<long>();
         for (var i = 0; i < 20; i++)
         {
             Step();
-            peak = Math.Max(peak, ResidentBytes());
+            after.Add(ResidentBytes());
         }
         Assert.Equal(25, learner.OptimizerStep);
         Assert.Equal(liveBefore, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
-        Assert.True(peak - before < tensorBytes,
-            $"resident memory grew by up to {(peak - before) / 1e6:F1} MB over 20 steps (one parameter-sized tensor is {tensorBytes / 1e6:F1} MB)");
+        // the leak this guards against adds one tensor per step (20 over the loop); the allocator's step-to-step noise
+        // (a step's temporaries still resident when sampled) stays within about one, so the last five samples' mean may
+        // not exceed the start by two
+        var growth = after.TakeLast(5).Average() - before;
+        Assert.True(growth < 2 * tensorBytes,
+            $"resident memory grew by {growth / 1e6:F1} MB over 20 steps (one parameter-sized tensor is {tensorBytes / 1e6:F1} MB; samples {string.Join(", ", after.Select(a => ((a - before) / 1e6).ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} MB)");
     }
 
     /// <summary>
