@@ -167,33 +167,10 @@ public sealed class OnnxDecoder : IDisposable
     /// [batch, KV, maxLength, D] are bound as both past and present, so GQA writes the new rows in place — never
     /// reallocated or copied. Tensors are views over the arrays (pinned for the call).
     /// </summary>
-    internal void Forward(long[] ids, long[] mask, int batch, int seq, int total, float[] logits, float[][] keys, float[][] values, int maxLength)
-    {
-        var inputs = new List<OrtValue>(_sampledInputNames.Length);
-        var outputs = new List<OrtValue>(_outputNames.Length);
-        try
-        {
-            inputs.Add(OnnxRuntime.Tensor(ids.AsMemory(0, batch * seq), batch, seq));
-            inputs.Add(OnnxRuntime.Tensor(mask.AsMemory(0, batch * total), batch, total));
-            outputs.Add(OnnxRuntime.Tensor(logits.AsMemory(0, batch * seq * VocabSize), batch, seq, VocabSize));
-            var cacheFloats = batch * KvHeads * maxLength * HeadSize;
-            for (var l = 0; l < Layers; l++)
-            {
-                var k = OnnxRuntime.Tensor(keys[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
-                var v = OnnxRuntime.Tensor(values[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
-                inputs.AddRange([k, v]);
-                outputs.AddRange([k, v]); // the same values: past in, present out
-            }
-            if (HasSamplingHead)
-                AddHeadInputs(inputs, HeadDefaults, batch);
-            OnnxRuntime.Run(Session, ModelPath, HasSamplingHead ? _sampledInputNames : _inputNames, inputs, _outputNames, outputs);
-        }
-        finally
-        {
-            foreach (var value in inputs.Concat(outputs).Distinct())
-                value.Dispose();
-        }
-    }
+    internal void Forward(long[] ids, long[] mask, int batch, int seq, int total, float[] logits, float[][] keys, float[][] values, int maxLength) =>
+        Run(ids, mask, batch, seq, total, keys, values, maxLength,
+            [OnnxRuntime.Tensor(logits.AsMemory(0, batch * seq * VocabSize), batch, seq, VocabSize)], _outputNames,
+            HasSamplingHead ? HeadDefaults : null, uniforms: null);
 
     /// <summary>
     /// One forward call through the sampling head: as <see cref="Forward"/>, but instead of logits each of the
@@ -205,25 +182,36 @@ public sealed class OnnxDecoder : IDisposable
     {
         if (!HasSamplingHead)
             throw new InvalidOperationException($"{ModelPath} has no sampling head (export it with --sampling-head)");
+        Run(ids, mask, batch, seq, total, keys, values, maxLength,
+            [OnnxRuntime.Tensor(tokens.AsMemory(0, batch), batch), OnnxRuntime.Tensor(logProbs.AsMemory(0, batch), batch),
+             OnnxRuntime.Tensor(entropies.AsMemory(0, batch), batch)], _sampledOutputNames, sampling, uniforms);
+    }
+
+    /// <summary>
+    /// The run both calls share: ids and mask in, <paramref name="firstOutputs"/> then per layer the KV buffers bound as
+    /// both past and present; with <paramref name="head"/> the sampling head's inputs too (<paramref name="uniforms"/>
+    /// null: zeros). Every value is disposed after the call.
+    /// </summary>
+    private void Run(long[] ids, long[] mask, int batch, int seq, int total, float[][] keys, float[][] values, int maxLength,
+        OrtValue[] firstOutputs, string[] outputNames, SamplingParams? head, double[]? uniforms)
+    {
         var inputs = new List<OrtValue>(_sampledInputNames.Length);
-        var outputs = new List<OrtValue>(_sampledOutputNames.Length);
+        var outputs = new List<OrtValue>(firstOutputs);
         try
         {
             inputs.Add(OnnxRuntime.Tensor(ids.AsMemory(0, batch * seq), batch, seq));
             inputs.Add(OnnxRuntime.Tensor(mask.AsMemory(0, batch * total), batch, total));
-            outputs.Add(OnnxRuntime.Tensor(tokens.AsMemory(0, batch), batch));
-            outputs.Add(OnnxRuntime.Tensor(logProbs.AsMemory(0, batch), batch));
-            outputs.Add(OnnxRuntime.Tensor(entropies.AsMemory(0, batch), batch));
             var cacheFloats = batch * KvHeads * maxLength * HeadSize;
             for (var l = 0; l < Layers; l++)
             {
                 var k = OnnxRuntime.Tensor(keys[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
                 var v = OnnxRuntime.Tensor(values[l].AsMemory(0, cacheFloats), batch, KvHeads, maxLength, HeadSize);
                 inputs.AddRange([k, v]);
-                outputs.AddRange([k, v]);
+                outputs.AddRange([k, v]); // the same values: past in, present out
             }
-            AddHeadInputs(inputs, sampling, batch, uniforms);
-            OnnxRuntime.Run(Session, ModelPath, _sampledInputNames, inputs, _sampledOutputNames, outputs);
+            if (head is not null)
+                AddHeadInputs(inputs, head, batch, uniforms);
+            OnnxRuntime.Run(Session, ModelPath, head is not null ? _sampledInputNames : _inputNames, inputs, outputNames, outputs);
         }
         finally
         {

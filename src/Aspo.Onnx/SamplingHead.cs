@@ -94,7 +94,8 @@ public static class SamplingHead
         var max = Op("ReduceMax", [z, axisLast], new Dictionary<string, object> { ["keepdims"] = 1L });
         var u = Op("Mul", [Op("Sub", [z, max]), invT]);               // [B, V] fp32, (z − max)/T
         var e = Op("Exp", [u]);                                         // [B, V] fp32 weights
-        var cumulative = Op("CumSum", [Cast(e, DataType.Double), Op("Squeeze", [axisLast])]); // [B, V] fp64
+        var scalarAxis = Op("Squeeze", [axisLast]);                     // CumSum takes its axis as a scalar
+        var cumulative = Op("CumSum", [Cast(e, DataType.Double), scalarAxis]); // [B, V] fp64
         var total = Last(cumulative);                                   // [B, 1] Σ e
         var logTotal = Op("Log", [total]);
         var weighted = Op("ReduceSum", [Cast(Op("Mul", [e, u]), DataType.Double), axisLast], new Dictionary<string, object> { ["keepdims"] = 1L });
@@ -111,7 +112,7 @@ public static class SamplingHead
         var topValues = $"{p}TopK_values";
         var topIndices = $"{p}TopK_indices";
         g.Node("TopK", [e, k], [topValues, topIndices], attributes: new Dictionary<string, object> { ["axis"] = -1L, ["largest"] = 1L, ["sorted"] = 1L }, name: p + "TopK");
-        var sortedCumulative = Op("CumSum", [Cast(topValues, DataType.Double), Op("Squeeze", [axisLast])]); // [B, k]
+        var sortedCumulative = Op("CumSum", [Cast(topValues, DataType.Double), scalarAxis]); // [B, k]
         // top-p keeps the shortest prefix whose mass reaches top_p · (mass of the top k)
         var threshold = Op("Mul", [Cast(TopP, DataType.Double), Last(sortedCumulative)]);
         var keepP = Op("Min", [Op("Add", [Count(Op("Less", [sortedCumulative, threshold])), one]), k]);
