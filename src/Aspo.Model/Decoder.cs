@@ -19,15 +19,16 @@ public sealed class Decoder
     /// <summary>Scored tokens per vocabulary chunk for vocabulary size <paramref name="vocab"/>: the logits buffer is ChunkRows × V floats.</summary>
     public static int ChunkRows(int vocab) => (int)Math.Clamp(LogitsBudgetBytes / (4L * vocab), 32, 1024);
 
-    private readonly IGemm _gemm;        // attention and the vocabulary head: always fp32
-    private readonly IGemm _projections; // the linear layers (q/k/v/o, MLP): fp32, or bf16 operands (learner.dtype bf16)
+    private readonly IGemm _gemm;        // attention and the vocabulary head's logits: always fp32
+    private readonly IGemm _projections; // the linear layers (q/k/v/o, MLP) and the head's backward: fp32, or bf16 operands (learner.dtype bf16)
     private float[] _ropeCos = [], _ropeSin = [];
     private int _ropePositions;
     private Workspace? _ws;                  // the workspace of the last Forward (Backward reads it)
     private Workspace? _training, _scoring;  // kept apart: scoring between training steps must not drop the training buffers
 
-    /// <param name="projections">GEMM for the linear layers' forward and backward (null: <paramref name="gemm"/>); the
-    /// attention products and the vocabulary head always use <paramref name="gemm"/>, so log-probs keep their fp32 meaning</param>
+    /// <param name="projections">GEMM for the linear layers' forward and backward and the vocabulary head's backward
+    /// (null: <paramref name="gemm"/>); the attention products and the head's logits always use <paramref name="gemm"/>,
+    /// so log-probs keep their fp32 meaning</param>
     public Decoder(ModelConfig config, float[] parameters, IGemm gemm, IGemm? projections = null)
     {
         Config = config;
@@ -177,7 +178,9 @@ public sealed class Decoder
         int c = Config.HiddenSize, v = Config.VocabSize;
         var lm = P(Layout.LmHead, (long)v * c);
         var chunk = ChunkRows(v);
-        for (var s0 = 0; s0 < batch.Scored; s0 += chunk)
+        ws.LogitsChunkStart = -1;
+        // last chunk first, so the buffer ends holding chunk 0 (a full one), where the backward begins
+        for (var s0 = (batch.Scored - 1) / chunk * chunk; s0 >= 0; s0 -= chunk)
         {
             var rows = Math.Min(chunk, batch.Scored - s0);
             GatherRows(ws.Xf, batch.ScoredRows.AsSpan(s0, rows), c, ws.ChunkX);
@@ -196,6 +199,8 @@ public sealed class Decoder
             if (entropies.Length != 0)
                 rowEntropies.AsSpan(0, rows).CopyTo(entropies[s0..]);
         }
+        if (ws.ForTraining && batch.Scored > 0)
+            ws.LogitsChunkStart = 0;
     }
 
     /// <summary>Runs body(half, from, to) on the two halves of [0, rows) in parallel; each half has its own scratch.</summary>
@@ -259,6 +264,8 @@ public sealed class Decoder
         var dlm = G(Layout.LmHead, (long)v * c);
         var invT = batch.InverseTemperature;
         var chunk = ChunkRows(v);
+        var kept = ws.LogitsChunkStart;
+        ws.LogitsChunkStart = -1; // the gradient overwrites the logits in place
         for (var s0 = 0; s0 < batch.Scored; s0 += chunk)
         {
             var rows = Math.Min(chunk, batch.Scored - s0);
@@ -266,7 +273,8 @@ public sealed class Decoder
             GatherRows(ws.Xf, scoredRows, c, ws.ChunkX);
             var x = ws.ChunkX.AsSpan(0, rows * c);
             var logits = ws.Logits.AsSpan(0, rows * v);
-            _gemm.Sgemm(false, true, rows, v, c, 1f, x, c, lm, c, 0f, logits, v); // recomputed, not stored
+            if (s0 != kept) // the same product as the forward's, so the same bits
+                _gemm.Sgemm(false, true, rows, v, c, 1f, x, c, lm, c, 0f, logits, v);
             var cLogProbs = ws.ChunkLogProbs;
             var cEntropies = ws.ChunkEntropies;
             dLogProbs.Slice(s0, rows).CopyTo(cLogProbs);
@@ -282,8 +290,10 @@ public sealed class Decoder
                     VocabKernels.Gradient(ws.Logits.AsSpan(i * v, v), batch.Targets[first + i], invT, cLogProbs[i], cEntropies[i], u, e);
             });
             var dx = ws.ChunkDx.AsSpan(0, rows * c);
-            _gemm.Sgemm(false, false, rows, c, v, 1f, logits, v, lm, c, 0f, dx, c);
-            _gemm.Sgemm(true, false, v, c, rows, 1f, logits, v, x, c, 1f, dlm, c);
+            // the head's backward products go through the linear layers' GEMM: in bf16 when learner.dtype is (only
+            // gradients, which carry the bf16 budget anyway; the logits above stay fp32)
+            _projections.Sgemm(false, false, rows, c, v, 1f, logits, v, lm, c, 0f, dx, c);
+            _projections.Sgemm(true, false, v, c, rows, 1f, logits, v, x, c, 1f, dlm, c);
             for (var i = 0; i < rows; i++)
             {
                 var dst = dxf.Slice(scoredRows[i] * c, c);

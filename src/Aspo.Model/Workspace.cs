@@ -135,6 +135,11 @@ internal sealed class Workspace
 
     public float[][] Resid;
     public float[] Xf, RstdF, ChunkX, Logits;
+    /// <summary>
+    /// First scored row of the chunk whose logits <see cref="Logits"/> still holds from the training forward (−1: none):
+    /// the backward starts with that chunk and skips recomputing it.
+    /// </summary>
+    public int LogitsChunkStart = -1;
     public float[] ChunkLogProbs, ChunkEntropies;
     /// <summary>Scratch rows u, e [V] for each of the two parallel halves of the vocabulary head.</summary>
     public readonly float[][] RowU, RowE;

@@ -75,6 +75,46 @@ public sealed class LearnerTests
         Assert.True(maxDiff <= 1e-5 * scale, $"max |Δ| {maxDiff} (gradient scale {scale})");
     }
 
+    /// <summary>
+    /// A batch whose scored tokens span two vocabulary chunks: the backward reuses the forward's logits for chunk 0 and
+    /// recomputes chunk 1; sequences alone fit one chunk each. Both must give the same gradient.
+    /// </summary>
+    [Fact]
+    public void A_batch_over_several_vocabulary_chunks_gets_the_sum_of_its_sequences_gradients()
+    {
+        var config = new ModelConfig
+        {
+            Family = ModelFamily.Qwen2, HiddenSize = 16, IntermediateSize = 32, NumLayers = 1, NumHeads = 2, NumKvHeads = 1,
+            HeadDim = 8, VocabSize = 1 << 18, TieWordEmbeddings = true, RopeTheta = 1e4, MaxPositionEmbeddings = 256,
+        };
+        var chunk = Decoder.ChunkRows(config.VocabSize);
+        var rng = new Random(5);
+        var sequences = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, 120).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray();
+        const int start = 20;
+        var scored = sequences.Sum(s => s.Length - start);
+        Assert.True(scored > chunk && sequences[0].Length - start <= chunk, $"chunk {chunk} rows, {scored} scored tokens");
+        var coefficients = Enumerable.Range(0, scored).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var parameters = ModelInit.Random(config, seed: 3);
+
+        var whole = new Decoder(config, (float[])parameters.Clone(), new Aspo.Native.Blas.OneDnnGemm());
+        var offsets = new[] { 0, 120, 240, 360 };
+        whole.Forward(sequences.SelectMany(s => s).ToArray(), offsets, [start, start, start], 1f, new float[scored], [], forTraining: true);
+        whole.ZeroGradients();
+        whole.Backward(coefficients, []);
+
+        var split = new Decoder(config, (float[])parameters.Clone(), new Aspo.Native.Blas.OneDnnGemm());
+        split.ZeroGradients();
+        for (var b = 0; b < sequences.Length; b++)
+        {
+            var n = sequences[b].Length - start;
+            split.Forward(sequences[b], [0, sequences[b].Length], [start], 1f, new float[n], [], forTraining: true);
+            split.Backward(coefficients.AsSpan(b * n, n), []);
+        }
+        var maxDiff = whole.Gradients.Zip(split.Gradients, (a, b) => Math.Abs(a - b)).Max();
+        var scale = whole.Gradients.Max(Math.Abs);
+        Assert.True(scale > 0 && maxDiff <= 1e-5 * scale, $"max |Δ| {maxDiff} (gradient scale {scale})");
+    }
+
     [Fact]
     public void Packed_and_separate_sequences_score_the_same()
     {

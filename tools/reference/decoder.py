@@ -7,7 +7,8 @@ grads.safetensors (every parameter's gradient), adamw5.safetensors (parameters a
 expected.json (inputs, log-probs and entropies at T=1 and T=0.7, coefficients, loss), and for learner.dtype bf16
 grads_bf16.safetensors and the bf16_* log-probs/entropies: every linear layer (q/k/v/o, gate/up/down) multiplies
 bf16-rounded operands with fp32 accumulation and output, forward (x, W) and backward (dy with W for dx, dy with x for
-dW); attention, norms, the lm_head and the loss stay fp32.
+dW), and the lm_head's backward the same way (its logits, the softmax and the loss stay fp32); attention and norms
+stay fp32.
 
 The model is written here from the Hugging Face formulas (no transformers package exists on these machines):
 RMSNorm in fp32, rotate-half RoPE with fp32 angles (llama3 scaling of inv_freq), GQA by repeat_interleave,
@@ -130,6 +131,21 @@ class Bf16Linear(torch.autograd.Function):
         return dyr @ wr, dyr.T @ xr
 
 
+class Bf16Backward(torch.autograd.Function):
+    """y = x @ w.T in fp32; dx = round(dy) @ round(w), dw = round(dy).T @ round(x) (the vocabulary head)."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x @ w.T
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        dyr = dy.bfloat16().float()
+        return dyr @ w.bfloat16().float(), dyr.T @ x.bfloat16().float()
+
+
 def matmul_t(x, w):  # x @ w.T, in bf16 operands when BF16
     return Bf16Linear.apply(x, w) if BF16 else x @ w.T
 
@@ -163,7 +179,7 @@ def forward(c, p, tokens):
         h = h + matmul_t(torch.nn.functional.silu(lin("mlp.gate_proj", x)) * lin("mlp.up_proj", x), p[q_ + "mlp.down_proj.weight"])
     xf = rmsnorm(h, p["model.norm.weight"], eps)
     lm = p["model.embed_tokens.weight"] if c["tie_word_embeddings"] else p["lm_head.weight"]
-    return xf @ lm.T
+    return Bf16Backward.apply(xf, lm) if BF16 else xf @ lm.T
 
 
 def score(c, p, seqs, starts, temperature):

@@ -31,6 +31,12 @@ public sealed class PipelineRun
 
     public RunDirectory RunDirectory { get; }
 
+    /// <summary>Called by <see cref="Execute"/> before each stage of the loop (for benchmarks and progress displays).</summary>
+    public Action<RunState>? StageStarting { get; init; }
+
+    /// <summary>Called by <see cref="Execute"/> after each stage of the loop is recorded, with its wall time.</summary>
+    public Action<RunState, TimeSpan>? StageCompleted { get; init; }
+
     /// <summary>Runs (or resumes) the loop to the configured number of iterations.</summary>
     public RunState Execute()
     {
@@ -53,6 +59,7 @@ public sealed class PipelineRun
         }
         while (state.Next() is var next && next.Iteration <= c.Run.Iterations)
         {
+            StageStarting?.Invoke(next);
             var watch = Stopwatch.StartNew();
             run.Metrics.Drop(next.Iteration, next.Stage switch
             {
@@ -80,6 +87,7 @@ public sealed class PipelineRun
             run.Log.Line(FormattableString.Invariant($"iteration {next.Iteration} {RunState.Name(next.Stage)}: done in {watch.Elapsed.TotalSeconds:F1} s"));
             state = next;
             RunDirectory.WriteState(state);
+            StageCompleted?.Invoke(state, watch.Elapsed);
         }
         return state;
     }

@@ -9,7 +9,7 @@ using Aspo.Pipeline.Config;
 namespace Aspo.Bench;
 
 /// <summary>
-/// `tools/bench/run iteration [prompts] [n] [new tokens] [micro-batch|auto] [fp32|bf16]`: one whole pipeline iteration
+/// `tools/bench/run iteration [prompts] [n] [new tokens] [micro-batch|auto] [fp32|bf16] [iterations]`: whole pipeline iterations (default 2: the second keeps the learner)
 /// at Qwen2.5-0.5B shapes (hidden 896, 24 layers, 14 heads, 2 KV heads, MLP 4864) with the Qwen3 tokenizer's vocabulary,
 /// random weights, on the shipped arithmetic prompts (default 16 prompts × 8 samples × 256 new tokens, micro-batch from
 /// the memory plan): a table per stage — seconds, tokens/s, peak resident memory — and the learn stage's throughput
@@ -25,6 +25,7 @@ internal static class IterationBench
         var newTokens = int.Parse(Arg(3, "256"), CultureInfo.InvariantCulture);
         var micro = Arg(4, "auto");
         var dtype = Arg(5, "fp32");
+        var iterations = int.Parse(Arg(6, "2"), CultureInfo.InvariantCulture);
         var root = ReferenceProcess.RepositoryRoot;
         var work = Directory.CreateTempSubdirectory("aspo-iteration-bench-").FullName;
         try
@@ -47,7 +48,7 @@ internal static class IterationBench
                     File.Copy(Path.Combine(tokenizer, f), Path.Combine(model, f));
             var yaml = Path.Combine(work, "pipeline.yaml");
             File.WriteAllText(yaml, FormattableString.Invariant($"""
-                run: {"{"}name: iteration-bench, seed: 1, iterations: 1, threads: 0, output: {Path.Combine(work, "run")}{"}"}
+                run: {"{"}name: iteration-bench, seed: 1, iterations: {iterations}, threads: 0, output: {Path.Combine(work, "run")}{"}"}
                 model: {"{"}path: {model}{"}"}
                 data: {"{"}train: {Path.Combine(root, "datasets", "arith", "train.parquet")}{"}"}
                 rollout: {"{"}prompts_per_iteration: {prompts}, n: {samples}, temperature: 1.0, max_new_tokens: {newTokens}, batch_size: {prompts * samples}{"}"}
@@ -55,48 +56,62 @@ internal static class IterationBench
                 optimizer: {"{"}lr: 1.0e-6{"}"}
                 learner: {"{"}dtype: {dtype}{"}"}
                 """));
-            var run = new PipelineRun(PipelineConfig.Load(yaml), Console.Error);
-            var stages = new List<(string Name, double Seconds, double Tokens, long PeakBytes)>();
-            (double Seconds, long Peak) Measure(Action stage)
+            // the loop itself (as `aspo run` does, so the learner is kept from one learn stage to the next), each stage
+            // timed with its own peak resident memory
+            var completed = new List<(RunState Stage, double Seconds, long PeakBytes)>();
+            var run = new PipelineRun(PipelineConfig.Load(yaml), Console.Error)
             {
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                ResetPeakResident();
-                var watch = Stopwatch.StartNew();
-                stage();
-                var result = (watch.Elapsed.TotalSeconds, LearnerBench.PeakResidentBytes());
-                Console.Error.WriteLine(FormattableString.Invariant($"stage peak RSS {result.Item2 / 1e9:F2} GB"));
-                return result;
+                StageStarting = _ =>
+                {
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    ResetPeakResident();
+                },
+                StageCompleted = (stage, elapsed) => completed.Add((stage, elapsed.TotalSeconds, LearnerBench.PeakResidentBytes())),
+            };
+            run.Execute();
+            var metrics = File.ReadLines(run.RunDirectory.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+            var stages = new List<(string Name, double Seconds, double Tokens, long PeakBytes)>();
+            var learnRates = new List<(int Iteration, double TokensPerSecond, bool Reused)>();
+            var tokensPerMicro = 0;
+            var microBatches = 0;
+            var microBatch = 0;
+            foreach (var (stage, seconds, peak) in completed)
+            {
+                var i = stage.Iteration;
+                switch (stage.Stage)
+                {
+                    case Stage.Export:
+                        stages.Add(($"{i}: export (fp32 ONNX)", seconds, double.NaN, peak));
+                        break;
+                    case Stage.Rollout:
+                        var generated = ReadRows(run.RunDirectory.ShardsFolder(i)).Sum(r => (double)r.ResponseTokenIds.Length);
+                        stages.Add(($"{i}: rollout (generated tokens)", seconds, generated, peak));
+                        break;
+                    case Stage.Learn:
+                        var rows = ReadRows(run.RunDirectory.ShardsFolder(i)).Where(r => r.ResponseTokenIds.Length > 0).ToList();
+                        var data = metrics.Last(m => m["kind"]!.GetValue<string>() == "iteration" && m["iteration"]!.GetValue<int>() == i)["data"]!.AsObject();
+                        double D(string name) => data[name]!.GetValue<double>();
+                        var processed = rows.Sum(r => (double)(r.PromptTokenIds.Length + r.ResponseTokenIds.Length));
+                        var reused = D("learn/learner_reused") > 0;
+                        stages.Add(($"{i}: learn stage (all){(reused ? ", learner kept" : ", learner loaded")}", seconds, processed, peak));
+                        stages.Add(($"{i}:   π_old recompute (forward)", D("timing_s/recompute"), processed, 0));
+                        stages.Add(($"{i}:   optimizer steps (forward + backward + AdamW)", D("timing_s/learn_steps"), processed, 0));
+                        microBatch = (int)D("learn/micro_batch");
+                        microBatches = (int)Math.Ceiling(rows.Count / (double)microBatch);
+                        tokensPerMicro = (int)Math.Round(processed / microBatches);
+                        learnRates.Add((i, processed / D("timing_s/learn_steps"), reused));
+                        break;
+                }
             }
-            var export = Measure(() => run.Export(1));
-            stages.Add(("export (fp32 ONNX)", export.Seconds, double.NaN, export.Peak));
-            Console.Error.WriteLine(FormattableString.Invariant($"export {export.Seconds:F1} s"));
-            var rollout = Measure(() => run.Rollout(1));
-            var rows = ReadRows(run.RunDirectory.ShardsFolder(1));
-            var generated = rows.Sum(r => (double)r.ResponseTokenIds.Length);
-            stages.Add(("rollout (generated tokens)", rollout.Seconds, generated, rollout.Peak));
-            Console.Error.WriteLine(FormattableString.Invariant($"rollout {rollout.Seconds:F1} s, {generated} tokens"));
-            var learn = Measure(() => run.Learn(1));
-            var iteration = File.ReadLines(run.RunDirectory.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject())
-                .Last(m => m["kind"]!.GetValue<string>() == "iteration")["data"]!.AsObject();
-            double D(string name) => iteration[name]!.GetValue<double>();
-            var processed = rows.Where(r => r.ResponseTokenIds.Length > 0).Sum(r => (double)(r.PromptTokenIds.Length + r.ResponseTokenIds.Length));
-            stages.Add(("learn stage (all)", learn.Seconds, processed, learn.Peak));
-            stages.Add(("  π_old recompute (forward)", D("timing_s/recompute"), processed, 0));
-            stages.Add(("  optimizer steps (forward + backward + AdamW)", D("timing_s/learn_steps"), processed, 0));
-            var microBatch = (int)D("learn/micro_batch");
-            var microBatches = (int)Math.Ceiling(rows.Count(r => r.ResponseTokenIds.Length > 0) / (double)microBatch);
-            var tokensPerMicro = (int)Math.Round(processed / microBatches);
-            Console.Error.WriteLine(FormattableString.Invariant($"learn {learn.Seconds:F1} s (recompute {D("timing_s/recompute"):F1}, steps {D("timing_s/learn_steps"):F1}), micro-batch {microBatch} sequences ≈ {tokensPerMicro} tokens"));
 
             // the learner benchmark's step at the same tokens per micro-batch: one sequence of that length, forward +
             // backward per micro-batch-sized sequence, one AdamW per step as in the learn stage (median of 3 after a warm-up)
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-            var single = SingleSequence(run.RunDirectory.PolicyFolder(1), config, tokensPerMicro, microBatches, dtype);
-            var stepsTokensPerSecond = processed / D("timing_s/learn_steps");
+            var single = SingleSequence(run.RunDirectory.PolicyFolder(iterations), config, tokensPerMicro, microBatches, dtype);
 
             Console.WriteLine();
             Console.WriteLine(FormattableString.Invariant(
-                $"One iteration at Qwen2.5-0.5B shapes ({new ParameterLayout(config).TotalCount / 1e6:F0} M parameters, vocabulary {config.VocabSize}), {prompts} prompts × {samples} samples × up to {newTokens} new tokens, learner {dtype}, micro-batch {microBatch} sequences, {Environment.ProcessorCount} threads"));
+                $"{iterations} iterations at Qwen2.5-0.5B shapes ({new ParameterLayout(config).TotalCount / 1e6:F0} M parameters, vocabulary {config.VocabSize}), {prompts} prompts × {samples} samples × up to {newTokens} new tokens, learner {dtype}, micro-batch {microBatch} sequences, {Environment.ProcessorCount} threads"));
             Console.WriteLine();
             Console.WriteLine("| stage | seconds | tokens | tokens/s | peak RSS |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
@@ -108,7 +123,8 @@ internal static class IterationBench
             Console.WriteLine();
             Console.WriteLine("| | tokens per micro-batch | tokens/s | learn stage vs single sequence |");
             Console.WriteLine("| --- | ---: | ---: | ---: |");
-            Console.WriteLine(FormattableString.Invariant($"| learn stage optimizer steps | {tokensPerMicro} (mean) | {stepsTokensPerSecond:F1} | {stepsTokensPerSecond / single:F2}× |"));
+            foreach (var (i, rate, reused) in learnRates)
+                Console.WriteLine(FormattableString.Invariant($"| iteration {i} learn stage optimizer steps ({(reused ? "learner kept" : "learner loaded")}) | {tokensPerMicro} (mean) | {rate:F1} | {rate / single:F2}× |"));
             Console.WriteLine(FormattableString.Invariant($"| single sequence of {tokensPerMicro} tokens, {microBatches} per AdamW step | {tokensPerMicro} | {single:F1} | 1.00× |"));
             return 0;
         }

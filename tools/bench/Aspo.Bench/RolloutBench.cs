@@ -62,17 +62,18 @@ internal static class RolloutBench
             DecoderExporter.Export(config, parameters, folderHead, tokenizerFolder: null, new ExportOptions { SamplingHead = true });
             try
             {
-                using var model = OnnxDecoder.Open(folder, threads);
-                using var model4 = OnnxDecoder.Open(folder4, threads);
-                using var modelHead = OnnxDecoder.Open(folderHead, threads);
-                using var genAi = new GenAiEngine(model, model.LoadTokenizer(), threads);
+                // one session at a time: the four 0.5B sessions (fp32, int4, head, GenAI) held together went out of memory at batch 64
+                T With<T>(string f, Func<OnnxDecoder, T> run)
+                {
+                    using var session = OnnxDecoder.Open(f, threads);
+                    return run(session);
+                }
                 foreach (var batch in batches)
                 {
                     var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest(
                         Enumerable.Range(0, PromptLength).Select(_ => rng.Next(s.Vocab - 1)).ToArray(), SampleSeeds.Derive(1, 0, $"b{i}", 0))).ToArray();
                     var sampling = new SamplingParams { Temperature = 1f, MaxNewTokens = NewTokens };
                     // alternating rounds: host sampler, in-graph sampler, GenAI (at most 32 rows per GenAI generator)
-                    genAi.BatchSize = batch;
                     var hostRates = new List<double>();
                     var headRates = new List<double>();
                     var genAiRates = new List<double>();
@@ -80,32 +81,34 @@ internal static class RolloutBench
                     var seconds = 0.0;
                     for (var round = 0; round < rounds; round++)
                     {
-                        var watch = Stopwatch.StartNew();
-                        var results = new Generator(model).Generate(requests, sampling);
-                        seconds = watch.Elapsed.TotalSeconds;
+                        var (results, hostSeconds) = With(folder, m => Timed(() => new Generator(m).Generate(requests, sampling)));
+                        seconds = hostSeconds;
                         tokens = results.Sum(r => r.Tokens.Length);
                         hostRates.Add(tokens / seconds);
-                        watch.Restart();
-                        var viaHead = new Generator(modelHead) { UseSamplingHead = true }.Generate(requests, sampling);
-                        headRates.Add(viaHead.Sum(r => r.Tokens.Length) / watch.Elapsed.TotalSeconds);
+                        var (viaHead, headSeconds) = With(folderHead, m => Timed(() => new Generator(m) { UseSamplingHead = true }.Generate(requests, sampling)));
+                        headRates.Add(viaHead.Sum(r => r.Tokens.Length) / headSeconds);
                         if (round == 0 && !viaHead.Zip(results).All(p => p.First.Tokens.AsSpan().SequenceEqual(p.Second.Tokens)))
                             Console.Error.WriteLine($"{s.Name} batch {batch}: the in-graph sampler chose other tokens than the host sampler");
-                        watch.Restart();
-                        genAiRates.Add(genAi.Generate(requests, sampling).Sum(r => r.Tokens.Length) / watch.Elapsed.TotalSeconds);
+                        var (viaGenAi, genAiSeconds) = With(folder, m =>
+                        {
+                            using var genAi = new GenAiEngine(m, m.LoadTokenizer(), threads) { BatchSize = batch };
+                            return Timed(() => genAi.Generate(requests, sampling));
+                        });
+                        genAiRates.Add(viaGenAi.Sum(r => r.Tokens.Length) / genAiSeconds);
                     }
                     var host = BenchStats.Median(hostRates);
                     var head = BenchStats.Median(headRates);
-                    var viaGenAi = BenchStats.Median(genAiRates);
+                    var genAiRate = BenchStats.Median(genAiRates);
                     seconds = tokens / host;
-                    var watch4 = Stopwatch.StartNew();
-                    var tokens4 = new Generator(model4).Generate(requests, sampling).Sum(r => r.Tokens.Length);
-                    var int4 = tokens4 / watch4.Elapsed.TotalSeconds;
+                    var (results4, seconds4) = With(folder4, m => Timed(() => new Generator(m).Generate(requests, sampling)));
+                    var int4 = results4.Sum(r => r.Tokens.Length) / seconds4;
                     var torch = Torch(s, batch, threads);
                     var naive = batch == 1 || s.Name == "tiny" && batch == 16 ? Naive(config, parameters, requests, s.Name == "tiny" ? NewTokens : 16) : (double?)null;
-                    Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} batch {batch}: ours {host:F1} tok/s (rounds {string.Join(", ", hostRates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))}), in-graph {head:F1}, GenAI {viaGenAi:F1}, torch {torch?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a"}"));
+                    Console.Error.WriteLine(FormattableString.Invariant($"{s.Name} batch {batch}: ours {host:F1} tok/s (rounds {string.Join(", ", hostRates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))}), in-graph {head:F1}, GenAI {genAiRate:F1}, int4 {int4:F1}, torch {torch?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a"}"));
                     lines.Add(FormattableString.Invariant(
-                        $"| {s.Name} | {batch} | {host:F1} | {head:F1} | {head / host:F2}× | {viaGenAi:F1} | {host / viaGenAi:F2}× | {int4:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{host / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
+                        $"| {s.Name} | {batch} | {host:F1} | {head:F1} | {head / host:F2}× | {genAiRate:F1} | {host / genAiRate:F2}× | {int4:F1} | {(torch is { } t ? $"{t:F1}" : "n/a")} | {(torch is { } t2 ? $"{host / t2:F2}×" : "n/a")} | {(naive is { } n ? $"{n:F1}" : "not run")} |"));
                     if (batch == 64)
+                        With(folder, model =>
                     {
                         // rows that stop early: every 50th token id stops (≈ 2 % per step); compaction vs GenAI's padding
                         var early = sampling with { StopTokenIds = Enumerable.Range(0, s.Vocab / 50).Select(i => i * 50).ToArray() };
@@ -133,7 +136,8 @@ internal static class RolloutBench
                                 throw new InvalidOperationException("refill and chunked calls sampled different tokens");
                             refill.Add(FormattableString.Invariant($"| {s.Name} | {many.Length} | {batch} | {chunked:F1} | {refilled:F1} | {refilled / chunked:F2}× |"));
                         }
-                    }
+                        return 0;
+                    });
                     if (batch == 1)
                     {
                         var bound = bandwidth * 1e9 / (4.0 * layout.TotalCount);
@@ -176,6 +180,13 @@ internal static class RolloutBench
         foreach (var r in refill)
             Console.WriteLine(r);
         return 0;
+    }
+
+    private static (T Result, double Seconds) Timed<T>(Func<T> run)
+    {
+        var watch = Stopwatch.StartNew();
+        var result = run();
+        return (result, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>Tokens/s of regenerating with the learner's full forward per new token (no KV cache), over <paramref name="newTokens"/> tokens.</summary>
