@@ -17,6 +17,22 @@ public static class PolicyLosses
         _ => new PolicyLossOptions(),
     };
 
+    /// <summary>
+    /// The options loss <paramref name="name"/> reads, by their pipeline.yaml names (algorithm.*): the config refuses
+    /// the others for this loss, since setting them would change nothing.
+    /// </summary>
+    public static IReadOnlyList<string> OptionKeys(string name) => Require(name) switch
+    {
+        "aspo" => ["dual_clip", "aspo_entropy_split", "aspo_low_entropy_clip", "aspo_high_entropy_clip", "aspo_entropy_quantile"],
+        "aspo_paper" => ["dual_clip", "aspo_low_entropy_clip"],
+        "ppo" or "grpo" or "dapo" => ["clip_low", "clip_high", "dual_clip"],
+        "cispo" or "no_is_masked" => ["clip_low", "clip_high"],
+        "no_is" => [],
+        "clip_cov" => ["clip_low", "clip_high", "clip_cov_ratio", "clip_cov_lower_bound", "clip_cov_upper_bound"],
+        "kl_cov" => ["kl_cov_ratio", "kl_cov_coefficient"],
+        _ /* forking_tokens */ => ["clip_low", "clip_high", "dual_clip", "entropy_top_ratio"],
+    };
+
     /// <summary>The loss <paramref name="name"/> with <paramref name="options"/> (null: its defaults).</summary>
     /// <exception cref="ArgumentException">unknown name (the message lists the valid ones) or an invalid option</exception>
     public static IPolicyLoss Create(string name, PolicyLossOptions? options = null)

@@ -1,20 +1,5 @@
 namespace Aspo.Algorithms;
 
-public enum RolloutCorrectionLevel { Off, Token, Sequence }
-
-/// <summary><c>Truncate</c>: w = min(w, C) (TIS). <c>Mask</c>: w = w·[w ≤ C], tokens/sequences above C drop out (MIS).</summary>
-public enum RolloutCorrectionMode { Truncate, Mask }
-
-/// <summary>Rollout correction settings. Default off (verl's default: metrics only).</summary>
-public sealed record RolloutCorrectionOptions
-{
-    public RolloutCorrectionLevel Level { get; init; } = RolloutCorrectionLevel.Off;
-    public RolloutCorrectionMode Mode { get; init; } = RolloutCorrectionMode.Truncate;
-
-    /// <summary>C, the cap on π_old/π_roll. verl's example uses 2.0.</summary>
-    public double Threshold { get; init; } = 2.0;
-}
-
 /// <summary>
 /// Importance weights for the mismatch between the rollout engine and the learner (truncated IS, Yao et al. 2025;
 /// verl <c>rollout_corr_helper</c>): token level w_t = exp(clamp(ℓ_old − ℓ_roll, ±20)); sequence level
@@ -71,6 +56,3 @@ public static class RolloutCorrection
             : new RolloutCorrectionStats(sum / count, max, min, above / count);
     }
 }
-
-/// <summary>Statistics of the raw weights over valid tokens (verl <c>rollout_corr/rollout_is_*</c>).</summary>
-public readonly record struct RolloutCorrectionStats(double Mean, double Max, double Min, double FractionAboveThreshold);

@@ -4,9 +4,6 @@ using System.Text.Json.Nodes;
 
 namespace Aspo.Data;
 
-/// <summary>One chat message: role (system, user, assistant, tool) and text.</summary>
-public sealed record ChatMessage(string Role, string Content);
-
 /// <summary>
 /// Chat templates as fixed renderers of the known Jinja templates (transformers renders tokenizer_config.json's
 /// chat_template; general Jinja is not needed for these): ChatML, Qwen2.5 (default system prompt), Qwen2.5-Math,

@@ -4,35 +4,6 @@ using DuckDB.NET.Data;
 
 namespace Aspo.Data;
 
-/// <summary>One training prompt: its messages, the answer the reward checks, and where it came from.</summary>
-public sealed record PromptRecord(long Row, string DataSource, IReadOnlyList<ChatMessage> Prompt, string GroundTruth, string Ability, string ExtraInfoJson);
-
-/// <summary>
-/// Which columns hold what. Default: the verl layout — <c>data_source</c>, <c>prompt</c> (list of {role, content}),
-/// <c>ability</c>, <c>reward_model.ground_truth</c>, <c>extra_info</c>. For a simple layout set <see cref="PromptColumn"/>
-/// to a string column (a single user message, e.g. "question") and <see cref="AnswerColumn"/> (e.g. "answer").
-/// </summary>
-public sealed record DatasetMapping
-{
-    public string PromptColumn { get; init; } = "prompt";
-    /// <summary>Column holding the answer; null = verl's <c>reward_model.ground_truth</c>.</summary>
-    public string? AnswerColumn { get; init; }
-    public string DataSourceColumn { get; init; } = "data_source";
-    /// <summary>data_source for rows of a file without that column.</summary>
-    public string DefaultDataSource { get; init; } = "default";
-
-    public static DatasetMapping Verl { get; } = new();
-}
-
-/// <summary>A problem found while reading a dataset: the row (or -1 for the file) and column, and what is wrong.</summary>
-public sealed record DatasetProblem(long Row, string Column, string Message)
-{
-    public override string ToString() => Row < 0 ? $"column {Column}: {Message}" : $"row {Row}, column {Column}: {Message}";
-}
-
-/// <summary>What reading a dataset found: the usable records, the columns, and every problem.</summary>
-public sealed record DatasetReport(string File, IReadOnlyList<(string Name, string Type)> Columns, IReadOnlyList<PromptRecord> Records, IReadOnlyList<DatasetProblem> Problems);
-
 /// <summary>
 /// Prompt datasets from JSONL or Parquet, read through DuckDB (so nested structs, lists and any Parquet codec DuckDB
 /// reads work). Validation names the file and the missing or wrong-typed column, and every bad row.
@@ -189,69 +160,5 @@ public static class PromptDataset
         }
         var node = JsonNode.Parse(json);
         return node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node!.ToJsonString(); // numbers and lists keep their JSON text
-    }
-}
-
-/// <summary>Where sampling is in the dataset: the epoch and the position inside that epoch's shuffled order.</summary>
-public sealed record SamplerState(int Epoch, int Position)
-{
-    public string ToJson() => JsonSerializer.Serialize(new { epoch = Epoch, position = Position });
-
-    public static SamplerState FromJson(string json)
-    {
-        var o = JsonNode.Parse(json) as JsonObject ?? throw new DataFormatException("sampler state: expected a JSON object");
-        return new SamplerState(o["epoch"]?.GetValue<int>() ?? throw new DataFormatException("sampler state: field epoch missing"),
-            o["position"]?.GetValue<int>() ?? throw new DataFormatException("sampler state: field position missing"));
-    }
-}
-
-/// <summary>
-/// Deterministic epochs over a dataset of N prompts: epoch e visits a permutation fixed by (seed, e) (SplitMix64-driven
-/// Fisher–Yates, stable across .NET versions); batches continue across epoch boundaries; the state can be saved and
-/// restored so a resumed run draws exactly the prompts an uninterrupted one would.
-/// </summary>
-public sealed class PromptSampler
-{
-    private readonly int _count;
-    private readonly ulong _seed;
-    private int[] _order;
-
-    public PromptSampler(int count, ulong seed, SamplerState? state = null)
-    {
-        if (count <= 0)
-            throw new ArgumentException("the dataset has no prompts");
-        _count = count;
-        _seed = seed;
-        State = state ?? new SamplerState(0, 0);
-        if (State.Position < 0 || State.Position > count || State.Epoch < 0)
-            throw new ArgumentException($"sampler state {State} does not fit a dataset of {count} prompts");
-        _order = Permutation(count, seed, State.Epoch);
-    }
-
-    public SamplerState State { get; private set; }
-
-    /// <summary>The next <paramref name="batchSize"/> prompt indices.</summary>
-    public int[] Next(int batchSize)
-    {
-        var batch = new int[batchSize];
-        for (var i = 0; i < batchSize; i++)
-        {
-            if (State.Position == _count)
-            {
-                State = new SamplerState(State.Epoch + 1, 0);
-                _order = Permutation(_count, _seed, State.Epoch);
-            }
-            batch[i] = _order[State.Position];
-            State = State with { Position = State.Position + 1 };
-        }
-        return batch;
-    }
-
-    internal static int[] Permutation(int count, ulong seed, int epoch)
-    {
-        var order = Enumerable.Range(0, count).ToArray();
-        var state = seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
-        SplitMix64.Shuffle(order, ref state);
-        return order;
     }
 }

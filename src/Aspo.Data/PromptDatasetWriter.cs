@@ -6,9 +6,6 @@ using System.Text.Json.Nodes;
 
 namespace Aspo.Data;
 
-/// <summary>One row of a verl-layout prompt dataset to write; extra_info is any JSON object.</summary>
-public sealed record PromptRow(string DataSource, IReadOnlyList<ChatMessage> Prompt, string Ability, string GroundTruth, JsonObject ExtraInfo);
-
 /// <summary>
 /// Writes prompt datasets in verl's layout (data_source, prompt as a list of {role, content}, ability,
 /// reward_model {style: "rule", ground_truth}, extra_info) as JSONL, or as Parquet through DuckDB. Atomic: the file

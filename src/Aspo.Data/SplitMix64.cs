@@ -6,9 +6,15 @@ namespace Aspo.Data;
 /// </summary>
 public static class SplitMix64
 {
-    public static ulong Next(ref ulong state)
+    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+
+    public static ulong Next(ref ulong state) => Finalize(state += Gamma);
+
+    /// <summary>The output for state <paramref name="z"/> without advancing a stream: a 64-bit hash (mixes seeds).</summary>
+    public static ulong Mix(ulong z) => Finalize(z + Gamma);
+
+    private static ulong Finalize(ulong z)
     {
-        var z = state += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

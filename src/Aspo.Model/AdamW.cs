@@ -2,23 +2,6 @@ using System.Globalization;
 
 namespace Aspo.Model;
 
-/// <summary>AdamW settings (defaults: verl's actor optimizer).</summary>
-public sealed record AdamWOptions
-{
-    public double Beta1 { get; init; } = 0.9;
-    public double Beta2 { get; init; } = 0.999;
-    public double Epsilon { get; init; } = 1e-8;
-    public double WeightDecay { get; init; } = 0.01;
-
-    public void Validate()
-    {
-        if (Beta1 is < 0 or >= 1) throw new ArgumentException($"beta1 must be in [0, 1), got {Beta1}");
-        if (Beta2 is < 0 or >= 1) throw new ArgumentException($"beta2 must be in [0, 1), got {Beta2}");
-        if (!(Epsilon > 0)) throw new ArgumentException($"epsilon must be positive, got {Epsilon}");
-        if (WeightDecay < 0) throw new ArgumentException($"weight decay must be ≥ 0, got {WeightDecay}");
-    }
-}
-
 /// <summary>
 /// AdamW (Loshchilov &amp; Hutter) as torch.optim.AdamW computes it, over the parameter slab: decoupled weight decay
 /// p ← p·(1 − lr·wd), moments m, v in slabs of the same layout, bias-corrected step
@@ -155,28 +138,4 @@ public sealed class AdamW
         reader.ReadFloat32("step", [1], step);
         return (long)step[0];
     }
-}
-
-/// <summary>Learning-rate schedules: constant, linear warm-up then constant, linear warm-up then cosine decay.</summary>
-public sealed record LearningRateSchedule(string Kind, double PeakLearningRate, int WarmupSteps = 0, int TotalSteps = 0, double MinLearningRateRatio = 0)
-{
-    public static IReadOnlyList<string> Kinds { get; } = ["constant", "warmup", "cosine"];
-
-    /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based).</summary>
-    public double At(int step)
-    {
-        if (!Kinds.Contains(Kind))
-            throw new ArgumentException($"unknown learning-rate schedule '{Kind}'; valid: {string.Join(", ", Kinds)}");
-        if (Kind == "constant")
-            return PeakLearningRate;
-        if (step < WarmupSteps)
-            return PeakLearningRate * (step + 1) / WarmupSteps;
-        if (Kind == "warmup" || TotalSteps <= WarmupSteps)
-            return PeakLearningRate;
-        var progress = Math.Min(1.0, (double)(step - WarmupSteps) / (TotalSteps - WarmupSteps));
-        var min = PeakLearningRate * MinLearningRateRatio;
-        return min + (PeakLearningRate - min) * 0.5 * (1 + Math.Cos(Math.PI * progress));
-    }
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Kind}(lr={PeakLearningRate}, warmup={WarmupSteps}, total={TotalSteps})");
 }

@@ -67,10 +67,9 @@ public sealed class Decoder
         if (logProbs.Length != batch.Scored || (entropies.Length != 0 && entropies.Length != batch.Scored))
             throw new ArgumentException($"the batch scores {batch.Scored} tokens; logProbs has {logProbs.Length} slots, entropies {entropies.Length}");
         EnsureRope(batch.MaxLength);
+        _ws = null; // a workspace that must grow can be collected before its successor is allocated
         ref var slot = ref forTraining ? ref _training : ref _scoring;
-        var previous = slot;
-        slot = _ws = null; // a workspace that must grow can be collected before its successor is allocated
-        var ws = _ws = slot = Workspace.For(previous, Config, batch, forTraining);
+        var ws = _ws = Workspace.For(ref slot, Config, batch, forTraining);
         int n = batch.Tokens, c = Config.HiddenSize;
 
         // embedding lookup into the residual stream of layer 0

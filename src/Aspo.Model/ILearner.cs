@@ -1,50 +1,5 @@
 namespace Aspo.Model;
 
-/// <summary>Which implementation trains the policy.</summary>
-public enum LearnerBackend
-{
-    /// <summary>This project's decoder (<see cref="Decoder"/>): hand-written backward over one fp32 slab, oneDNN GEMMs.</summary>
-    Native,
-    /// <summary>TorchSharp (LibTorch): autograd, CPU or CUDA.</summary>
-    Torch,
-}
-
-/// <summary>The number format of the learner's matrix multiplications (master weights, optimizer state, log-softmax and losses stay fp32).</summary>
-public enum LearnerPrecision { Fp32, Bf16 }
-
-/// <summary>How a learner is built: backend, device ("cpu", "cuda", "cuda:1"), GEMM precision, threads (0 = every core) and AdamW settings.</summary>
-public sealed record LearnerOptions
-{
-    public LearnerBackend Backend { get; init; } = LearnerBackend.Native;
-    public string Device { get; init; } = "cpu";
-    public LearnerPrecision Precision { get; init; } = LearnerPrecision.Fp32;
-    public int Threads { get; init; }
-    public AdamWOptions Optimizer { get; init; } = new();
-
-    public static IReadOnlyList<string> BackendNames { get; } = ["native", "torch"];
-    public static IReadOnlyList<string> PrecisionNames { get; } = ["fp32", "bf16"];
-
-    public static LearnerBackend ParseBackend(string name) => name switch
-    {
-        "native" => LearnerBackend.Native,
-        "torch" => LearnerBackend.Torch,
-        _ => throw new ArgumentException($"unknown learner backend '{name}'; valid: {string.Join(", ", BackendNames)}"),
-    };
-
-    public static LearnerPrecision ParsePrecision(string name) => name switch
-    {
-        "fp32" => LearnerPrecision.Fp32,
-        "bf16" => LearnerPrecision.Bf16,
-        _ => throw new ArgumentException($"unknown learner dtype '{name}'; valid: {string.Join(", ", PrecisionNames)}"),
-    };
-
-    /// <summary>"cpu", "cuda" or "cuda:N"; anything else is refused with the accepted forms.</summary>
-    public static bool IsValidDevice(string device) =>
-        device is "cpu" or "cuda" || device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device.AsSpan(5), out var n) && n >= 0;
-
-    public override string ToString() => $"{BackendNames[(int)Backend]} {PrecisionNames[(int)Precision]} on {Device}";
-}
-
 /// <summary>
 /// The learner seam: everything RL training, SFT and log-prob scoring need from a policy model. A batch is a set of
 /// packed prompt + response sequences; the learner scores the response tokens (log π = log_softmax(z/T)[token] and the

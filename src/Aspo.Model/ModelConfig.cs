@@ -4,12 +4,6 @@ using System.Text.Json.Nodes;
 
 namespace Aspo.Model;
 
-/// <summary>The decoder families this learner implements (Hugging Face <c>model_type</c>).</summary>
-public enum ModelFamily { Llama, Qwen2, Qwen3 }
-
-/// <summary>llama3 <c>rope_scaling</c>: low-frequency wavelengths are divided by <see cref="Factor"/>, with a smooth band.</summary>
-public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositionEmbeddings);
-
 /// <summary>
 /// A decoder's shape and options, as in a Hugging Face <c>config.json</c> (Llama, Qwen2, Qwen3).
 /// Shape letters used across the model code: C = hidden size, H = query heads, KV = key/value heads,

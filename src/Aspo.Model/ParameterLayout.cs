@@ -1,16 +1,5 @@
 namespace Aspo.Model;
 
-/// <summary>One named parameter tensor: its Hugging Face name, shape, and where it sits in the parameter slab.</summary>
-public sealed record ParameterTensor(string Name, long[] Shape, long Offset)
-{
-    public long Count => Shape.Aggregate(1L, (a, d) => a * d);
-}
-
-/// <summary>Slab offsets of one layer's tensors (-1 where the family has no such tensor).</summary>
-public readonly record struct LayerOffsets(
-    long InputNorm, long Wq, long Bq, long Wk, long Bk, long Wv, long Bv, long Wo, long Bo, long QNorm, long KNorm,
-    long PostNorm, long WGate, long WUp, long WDown);
-
 /// <summary>
 /// Every parameter of a decoder in one contiguous slab (llm.c style), with named views in Hugging Face order.
 /// Gradients and AdamW moments use slabs of the same layout.

@@ -1,17 +1,6 @@
 namespace Aspo.Model;
 
 /// <summary>
-/// Fills one micro-batch's coefficients from its scores: ∂L/∂logπ into <paramref name="dLogProbs"/> and, when the step
-/// asked for entropy gradients, ∂L/∂H into <paramref name="dEntropies"/> (all [S], S = the micro-batch's scored tokens).
-/// L is the whole optimizer step's loss, so each micro-batch's coefficients carry the step's normalisers.
-/// </summary>
-public delegate void MicroBatchCoefficients(int microBatch, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies,
-    Span<float> dLogProbs, Span<float> dEntropies);
-
-/// <summary>What one optimizer step did: the gradient norm before clipping, the learning rate used, the tokens scored.</summary>
-public readonly record struct TrainerStepResult(double GradNorm, double LearningRate, int Tokens);
-
-/// <summary>
 /// One optimizer step, the same for RL and SFT on every backend: zero the gradients; per micro-batch score → coefficients
 /// → backward (gradients accumulate); clip the global norm; AdamW at the schedule's rate for the learner's step count.
 /// </summary>

@@ -4,8 +4,8 @@ namespace Aspo.Model;
 
 /// <summary>
 /// Per-row work of the vocabulary head at temperature T (u = z/T): the log-prob of the target and the entropy,
-/// and their gradient with respect to the logits. Vectorised versions (TensorPrimitives, fp32 with fp32 sums) and
-/// plain double-precision references that the equivalence tests compare them with.
+/// and their gradient with respect to the logits. Vectorised versions (TensorPrimitives, fp32 with fp32 sums), tested
+/// against <see cref="LogSoftmax.Exact"/> and the plain double-precision gradient below.
 /// </summary>
 internal static class VocabKernels
 {
@@ -44,28 +44,10 @@ internal static class VocabKernels
         return (logSum, logSum - weighted / sum);
     }
 
-    /// <summary>Plain double-precision reference of <see cref="Score"/>.</summary>
-    public static (float LogProb, float Entropy) ScoreReference(ReadOnlySpan<float> z, int target, float invT)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var x in z)
-            max = Math.Max(max, x);
-        double sum = 0, weighted = 0;
-        for (var j = 0; j < z.Length; j++)
-        {
-            var uj = (z[j] - max) * (double)invT;
-            var ej = Math.Exp(uj);
-            sum += ej;
-            weighted += ej * uj;
-        }
-        var logSum = Math.Log(sum);
-        return ((float)((z[target] - max) * (double)invT - logSum), (float)(logSum - weighted / sum));
-    }
-
     /// <summary>Plain double-precision reference of <see cref="Gradient"/>.</summary>
     public static void GradientReference(Span<float> z, int target, float invT, float cLogProb, float cEntropy)
     {
-        var (_, entropy) = ScoreReference(z, target, invT);
+        var (_, entropy) = LogSoftmax.Exact(z, target, invT);
         var max = float.NegativeInfinity;
         foreach (var x in z)
             max = Math.Max(max, x);

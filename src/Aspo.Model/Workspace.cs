@@ -1,96 +1,6 @@
 namespace Aspo.Model;
 
 /// <summary>
-/// The shape of one packed batch: N tokens in B sequences, and the S scored (response) tokens — for each, the row
-/// whose logits predict it (the previous position) and its token id.
-/// </summary>
-internal sealed class BatchShape
-{
-    public required int Tokens { get; init; }
-    public required int Sequences { get; init; }
-    public required int[] Offsets { get; init; }      // [B+1]
-    public required int[] TokenIds { get; init; }     // [N]
-    public required int MaxLength { get; init; }
-    public required int[] ScoredRows { get; init; }   // [S]
-    public required int[] Targets { get; init; }      // [S]
-    public required long[] ProbStarts { get; init; }  // [B]: where sequence b's H·T_b² attention probabilities start
-    public required long ProbCount { get; init; }
-    public required float InverseTemperature { get; init; }
-    public int Scored => Targets.Length;
-
-    public int ProbOffset(int sequence, int head, int heads)
-    {
-        var t = Offsets[sequence + 1] - Offsets[sequence];
-        return checked((int)(ProbStarts[sequence] + (long)head * t * t));
-    }
-
-    public static BatchShape Create(ModelConfig config, ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ReadOnlySpan<int> responseStarts, float temperature)
-    {
-        if (!(temperature > 0) || float.IsInfinity(temperature))
-            throw new ArgumentException($"temperature must be a positive number, got {temperature}");
-        var b = offsets.Length - 1;
-        if (b < 1 || offsets[0] != 0 || offsets[^1] != tokens.Length)
-            throw new ArgumentException($"sequence offsets must start at 0 and end at the token count {tokens.Length}");
-        if (responseStarts.Length != b)
-            throw new ArgumentException($"{b} sequences need {b} response starts, got {responseStarts.Length}");
-        for (var t = 0; t < tokens.Length; t++)
-            if ((uint)tokens[t] >= (uint)config.VocabSize)
-                throw new ArgumentException($"token id {tokens[t]} at position {t} is outside the vocabulary [0, {config.VocabSize})");
-        var rows = new List<int>();
-        var targets = new List<int>();
-        var probStarts = new long[b];
-        long probs = 0;
-        var maxLength = 0;
-        for (var i = 0; i < b; i++)
-        {
-            int start = offsets[i], length = offsets[i + 1] - start;
-            if (length < 1)
-                throw new ArgumentException($"sequence {i} is empty");
-            if (responseStarts[i] < 1 || responseStarts[i] > length)
-                throw new ArgumentException($"sequence {i}: response start {responseStarts[i]} must be in [1, {length}] (the first token has no logits before it)");
-            maxLength = Math.Max(maxLength, length);
-            probStarts[i] = probs;
-            probs += (long)config.NumHeads * length * length;
-            for (var t = responseStarts[i]; t < length; t++)
-            {
-                rows.Add(start + t - 1);
-                targets.Add(tokens[start + t]);
-            }
-        }
-        if (probs > Array.MaxLength)
-            throw new ArgumentException($"the batch's attention needs {probs:N0} probabilities (heads × Σ length²) in one buffer, more than {Array.MaxLength:N0}: " +
-                $"its longest sequence ({maxLength} tokens) is too long for the learner; split it or use a smaller micro-batch");
-        return new BatchShape
-        {
-            Tokens = tokens.Length, Sequences = b, Offsets = offsets.ToArray(), TokenIds = tokens.ToArray(), MaxLength = maxLength,
-            ScoredRows = rows.ToArray(), Targets = targets.ToArray(), ProbStarts = probStarts, ProbCount = probs,
-            InverseTemperature = 1f / temperature,
-        };
-    }
-}
-
-/// <summary>One layer's saved activations (shapes for N tokens; P holds Σ_b H·T_b² attention probabilities).</summary>
-internal sealed class LayerActivations
-{
-    public LayerActivations(ModelConfig c, int n, long probs)
-    {
-        int hd = c.NumHeads * c.HeadDim, kvd = c.NumKvHeads * c.HeadDim;
-        X1 = new float[n * c.HiddenSize]; Rstd1 = new float[n];
-        Q = new float[n * hd]; K = new float[n * kvd]; V = new float[n * kvd];
-        if (c.HasQkNorm)
-        {
-            QLin = new float[n * hd]; KLin = new float[n * kvd]; RstdQ = new float[n * c.NumHeads]; RstdK = new float[n * c.NumKvHeads];
-        }
-        Probs = new float[checked((int)probs)]; Attn = new float[n * hd];
-        HMid = new float[n * c.HiddenSize]; X2 = new float[n * c.HiddenSize]; Rstd2 = new float[n];
-        Gate = new float[n * c.IntermediateSize]; Up = new float[n * c.IntermediateSize]; Act = new float[n * c.IntermediateSize];
-    }
-
-    public float[] X1, Rstd1, Q, K, V, Probs, Attn, HMid, X2, Rstd2, Gate, Up, Act;
-    public float[] QLin = [], KLin = [], RstdQ = [], RstdK = [];
-}
-
-/// <summary>
 /// Buffers of one forward/backward, allocated for a batch shape and reused while the next batch fits.
 /// Training keeps every layer's activations and every residual-stream state; scoring reuses one layer's buffers.
 /// </summary>
@@ -150,8 +60,11 @@ internal sealed class Workspace
     /// <summary>Index into <see cref="Resid"/> of the residual stream entering layer l (l = L: the final state).</summary>
     public int ResidIndex(int l) => ForTraining ? l : l % 2;
 
-    public static Workspace For(Workspace? previous, ModelConfig c, BatchShape batch, bool forTraining)
+    /// <summary>The workspace in <paramref name="slot"/> when it is large enough for <paramref name="batch"/>, else a
+    /// larger one put in its place.</summary>
+    public static Workspace For(ref Workspace? slot, ModelConfig c, BatchShape batch, bool forTraining)
     {
+        var previous = slot;
         if (previous is not null && previous.ForTraining == forTraining && previous.Capacity >= batch.Tokens
             && previous.ProbCapacity >= batch.ProbCount && previous.LengthCapacity >= batch.MaxLength)
         {
@@ -163,7 +76,12 @@ internal sealed class Workspace
         var same = previous is not null && previous.ForTraining == forTraining ? previous : null;
         int tokens = Math.Max(batch.Tokens, same?.Capacity ?? 0), length = Math.Max(batch.MaxLength, same?.LengthCapacity ?? 0);
         var probs = Math.Max(batch.ProbCount, same?.ProbCapacity ?? 0);
-        previous = same = null; // the old buffers can go before the new ones are allocated
-        return new Workspace(c, batch, forTraining, tokens, probs, length);
+        var grown = previous is not null;
+        slot = previous = same = null;
+        // the old buffers (gigabytes at real scale) are collected before the larger ones are allocated: left to the GC,
+        // the two sets were resident together and a 0.5B learn stage went out of memory (this happens a few times per run)
+        if (grown)
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+        return slot = new Workspace(c, batch, forTraining, tokens, probs, length);
     }
 }

@@ -8,17 +8,6 @@ using DataType = Aspo.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Aspo.Onnx;
 
-/// <summary>Export options. Int4: every projection MatMul (not the lm_head: log-prob fidelity) as MatMulNBits.</summary>
-public sealed record ExportOptions
-{
-    public int? ContextLength { get; init; }
-    public bool Int4 { get; init; }
-    /// <summary>MatMulNBits accuracy_level: 4 = int8 activations (fastest on CPU), 1 = fp32 compute (exact to the dequantized weights).</summary>
-    public int Int4AccuracyLevel { get; init; } = 4;
-    /// <summary>Append the in-graph sampler (<see cref="Aspo.Onnx.SamplingHead"/>): a decode step can return tokens, log-probs and entropies instead of logits.</summary>
-    public bool SamplingHead { get; init; }
-}
-
 /// <summary>
 /// Writes a decoder as an ONNX Runtime GenAI-style model folder: <c>model.onnx</c> + <c>model.onnx.data</c> (every large
 /// initializer external), <c>genai_config.json</c>, and the tokenizer files. The graph follows the GenAI builder's CPU

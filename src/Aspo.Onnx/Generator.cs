@@ -3,58 +3,6 @@ using Aspo.Data.Tokenization;
 
 namespace Aspo.Onnx;
 
-/// <summary>Sampling settings. Temperature 0 = greedy. top_k 0 = off; top_p 1 = off.</summary>
-public sealed record SamplingParams
-{
-    public float Temperature { get; init; } = 1f;
-    public float TopP { get; init; } = 1f;
-    public int TopK { get; init; }
-    public int MaxNewTokens { get; init; } = 256;
-    /// <summary>Extra stop token ids besides the model's EOS ids.</summary>
-    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
-    /// <summary>Stop when the generated text contains one of these (needs a tokenizer).</summary>
-    public IReadOnlyList<string> StopStrings { get; init; } = [];
-    public bool RecordEntropy { get; init; }
-
-    public void Validate()
-    {
-        if (!(Temperature >= 0) || float.IsInfinity(Temperature)) throw new ArgumentException($"temperature must be ≥ 0, got {Temperature}");
-        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top_p must be in (0, 1], got {TopP}");
-        if (TopK < 0) throw new ArgumentException($"top_k must be ≥ 0 (0 = off), got {TopK}");
-        if (MaxNewTokens < 1) throw new ArgumentException($"max new tokens must be ≥ 1, got {MaxNewTokens}");
-    }
-}
-
-/// <summary>One prompt to complete, with the seed of its sample (derive it with <see cref="SampleSeeds.Derive"/>).</summary>
-public sealed record GenerationRequest(int[] PromptIds, ulong Seed);
-
-/// <summary>
-/// The sampled tokens, log_softmax(logits/T)[token] over the full vocabulary in fp32 for each (T = 1 when greedy),
-/// the entropies when asked, and why it stopped ("stop": a stop token or string; "length": max new tokens).
-/// </summary>
-public sealed record GenerationResult(int[] Tokens, float[] LogProbs, float[]? Entropies, string FinishReason, string? Text);
-
-/// <summary>Per-sample seeds from (master seed, iteration, prompt uid, sample index): never from batch position or thread.</summary>
-public static class SampleSeeds
-{
-    public static ulong Derive(ulong masterSeed, int iteration, string promptUid, int sampleIndex)
-    {
-        var h = 14695981039346656037UL; // FNV-1a over the uid's UTF-16 code units
-        foreach (var ch in promptUid)
-            h = (h ^ ch) * 1099511628211UL;
-        var state = masterSeed ^ Mix(h) ^ Mix((ulong)iteration * 0x9E3779B97F4A7C15UL + 1) ^ Mix((ulong)sampleIndex + 0xD1B54A32D192ED03UL);
-        return Mix(state);
-    }
-
-    internal static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-}
-
 /// <summary>
 /// Batched sampling on an exported decoder, GenAI-equivalent (§2.3): one shared KV buffer per layer
 /// [B, KV, max_length, D] bound as both past and present input/output on every Run (never reallocated or copied),

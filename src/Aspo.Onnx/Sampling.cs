@@ -99,23 +99,8 @@ public static class Sampling
     public static bool Draws(SamplingParams p) => p.Temperature != 0 && p.TopK != 1;
 
     /// <summary>log_softmax(logits/T)[token] over the full vocabulary and the entropy of softmax(logits/T) (double accumulation).</summary>
-    public static (float LogProb, float Entropy) LogProbAndEntropy(ReadOnlySpan<float> logits, int token, float temperature)
-    {
-        var invT = 1.0 / temperature;
-        var max = float.NegativeInfinity;
-        foreach (var z in logits)
-            max = Math.Max(max, z);
-        double sum = 0, weighted = 0;
-        foreach (var z in logits)
-        {
-            var u = (z - max) * invT;
-            var e = Math.Exp(u);
-            sum += e;
-            weighted += e * u;
-        }
-        var logSum = Math.Log(sum);
-        return ((float)((logits[token] - max) * invT - logSum), (float)(logSum - weighted / sum));
-    }
+    public static (float LogProb, float Entropy) LogProbAndEntropy(ReadOnlySpan<float> logits, int token, float temperature) =>
+        Aspo.Model.LogSoftmax.Exact(logits, token, 1.0 / temperature);
 
     /// <summary>Inverse-CDF draw from unnormalised weights.</summary>
     private static int Draw(ReadOnlySpan<float> weights, double sum, ref ulong rng)

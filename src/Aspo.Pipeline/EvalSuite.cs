@@ -5,12 +5,6 @@ using Aspo.Pipeline.Config;
 namespace Aspo.Pipeline;
 
 /// <summary>
-/// One dataset of a suite: the file (resolved against the suite's folder), how to read it, an optional instruction
-/// appended to each prompt's last user message, and where to get the file.
-/// </summary>
-public sealed record SuiteDataset(string File, DatasetMapping Mapping, int Limit, string? Instruction, string? Download);
-
-/// <summary>
 /// An evaluation suite (a YAML file under datasets/suites/): its datasets and how to sample them. Reading is strict:
 /// unknown keys, wrong types and missing files are errors naming the file, line and key.
 /// </summary>

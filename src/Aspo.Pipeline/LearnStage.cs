@@ -6,23 +6,6 @@ using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;
 
-/// <summary>What one learn stage needs besides the rows: the algorithm, the optimizer and the seed of its shuffles.</summary>
-public sealed record LearnSettings
-{
-    public required AlgorithmSection Algorithm { get; init; }
-    public required OptimizerSection Optimizer { get; init; }
-    public required ulong Seed { get; init; }
-    public required int Iteration { get; init; }
-    /// <summary>Optimizer steps of the whole run (the cosine schedule's horizon).</summary>
-    public int TotalSteps { get; init; }
-    /// <summary>
-    /// Replay: the shards come from another policy. π_old is then the learner's own log-probs before the first update
-    /// (PPO's old policy = the weights being trained; <see cref="LearnStage.Recompute"/>), and the shard's log-probs
-    /// become the rollout log-probs of the configured rollout correction. Null: π_old is the shard's.
-    /// </summary>
-    public IReadOnlyList<float[]>? LearnerOldLogProbs { get; init; }
-}
-
 /// <summary>
 /// The learn stage core: shard rows → GRPO-style advantages per prompt group → <c>ppo_epochs</c> passes over seeded
 /// shuffles of the sequences in mini-batches; each mini-batch accumulates gradients over its micro-batches (the

@@ -1,20 +1,6 @@
 namespace Aspo.Rewards;
 
 /// <summary>
-/// One graded sample for evaluation: which prompt it answers (and its sample index, the order maj@k reads), its score,
-/// whether it counts as correct, the normalised answer it gave (null: none), its length and whether it hit the limit.
-/// </summary>
-public readonly record struct GradedSample(string DataSource, string PromptUid, int SampleIndex, double Score, bool Correct, string? Answer,
-                                           int ResponseTokens, bool Truncated);
-
-/// <summary>
-/// Evaluation figures of one data_source (or "all"): avg@n, pass@k (unbiased), maj@k (null when the grader extracts
-/// no answers, e.g. code), mean response length in tokens and the fraction of responses cut at the token limit.
-/// </summary>
-public sealed record EvalSummary(string DataSource, int Prompts, int Samples, double AvgAtN, double MeanScore, IReadOnlyList<(int K, double PassAtK)> PassAtK,
-                                 int MajK, double? MajAtK, double MeanResponseLength, double TruncationRate);
-
-/// <summary>
 /// avg@n (mean accuracy over all n samples of every prompt, the paper's avg@K) and the unbiased pass@k estimator of
 /// Chen et al. (2021): per prompt with n samples of which c are correct, pass@k = 1 − C(n−c, k) / C(n, k), averaged over
 /// prompts; maj@k: per prompt, the most frequent answer among its first k samples (ties: the answer seen first; samples

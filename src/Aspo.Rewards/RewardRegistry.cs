@@ -3,27 +3,6 @@ using Aspo.Rewards.Code;
 namespace Aspo.Rewards;
 
 /// <summary>
-/// A reward's verdict on one response: the score and its named components (all logged), and the normalised final
-/// answer the grader compared when it has one (what maj@k votes on; null for code and for responses without an answer).
-/// </summary>
-public sealed record RewardResult(double Score, IReadOnlyDictionary<string, double> Components, string? Answer = null);
-
-/// <summary>
-/// One response to grade, with everything a grader may read: rule graders use the response and ground truth; a
-/// model-based verifier also reads the question; length shaping reads the response length in tokens.
-/// </summary>
-public sealed record RewardRequest(string DataSource, string Question, string Response, string GroundTruth, int ResponseTokens = 0);
-
-/// <summary>Grades a batch of responses (one rollout batch) in order; the grader is chosen by each row's data_source.</summary>
-public interface IRewardFunction
-{
-    IReadOnlyList<RewardResult> ScoreBatch(IReadOnlyList<RewardRequest> batch);
-}
-
-/// <summary>A grader of one data_source over a batch: model and sandbox graders use the whole batch at once.</summary>
-public delegate IReadOnlyList<RewardResult> BatchGrader(IReadOnlyList<RewardRequest> batch);
-
-/// <summary>
 /// data_source → grader, verl's convention (<c>default_compute_score</c>): the Hendrycks MATH sources use verl's
 /// <c>math_reward</c> grader (1/0) with the exact-rational numeric match as a logged component; math_dapo, math,
 /// math_dapo_reasoning and every name starting "aime" use <c>math_dapo</c> (+1/−1, acc). An unknown data_source is an

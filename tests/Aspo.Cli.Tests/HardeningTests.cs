@@ -150,9 +150,9 @@ public sealed class HardeningTests : IDisposable
         var resumed = Cli("run", yaml, "--output", moved);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains("resuming", resumed.Stdout);
-        var changed = Cli("run", yaml, "--output", moved, "--set", "algorithm.clip_high=0.3", "--set", "optimizer.lr=0.5");
+        var changed = Cli("run", yaml, "--output", moved, "--set", "algorithm.dual_clip=4", "--set", "optimizer.lr=0.5");
         Assert.Equal(1, changed.ExitCode);
-        Assert.Contains("algorithm.clip_high was 0.2, now 0.3; optimizer.lr was 1E-06, now 0.5", changed.Stderr);
+        Assert.Contains("algorithm.dual_clip was 3, now 4; optimizer.lr was 1E-06, now 0.5", changed.Stderr);
     }
 
     private static string ShippedModel => Path.Combine(CliProcess.RepositoryRoot, "datasets", "models", "arith-tiny-sft");

@@ -201,6 +201,8 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [InlineData(new[] { "learner.dtype=fp16" }, "learner.dtype: unknown 'fp16'; valid: fp32, bf16")]
     [InlineData(new[] { "rollout.sampler=gpu" }, "rollout.sampler: unknown 'gpu'; valid: auto, host, graph")]
     [InlineData(new[] { "rollout.device=tpu" }, "rollout.device: 'tpu'; valid: cpu, cuda, cuda:N")]
+    [InlineData(new[] { "algorithm.clip_high=0.3" }, "algorithm.clip_high: not used by loss aspo, so it would change nothing; aspo reads dual_clip, aspo_entropy_split, aspo_low_entropy_clip, aspo_high_entropy_clip, aspo_entropy_quantile")]
+    [InlineData(new[] { "algorithm.loss=no_is", "algorithm.dual_clip=2" }, "algorithm.dual_clip: not used by loss no_is, so it would change nothing; no_is reads none of the loss options")]
     public void Bad_settings_fail_at_load_naming_the_key_and_what_is_allowed(string[] overrides, string expected)
     {
         var yaml = Setup();
@@ -250,6 +252,17 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(6, iteration["data"]!["learn/micro_batch"]!.GetValue<double>());
         Assert.Contains("algorithm.micro_batch (4) must divide algorithm.mini_batch (6); allowed: 1, 2, 3, 6, or auto",
             Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.micro_batch=4"])).Message);
+    }
+
+    /// <summary>The README's configuration table is the key table's, so a key added, renamed or given another default
+    /// without the README following fails here.</summary>
+    [Fact]
+    public void The_readme_configuration_table_is_the_key_tables()
+    {
+        var readme = File.ReadAllText(Path.Combine(TestRepository.Root, "README.md")).ReplaceLineEndings("\n");
+        Assert.True(readme.Contains(ConfigKeys.MarkdownTable(), StringComparison.Ordinal),
+            "README.md's configuration table differs from ConfigKeys.MarkdownTable(); replace it with:\n" + ConfigKeys.MarkdownTable());
+        Assert.Equal(ConfigKeys.All.Count, ConfigKeys.All.Select(k => k.Path).Distinct().Count());
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public static class ResolvedConfig
     }
 
     /// <summary>The keys whose values differ (absent on one side = null), except <paramref name="ignored"/>, in key order;
-    /// path keys by file name.</summary>
+    /// path keys by file name; a loss option absent from the new file is not a difference.</summary>
     public static IReadOnlyList<(string Key, string? Old, string? New)> Differences(string oldYaml, string newYaml, IReadOnlySet<string> ignored)
     {
         var a = Flatten(oldYaml);
@@ -44,7 +44,10 @@ public static class ResolvedConfig
         string? Comparable(string key, string? value) => value is null || !PathKeys.Contains(key) ? value : FileNames(value);
         return [.. a.Keys.Union(b.Keys).Where(k => !ignored.Contains(k)).Order(StringComparer.Ordinal)
             .Select(k => (k, a.GetValueOrDefault(k), b.GetValueOrDefault(k)))
-            .Where(d => Comparable(d.k, d.Item2) != Comparable(d.k, d.Item3))];
+            .Where(d => Comparable(d.k, d.Item2) != Comparable(d.k, d.Item3))
+            // a loss option only the old file lists: files written before options were limited to their loss (the
+            // loss itself is compared, so with the same loss the option was unused then too)
+            .Where(d => !(d.Item3 is null && ConfigKeys.LossOptionPaths.Contains(d.k)))];
     }
 
     /// <summary>"key was old, now new; …" for an error message.</summary>

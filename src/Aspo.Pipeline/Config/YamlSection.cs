@@ -4,9 +4,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace Aspo.Pipeline.Config;
 
-/// <summary>A config file is wrong: the message names the file, line, key and what was expected.</summary>
-public sealed class ConfigException(string message) : Exception(message);
-
 /// <summary>
 /// Strict typed reading of one YAML mapping: every getter names the file, line and dotted key when the value has the
 /// wrong type, and <see cref="RejectUnknownKeys"/> turns any key nobody asked for into an error listing the known ones —

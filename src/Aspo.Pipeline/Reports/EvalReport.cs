@@ -5,9 +5,6 @@ using Aspo.Rewards;
 
 namespace Aspo.Pipeline;
 
-/// <summary>One evaluated suite: its name, how it was sampled and the summaries per data_source (+ "all").</summary>
-public sealed record SuiteResult(string Suite, int Prompts, EvalSettings Settings, IReadOnlyList<EvalSummary> Summaries);
-
 /// <summary>
 /// How evaluation results are shown and kept: a console table, a JSON report, and metric rows appended to a run's
 /// metrics.jsonl under verl's validation names (<c>val-core/{data_source}/acc/mean@{n}</c>, …).

@@ -7,9 +7,6 @@ using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;
 
-/// <summary>One chart of the report: a title and the metric it plots per iteration (or a matcher for eval names).</summary>
-public sealed record ReportChart(string Title, string Kind, Func<string, bool> Metric, string Label);
-
 /// <summary>
 /// <c>aspo report</c>: one self-contained HTML file (inline SVG and CSS, no script, nothing fetched) with line charts
 /// across iterations of reward, held-out accuracy, entropy, response length, KL, clip fractions and the

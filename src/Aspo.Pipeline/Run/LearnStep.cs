@@ -41,6 +41,26 @@ public static class LearnStep
         }
     }
 
+    /// <summary>
+    /// micro_batch auto: the largest divisor of the mini-batch whose memory plan fits both in 60 % of the machine's
+    /// memory and in what is free now — the plan's parts not yet resident (activations; gradients and AdamW moments of
+    /// a fresh learner) within 75 % of the available memory (headroom: the runtime's own allocations; the plan is an
+    /// estimate).
+    /// </summary>
+    private static int AutoMicroBatch(RunContext run, int iteration, Aspo.Model.ILearner learner, List<RolloutRow> rows, bool reused)
+    {
+        var lengths = rows.Select(r => r.PromptTokenIds.Length + r.ResponseTokenIds.Length).ToArray();
+        var fixedPart = Aspo.Model.MemoryPlan.Estimate(learner.Config, [1]);
+        var resident = fixedPart.ParameterBytes + (reused ? fixedPart.GradientBytes + fixedPart.OptimizerBytes : 0);
+        var available = Aspo.Native.SystemMemory.AvailableBytes();
+        var budget = Math.Min((long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.6), resident + (long)(available * 0.75));
+        var microBatch = Aspo.Model.MemoryPlan.LargestMicroBatch(learner.Config, lengths, run.Config.Algorithm.MiniBatch, budget);
+        var plan = Aspo.Model.MemoryPlan.Estimate(learner.Config, [.. lengths.OrderDescending().Take(microBatch)]);
+        run.Log.Line(FormattableString.Invariant(
+            $"iteration {iteration} learn: micro_batch auto = {microBatch} sequences (memory plan {plan.TotalBytes / 1e9:F2} GB within {budget / 1e9:F2} GB: {available / 1e9:F2} GB available now)"));
+        return microBatch;
+    }
+
     /// <summary>The stage with its learner; returns whether the learner may be kept for the next iteration (its memory
     /// plan leaves room for the rollout's session next to it).</summary>
     private static bool Learn(RunContext run, int iteration, Aspo.Model.ILearner learner, bool reused, string? shardsFolder, bool replay)
@@ -78,14 +98,8 @@ public static class LearnStep
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
-        // micro_batch auto: the largest divisor of the mini-batch whose memory plan fits in 60 % of the machine's memory (headroom: the rollout's
-        // and the runtime's own allocations, and the plan is an estimate)
-        var microBatch = c.Algorithm.MicroBatch > 0 ? c.Algorithm.MicroBatch
-            : Aspo.Model.MemoryPlan.LargestMicroBatch(learner.Config, [.. rows.Select(r => r.PromptTokenIds.Length + r.ResponseTokenIds.Length)],
-                c.Algorithm.MiniBatch, (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.6));
+        var microBatch = c.Algorithm.MicroBatch > 0 ? c.Algorithm.MicroBatch : AutoMicroBatch(run, iteration, learner, rows, reused);
         var algorithm = c.Algorithm with { MicroBatch = microBatch };
-        if (c.Algorithm.MicroBatch == 0)
-            run.Log.Line($"iteration {iteration} learn: micro_batch auto = {microBatch} sequences (memory plan)");
         // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
         var recomputeClock = Stopwatch.StartNew();
         var recomputed = LearnStage.Recompute(learner, rows, microBatch);

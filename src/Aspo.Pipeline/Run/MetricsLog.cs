@@ -6,9 +6,6 @@ using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;
 
-/// <summary>One row of a run's metrics.jsonl; <paramref name="Suite"/> is set on eval rows.</summary>
-public sealed record MetricRow(string Kind, int Iteration, string? Suite, JsonObject Data);
-
 /// <summary>
 /// A run's metrics: one JSON object per line in metrics.jsonl — {"kind", "iteration", "step", ["suite",] "data": {verl
 /// names}} — and the same scalars in TensorBoard event files (per-step rows under "step/…" on the optimizer-step

@@ -1,8 +1,5 @@
 namespace Aspo.Pipeline;
 
-/// <summary>The stages of one iteration, in the order the loop runs them (<see cref="Init"/>: only the starting policy exists).</summary>
-public enum Stage { Init, Export, Rollout, Learn, Eval }
-
 /// <summary>The last completed (iteration, stage) of a run, as <c>state.json</c> records it.</summary>
 public sealed record RunState(int Iteration, Stage Stage) : IComparable<RunState>
 {

@@ -2,9 +2,6 @@ using System.Text.Json;
 
 namespace Aspo.Rewards.Code;
 
-/// <summary>One stdin/stdout test case of a code task.</summary>
-public readonly record struct StdioTest(string Input, string Output);
-
 /// <summary>
 /// LiveCodeBench-style code reward: the program is the text between the last two lines containing a ``` fence
 /// (LiveCodeBench's <c>extract_code</c>), run once per test case in the <see cref="PythonSandbox"/> with the test's

@@ -4,47 +4,6 @@ using System.Text;
 
 namespace Aspo.Rewards.Code;
 
-/// <summary>Limits of one sandboxed run. Defaults follow LiveCodeBench (6 s per test) with room for Python's start-up.</summary>
-public sealed record SandboxLimits
-{
-    /// <summary>Wall-clock limit per run; CPU time is limited to the same number of seconds (rounded up).</summary>
-    public double TimeLimitSeconds { get; init; } = 6;
-    /// <summary>Address-space limit (RLIMIT_AS) of the program.</summary>
-    public long MemoryBytes { get; init; } = 2L << 30;
-    /// <summary>Processes and threads of the program's private user id (RLIMIT_NPROC): contains fork bombs.</summary>
-    public int MaxProcesses { get; init; } = 32;
-    /// <summary>Bytes of stdout kept; a program that prints more is stopped and fails with OutputLimit.</summary>
-    public int MaxOutputBytes { get; init; } = 4 << 20;
-    /// <summary>Largest file the program may write (RLIMIT_FSIZE).</summary>
-    public long MaxFileBytes { get; init; } = 16 << 20;
-    /// <summary>Size of the private tmpfs that is the program's only writable directory (/tmp in the sandbox).</summary>
-    public long WorkDirBytes { get; init; } = 64 << 20;
-
-    public void Validate()
-    {
-        if (!(TimeLimitSeconds > 0) || MemoryBytes < (64 << 20) || MaxProcesses < 1 || MaxOutputBytes < 1 || MaxFileBytes < 1 || WorkDirBytes < (1 << 20))
-            throw new ArgumentException($"invalid sandbox limits: {this} (time > 0 s, memory ≥ 64 MiB, work dir ≥ 1 MiB, the rest ≥ 1)");
-    }
-}
-
-public enum SandboxStatus
-{
-    /// <summary>The program exited with status 0.</summary>
-    Exited,
-    /// <summary>Non-zero exit or killed by a signal other than the limits below (MemoryError, exceptions, SIGXFSZ…).</summary>
-    RuntimeError,
-    /// <summary>Wall-clock or CPU-time limit reached; the whole process tree was killed.</summary>
-    TimeLimit,
-    /// <summary>More than <see cref="SandboxLimits.MaxOutputBytes"/> on stdout; the program was killed.</summary>
-    OutputLimit,
-}
-
-/// <summary>What one sandboxed run produced. Stdout is the bytes decoded as UTF-8; stderr keeps only its first 8 KiB.</summary>
-public sealed record SandboxResult(SandboxStatus Status, int ExitCode, string Stdout, string StderrHead, double WallSeconds);
-
-/// <summary>The sandbox cannot be set up on this machine (missing tool, no namespaces): an infrastructure error, never a score.</summary>
-public sealed class SandboxUnavailableException(string message) : Exception(message);
-
 /// <summary>
 /// Runs an untrusted Python program on one stdin in a throw-away Linux sandbox built from util-linux tools:
 /// <c>unshare</c> gives it new network (no interfaces up: no network), PID (it cannot see or signal host processes; when

@@ -1,0 +1,3 @@
+namespace Aspo.Algorithms;
+
+public enum RolloutCorrectionLevel { Off, Token, Sequence }

@@ -1,0 +1,10 @@
+using System.Globalization;
+using System.Text;
+
+namespace Aspo.Data.Synthetic;
+
+public enum ArithmeticSplit
+{
+    Train,
+    HeldOut,
+}

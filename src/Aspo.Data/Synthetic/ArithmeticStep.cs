@@ -1,0 +1,7 @@
+using System.Globalization;
+using System.Text;
+
+namespace Aspo.Data.Synthetic;
+
+/// <summary>One operation of a chain: "+", "-" or "*", and its operand.</summary>
+public readonly record struct ArithmeticStep(char Operator, long Operand);

@@ -1,0 +1,23 @@
+using System.Text;
+using Aspo.Algorithms;
+
+namespace Aspo.Pipeline.Config;
+
+/// <summary>algorithm: advantages, the policy loss and its parameters, KL, aggregation and the update schedule.</summary>
+public sealed record AlgorithmSection
+{
+    public string Advantage { get; init; } = "grpo";
+    public string Loss { get; init; } = "aspo";
+    public PolicyLossOptions LossOptions { get; init; } = PolicyLosses.DefaultOptions("aspo");
+    public string Aggregation { get; init; } = "token-mean";
+    public string KlEstimator { get; init; } = "k3";
+    public double KlCoefficient { get; init; }
+    public int PpoEpochs { get; init; } = 1;
+    /// <summary>Sequences per optimizer step.</summary>
+    public int MiniBatch { get; init; } = 64;
+    /// <summary>Sequences per forward/backward (gradients accumulate over a mini-batch's micro-batches); 0 = auto: the
+    /// largest divisor of the mini-batch whose memory plan fits (chosen by the learn stage from the rows' lengths).</summary>
+    public int MicroBatch { get; init; } = 8;
+    /// <summary>Importance weights π_old/π_rollout when the shards' policy is not the one trained (replay): off, token or sequence level.</summary>
+    public RolloutCorrectionOptions RolloutCorrection { get; init; } = new();
+}

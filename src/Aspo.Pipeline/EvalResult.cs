@@ -1,0 +1,10 @@
+using Aspo.Data;
+using Aspo.Data.Shards;
+using Aspo.Data.Tokenization;
+using Aspo.Onnx;
+using Aspo.Rewards;
+
+namespace Aspo.Pipeline;
+
+/// <summary>Every sampled row (graded) and the summaries per data_source and overall.</summary>
+public sealed record EvalResult(IReadOnlyList<RolloutRow> Rows, IReadOnlyList<EvalSummary> Summaries);
