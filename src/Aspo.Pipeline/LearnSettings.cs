@@ -21,4 +21,10 @@ public sealed record LearnSettings
     /// become the rollout log-probs of the configured rollout correction. Null: π_old is the shard's.
     /// </summary>
     public IReadOnlyList<float[]>? LearnerOldLogProbs { get; init; }
+
+    /// <summary>
+    /// algorithm.kl_coef &gt; 0: the frozen reference policy's log-probs per row (the run's starting checkpoint, scored
+    /// by the learner before the stage), for the KL term. Null when the KL term is off.
+    /// </summary>
+    public IReadOnlyList<float[]>? ReferenceLogProbs { get; init; }
 }

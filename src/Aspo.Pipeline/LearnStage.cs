@@ -45,9 +45,25 @@ public static class LearnStage
         if (withRollout && settings.LearnerOldLogProbs!.Count != rows.Count)
             throw new ArgumentException($"{settings.LearnerOldLogProbs.Count} learner log-prob rows for {rows.Count} rollout rows");
         var old = settings.LearnerOldLogProbs ?? [.. rows.Select(r => r.OldLogprobs)];
+        var reference = settings.ReferenceLogProbs;
+        if (a.KlCoefficient > 0 && (reference is null || reference.Count != rows.Count))
+            throw new ArgumentException($"algorithm.kl_coef {a.KlCoefficient} needs the reference policy's log-probs for each of the {rows.Count} rows, got {reference?.Count ?? 0}");
         var o = settings.Optimizer;
         var schedule = new LearningRateSchedule(o.Schedule, o.LearningRate, o.WarmupSteps, settings.TotalSteps);
-        var trainable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
+        // DAPO's group filter: groups whose rewards are all equal carry no advantage signal; drop them from the update
+        var keep = new bool[rows.Count];
+        Array.Fill(keep, true);
+        var filterMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (a.FilterGroups)
+        {
+            var filter = RewardShaping.FilterUninformativeGroups(scores, groupIds, keep);
+            filterMetrics["filter_groups/groups"] = filter.Groups;
+            filterMetrics["filter_groups/dropped_groups"] = filter.Dropped;
+            filterMetrics["filter_groups/dropped_all_solved"] = filter.SolvedAll;
+            filterMetrics["filter_groups/dropped_none_solved"] = filter.SolvedNone;
+            filterMetrics["filter_groups/kept_sequences"] = keep.Count(k => k);
+        }
+        var trainable = Enumerable.Range(0, rows.Count).Where(i => keep[i] && rows[i].ResponseTokenIds.Length > 0).ToArray();
         var steps = new List<Dictionary<string, double>>();
         var total = a.PpoEpochs * ((trainable.Length + a.MiniBatch - 1) / a.MiniBatch);
         for (var epoch = 0; epoch < a.PpoEpochs; epoch++)
@@ -56,7 +72,9 @@ public static class LearnStage
             for (var start = 0; start < order.Length; start += a.MiniBatch)
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
-                steps.Add(Step(learner, objective, schedule, rows, old, withRollout, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+                steps.Add(Step(learner, objective, schedule, rows, old, reference, withRollout, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+                foreach (var (name, value) in filterMetrics)
+                    steps[^1][name] = value;
                 onStep?.Invoke(steps.Count, total, steps[^1]);
             }
         }
@@ -75,7 +93,8 @@ public static class LearnStage
     /// <summary>One optimizer step over mini-batch <paramref name="mini"/>: the policy objective's coefficients per
     /// micro-batch, at the mini-batch's aggregation normalisers, through <see cref="TrainerStep"/>.</summary>
     private static Dictionary<string, double> Step(ILearner learner, PolicyObjective objective, LearningRateSchedule schedule,
-        IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, bool withRollout, float[] advantages, int[] mini, int microBatch, float temperature, double gradClip)
+        IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, IReadOnlyList<float[]>? reference, bool withRollout, float[] advantages, int[] mini,
+        int microBatch, float temperature, double gradClip)
     {
         // the mini-batch's normalisers: every micro-batch's gradient is scaled as part of the whole mini-batch
         var allMask = new float[mini.Sum(i => rows[i].ResponseTokenIds.Length)];
@@ -94,7 +113,7 @@ public static class LearnStage
         double loss = 0, entropySum = 0;
         var result = TrainerStep.Run(learner, packed, temperature, (k, logProbs, entropies, dLogProbs, _) =>
         {
-            var batch = MicroBatch(rows, old, withRollout, advantages, micros[k], packed[k].ScoredOffsets, logProbs, entropies);
+            var batch = MicroBatch(rows, old, reference, withRollout, advantages, micros[k], packed[k].ScoredOffsets, logProbs, entropies);
             var r = objective.Compute(batch, dLogProbs, scale);
             loss += r.Loss;
             foreach (var (name, value) in r.Metrics)
@@ -115,26 +134,31 @@ public static class LearnStage
 
     /// <summary>The algorithm core's view of one micro-batch: per scored token the new and old log-probs, the sequence's
     /// advantage, mask 1, and (replay) the rollout's log-probs.</summary>
-    private static TokenBatch MicroBatch(IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, bool withRollout, float[] advantages, int[] micro,
-        int[] scoredOffsets, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies)
+    private static TokenBatch MicroBatch(IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, IReadOnlyList<float[]>? reference, bool withRollout,
+        float[] advantages, int[] micro, int[] scoredOffsets, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies)
     {
         var n = logProbs.Length;
         var oldLogProbs = new float[n];   // [S] scored response tokens
         var rolloutLogProbs = withRollout ? new float[n] : [];
+        var referenceLogProbs = reference is not null ? new float[n] : [];
         var tokenAdvantages = new float[n];
         var mask = new float[n];
         Array.Fill(mask, 1f);
+        var sequenceAdvantages = new float[micro.Length]; // [B] this micro-batch's sequences
         for (var k = 0; k < micro.Length; k++)
         {
             old[micro[k]].CopyTo(oldLogProbs, scoredOffsets[k]);
             if (withRollout)
                 rows[micro[k]].OldLogprobs.CopyTo(rolloutLogProbs, scoredOffsets[k]);
-            tokenAdvantages.AsSpan(scoredOffsets[k], scoredOffsets[k + 1] - scoredOffsets[k]).Fill(advantages[micro[k]]);
+            if (reference is not null)
+                reference[micro[k]].CopyTo(referenceLogProbs, scoredOffsets[k]);
+            sequenceAdvantages[k] = advantages[micro[k]];
         }
+        AdvantageEstimators.BroadcastToTokens(sequenceAdvantages, scoredOffsets, mask, tokenAdvantages);
         return new TokenBatch
         {
             LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets,
-            Entropies = entropies, RolloutLogProbs = rolloutLogProbs,
+            Entropies = entropies, RolloutLogProbs = rolloutLogProbs, RefLogProbs = referenceLogProbs,
         };
     }
 

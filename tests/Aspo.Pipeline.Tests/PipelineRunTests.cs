@@ -108,6 +108,60 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Empty(Directory.GetFileSystemEntries(run.RunDirectory.Root, "*.tmp", SearchOption.AllDirectories));
     }
 
+    private static List<JsonObject> MetricRows(PipelineRun run, string kind) =>
+        [.. File.ReadLines(run.RunDirectory.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject())
+            .Where(r => r["kind"]!.GetValue<string>() == kind).Select(r => r["data"]!.AsObject())];
+
+    /// <summary>
+    /// algorithm.filter_groups: groups whose rewards are all equal are left out of the update. Here every sample of a
+    /// prompt with an odd answer is rewarded (uniform groups), the others by odd response length; the metrics must count
+    /// exactly the groups the shard shows as uniform, and the optimizer steps train exactly the other groups' tokens.
+    /// </summary>
+    [Fact]
+    public void Filter_groups_leaves_uniform_groups_out_of_the_update()
+    {
+        var config = PipelineConfig.Load(Setup(), ["run.iterations=1", "algorithm.filter_groups=true"]);
+        var run = new PipelineRun(config, new StringWriter(), registry => registry.Register("toy", (response, truth) =>
+            new Aspo.Rewards.RewardResult(Math.Abs(long.Parse(truth, CultureInfo.InvariantCulture)) % 2 == 1 ? 1 : response.Length % 2, new Dictionary<string, double>())));
+        run.Execute();
+        using var reader = new Aspo.Data.Shards.ShardReader(run.RunDirectory.ShardsFolder(1));
+        var groups = reader.ReadBatches().SelectMany(b => b).GroupBy(r => r.PromptUid).ToList();
+        var uniform = groups.Where(g => g.Select(r => r.Reward).Distinct().Count() == 1).ToList();
+        var informative = groups.Except(uniform).SelectMany(g => g).ToList();
+        Assert.True(uniform.Count > 0 && informative.Count > 0, $"{uniform.Count} uniform groups of {groups.Count}: the test needs both kinds");
+        var iteration = MetricRows(run, "iteration").Single();
+        Assert.Equal(uniform.Count, iteration["filter_groups/dropped_groups"]!.GetValue<double>());
+        Assert.Equal(groups.Count, iteration["filter_groups/groups"]!.GetValue<double>());
+        Assert.Equal(informative.Count, iteration["filter_groups/kept_sequences"]!.GetValue<double>());
+        Assert.Equal(informative.Sum(r => r.ResponseTokenIds.Length), MetricRows(run, "step").Sum(d => d["actor/tokens"]!.GetValue<double>()));
+    }
+
+    /// <summary>
+    /// algorithm.kl_coef &gt; 0: the starting checkpoint is the frozen reference. The first step starts from it, so its KL
+    /// is zero up to the packing's rounding; later steps have moved away (positive KL); and the KL term changes the update.
+    /// </summary>
+    [Fact]
+    public void Kl_to_the_starting_checkpoint_is_logged_and_changes_the_update()
+    {
+        var yaml = Setup();
+        // a larger learning rate than the other tests, so the policy moves measurably from the reference in four steps
+        var withKl = new PipelineRun(PipelineConfig.Load(yaml, ["algorithm.kl_coef=0.5", "optimizer.lr=0.01", "run.output=kl"]), new StringWriter(), Toy);
+        withKl.Execute();
+        var without = new PipelineRun(PipelineConfig.Load(yaml, ["optimizer.lr=0.01", "run.output=plain"]), new StringWriter(), Toy);
+        without.Execute();
+        var steps = MetricRows(withKl, "step");
+        Assert.Equal(4, steps.Count);
+        Assert.All(steps, d => Assert.Equal(0.5, d["actor/kl_coef"]!.GetValue<double>()));
+        var kl = steps.Select(d => d["actor/kl_loss"]!.GetValue<double>()).ToArray();
+        Assert.True(Math.Abs(kl[0]) <= 1e-6, $"first step KL {kl[0]}: the policy is the reference");
+        // iteration 2's first step starts from policy 1, not from the reference: had the reference followed the policy, it would be 0 again
+        Assert.True(kl[2] > 1e-5 && kl[^1] > 1e-5, $"KL per step: {string.Join(", ", kl)}");
+        Assert.DoesNotContain(MetricRows(without, "step"), d => d.ContainsKey("actor/kl_loss"));
+        var a = Weights(withKl.RunDirectory.PolicyFolder(2));
+        var b = Weights(without.RunDirectory.PolicyFolder(2));
+        Assert.True(a.Zip(b, (x, y) => Math.Abs(x - y)).Max() > 1e-7, "kl_coef changed nothing");
+    }
+
     /// <summary>Stopping after iteration 1 and resuming gives the same final checkpoint, bit for bit, as one uninterrupted run.</summary>
     [Fact]
     public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one()

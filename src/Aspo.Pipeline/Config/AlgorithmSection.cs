@@ -11,7 +11,10 @@ public sealed record AlgorithmSection
     public PolicyLossOptions LossOptions { get; init; } = PolicyLosses.DefaultOptions("aspo");
     public string Aggregation { get; init; } = "token-mean";
     public string KlEstimator { get; init; } = "k3";
+    /// <summary>Weight of the KL term to the run's starting checkpoint (frozen reference; verl's use_kl_loss); 0 = off.</summary>
     public double KlCoefficient { get; init; }
+    /// <summary>DAPO's group filter: groups whose rewards are all equal are left out of the update.</summary>
+    public bool FilterGroups { get; init; }
     public int PpoEpochs { get; init; } = 1;
     /// <summary>Sequences per optimizer step.</summary>
     public int MiniBatch { get; init; } = 64;

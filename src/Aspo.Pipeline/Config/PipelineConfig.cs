@@ -100,7 +100,6 @@ public sealed record PipelineConfig
             throw new ArgumentException($"algorithm: {e.Message}");
         }
         Check(Algorithm.KlCoefficient >= 0, $"algorithm.kl_coef must be ≥ 0, got {Algorithm.KlCoefficient}");
-        Check(Algorithm.KlCoefficient == 0, "algorithm.kl_coef > 0 needs reference log-probs, which the learn stage does not compute yet; set it to 0");
         Check(Algorithm.RolloutCorrection.Threshold > 1, $"algorithm.rollout_correction_threshold must be > 1, got {Algorithm.RolloutCorrection.Threshold}");
         Check(Algorithm.PpoEpochs >= 1, $"algorithm.ppo_epochs must be ≥ 1, got {Algorithm.PpoEpochs}");
         var total = SequencesPerIteration;

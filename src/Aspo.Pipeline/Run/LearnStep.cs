@@ -118,6 +118,13 @@ public static class LearnStep
                 });
             }
         }
+        // KL to a frozen reference (verl's use_kl_loss): the run's starting checkpoint, scored by a learner of its own
+        IReadOnlyList<float[]>? reference = null;
+        if (c.Algorithm.KlCoefficient > 0)
+        {
+            using var referenceLearner = Learners.Load(dir.PolicyFolder(0), c.LearnerOptions);
+            reference = LearnStage.Recompute(referenceLearner, rows, microBatch);
+        }
         var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
         var learnClock = Stopwatch.StartNew();
         IReadOnlyList<Dictionary<string, double>> steps;
@@ -126,7 +133,7 @@ public static class LearnStep
             steps = LearnStage.Run(learner, rows, new LearnSettings
             {
                 Algorithm = algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
-                LearnerOldLogProbs = replay ? recomputed : null,
+                LearnerOldLogProbs = replay ? recomputed : null, ReferenceLogProbs = reference,
             }, (k, n, m) =>
             {
                 var perStep = learnClock.Elapsed.TotalSeconds / k;
