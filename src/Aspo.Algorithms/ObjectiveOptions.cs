@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Aspo.Algorithms;
 
 /// <summary>Settings of the whole actor objective around a policy loss.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Aspo.Algorithms;
 
 /// <summary>The scalar loss, its parts and the metrics of one call.</summary>

@@ -1,4 +1,3 @@
-using System.Data;
 using DuckDB.NET.Data;
 
 namespace Aspo.Data;

@@ -1,4 +1,3 @@
-using Aspo.Native.Files;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Aspo.Model;
 
 /// <summary>AdamW settings (defaults: verl's actor optimizer).</summary>

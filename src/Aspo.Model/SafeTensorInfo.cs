@@ -1,4 +1,3 @@
-using Aspo.Native.Files;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;

@@ -1,7 +1,5 @@
-using Aspo.Native.Files;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 

@@ -2,7 +2,6 @@ using Aspo.Native.Files;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Aspo.Model;

@@ -2,7 +2,6 @@ using Aspo.Native.Files;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Model;
-using Aspo.Onnx.Proto;
 using Google.Protobuf;
 using DataType = Aspo.Onnx.Proto.TensorProto.Types.DataType;
 

@@ -1,4 +1,3 @@
-using Aspo.Native.Files;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Model;

@@ -1,5 +1,4 @@
 using Aspo.Native;
-using Microsoft.ML.OnnxRuntime;
 
 namespace Aspo.Onnx;
 

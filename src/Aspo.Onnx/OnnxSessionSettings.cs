@@ -1,4 +1,3 @@
-using Aspo.Native;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Aspo.Onnx;

@@ -1,5 +1,4 @@
 using Aspo.Data;
-using Aspo.Data.Tokenization;
 
 namespace Aspo.Onnx;
 

@@ -1,4 +1,3 @@
-using Aspo.Data;
 using Aspo.Data.Tokenization;
 
 namespace Aspo.Onnx;

@@ -1,4 +1,3 @@
-using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Data.Tokenization;
 using Aspo.Onnx;

@@ -1,5 +1,4 @@
 using Aspo.Data;
-using Aspo.Data.Shards;
 using Aspo.Data.Tokenization;
 using Aspo.Onnx;
 using Aspo.Rewards;

@@ -1,5 +1,4 @@
 using Aspo.Data;
-using Aspo.Onnx;
 using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;

@@ -1,4 +1,3 @@
-using Aspo.Algorithms;
 using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Model;

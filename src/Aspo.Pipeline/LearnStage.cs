@@ -2,7 +2,6 @@ using Aspo.Algorithms;
 using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Model;
-using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;
 

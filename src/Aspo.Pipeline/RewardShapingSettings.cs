@@ -1,5 +1,4 @@
 using Aspo.Pipeline.Config;
-using Aspo.Rewards;
 
 namespace Aspo.Pipeline;
 

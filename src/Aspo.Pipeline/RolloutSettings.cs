@@ -1,9 +1,7 @@
-using System.Globalization;
 using Aspo.Data;
 using Aspo.Data.Shards;
 using Aspo.Data.Tokenization;
 using Aspo.Onnx;
-using Aspo.Rewards;
 
 namespace Aspo.Pipeline;
 

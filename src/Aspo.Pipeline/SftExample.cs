@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Aspo.Data;
 using Aspo.Data.Tokenization;
 using Aspo.Model;

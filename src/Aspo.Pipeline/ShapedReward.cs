@@ -1,4 +1,3 @@
-using Aspo.Pipeline.Config;
 using Aspo.Rewards;
 
 namespace Aspo.Pipeline;

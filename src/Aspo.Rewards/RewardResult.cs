@@ -1,5 +1,3 @@
-using Aspo.Rewards.Code;
-
 namespace Aspo.Rewards;
 
 /// <summary>

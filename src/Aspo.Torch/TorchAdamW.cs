@@ -1,5 +1,4 @@
 using Aspo.Model;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Aspo.Torch;

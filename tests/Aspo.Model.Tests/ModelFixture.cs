@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Aspo.Model;
 using Aspo.Native.Blas;
 
 namespace Aspo.Model.Tests;

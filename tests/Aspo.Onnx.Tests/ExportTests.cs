@@ -1,5 +1,3 @@
-using Aspo.Model;
-
 namespace Aspo.Onnx.Tests;
 
 /// <summary>The exported graph run by ONNX Runtime against the learner's forward (which is checked against PyTorch).</summary>

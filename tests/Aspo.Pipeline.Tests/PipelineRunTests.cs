@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Data;
 using Aspo.Data.Synthetic;
 using Aspo.Model;
-using Aspo.Native;
 using Aspo.Pipeline.Config;
 using Aspo.Tests.Shared;
 

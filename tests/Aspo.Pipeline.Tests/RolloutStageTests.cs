@@ -1,8 +1,6 @@
 using Aspo.Data;
 using Aspo.Data.Shards;
-using Aspo.Data.Tokenization;
 using Aspo.Model;
-using Aspo.Native;
 using Aspo.Native.Blas;
 using Aspo.Onnx;
 using Aspo.Rewards;

@@ -1,6 +1,5 @@
 using Aspo.Data;
 using Aspo.Model;
-using Aspo.Native;
 using Aspo.Native.Blas;
 using Aspo.Onnx;
 using Aspo.Rewards;

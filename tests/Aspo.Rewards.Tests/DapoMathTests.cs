@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Aspo.Rewards.Tests;
 
 public sealed class DapoMathTests

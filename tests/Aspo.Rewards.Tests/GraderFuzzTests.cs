@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Aspo.Rewards.Code;
 
 namespace Aspo.Rewards.Tests;

@@ -1,5 +1,3 @@
-using Aspo.Rewards;
-
 namespace Aspo.Rewards.Tests;
 
 public sealed class RewardRegistryTests

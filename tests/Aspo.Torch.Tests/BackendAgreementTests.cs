@@ -1,4 +1,3 @@
-using Aspo.Algorithms;
 using Aspo.Data.Shards;
 using Aspo.Model;
 using Aspo.Model.Tests;

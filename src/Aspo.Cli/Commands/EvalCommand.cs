@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspo.Data;
-using Aspo.Model;
 using Aspo.Native.Files;
 using Aspo.Onnx;
 using Aspo.Pipeline;

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using Aspo.Pipeline;
-using Aspo.Pipeline.Config;
 
 namespace Aspo.Cli.Commands;
 

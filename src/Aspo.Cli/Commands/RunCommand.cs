@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Aspo.Pipeline;
-using Aspo.Pipeline.Config;
 
 namespace Aspo.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Aspo.Algorithms;
 
 namespace Aspo.Pipeline.Config;

@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;
 

@@ -1,5 +1,4 @@
 using Aspo.Data;
-using Aspo.Model;
 using Aspo.Native.Files;
 using Aspo.Onnx;
 using Aspo.Rewards;

@@ -2,7 +2,6 @@ using Aspo.Data;
 using Aspo.Model;
 using Aspo.Native.Files;
 using Aspo.Onnx;
-using Aspo.Rewards;
 
 namespace Aspo.Pipeline;
 

@@ -1,7 +1,5 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Aspo.Native.Files;
 using Aspo.Pipeline.Config;
 
 namespace Aspo.Pipeline;

@@ -190,59 +190,9 @@ public sealed class PipelineRun
     }
 
     /// <summary>
-    /// Learns again from the shards of another run (<paramref name="sourceRun"/>), with this config's algorithm and
-    /// optimizer, starting from the source's starting policy: an ablation on identical data (ASPO vs GRPO vs no-IS).
-    /// Iteration i learns from the source's iter-i shards; the run resumes like any other.
+    /// Learns again from the shards of another run with this config's algorithm and optimizer (<see cref="ReplayRun"/>).
     /// </summary>
-    public RunState Replay(string sourceRun)
-    {
-        var c = _config;
-        var source = new RunDirectory(sourceRun);
-        var start = source.PolicyFolder(0);
-        if (!Directory.Exists(start))
-            throw new ConfigException($"{source.Root}: not a run directory (no iter-0000/policy)");
-        if (RunDirectory.Root == source.Root)
-            throw new ConfigException($"{source.Root}: a replay writes a new run; give it another run.output");
-        var available = Enumerable.Range(1, c.Run.Iterations).TakeWhile(i => Directory.Exists(source.ShardsFolder(i))).Count();
-        if (available == 0)
-            throw new ConfigException($"{source.Root}: has no shards (iter-0001/shards)");
-        using var run = RunContext.ForReplay(c, _log, ModelConfig.Load(Path.Combine(start, Checkpoint.ConfigFile)));
-        using var held = RunDirectory.Lock("aspo replay");
-        // like a run: an existing directory resumes only as a replay of the same source with the same configuration
-        var recordedSource = File.Exists(RunDirectory.ReplayPath) ? JsonNode.Parse(File.ReadAllText(RunDirectory.ReplayPath))?["source"]?.GetValue<string>() : null;
-        if (RunDirectory.ReadState().CompareTo(RunState.Start) > 0 || File.Exists(RunDirectory.MetricsPath))
-        {
-            if (recordedSource is null)
-                throw new ConfigException($"{RunDirectory.Root} holds a run, not a replay; give the replay its own --output");
-            if (recordedSource != source.Root)
-                throw new ConfigException($"{RunDirectory.Root} is a replay of {recordedSource}, not of {source.Root}; give this replay its own --output");
-            var differences = ResolvedConfig.Differences(File.ReadAllText(RunDirectory.ResolvedConfigPath), c.ToYaml(), ResolvedConfig.MayChangeOnResume);
-            if (differences.Count > 0)
-                throw new ConfigException($"{RunDirectory.Root} was replayed with another configuration ({RunDirectory.ResolvedConfigPath}): " +
-                    ResolvedConfig.Describe(differences) + "; resume it with that configuration or choose another --output");
-        }
-        AtomicFile.WriteAllText(RunDirectory.ResolvedConfigPath, c.ToYaml());
-        AtomicFile.WriteAllText(RunDirectory.ReplayPath, new JsonObject { ["source"] = source.Root, ["iterations"] = available }.ToJsonString());
-        if (!Directory.Exists(RunDirectory.PolicyFolder(0)))
-        {
-            Directory.CreateDirectory(RunDirectory.IterationFolder(0));
-            AtomicFile.ReplaceFolder(RunDirectory.PolicyFolder(0), folder =>
-            {
-                foreach (var f in Directory.GetFiles(start).Where(f => Path.GetFileName(f) != Learners.OptimizerFile))
-                    File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
-            });
-        }
-        run.Log.Line($"replay of {source.Root}: {available} iterations, loss {c.Algorithm.Loss}, rollout correction {c.Algorithm.RolloutCorrection.Level.ToString().ToLowerInvariant()}, into {RunDirectory.Root}");
-        var state = RunDirectory.ReadState();
-        for (var i = Math.Max(1, state.Iteration + (state.Stage == Stage.Learn ? 1 : 0)); i <= available; i++)
-        {
-            run.Metrics.Drop(i, MetricsLog.Step, MetricsLog.Iteration, MetricsLog.Shard);
-            LearnStep.Run(run, i, source.ShardsFolder(i), replay: true);
-            state = new RunState(i, Stage.Learn);
-            RunDirectory.WriteState(state);
-        }
-        return state;
-    }
+    public RunState Replay(string sourceRun) => ReplayRun.Execute(_config, _log, RunDirectory, sourceRun);
 
     /// <summary>
     /// "held-out avg@n: start% -> end% (+delta points)" over all prompts of the first suite, from the first evaluation

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Aspo.Rewards.Code;
 
 /// <summary>One stdin/stdout test case of a code task.</summary>

@@ -5,7 +5,6 @@ using Aspo.Data.Shards;
 using Aspo.Data.Tokenization;
 using Aspo.Native;
 using Aspo.Data;
-using DuckDB.NET.Data;
 
 namespace Aspo.Bench;
 

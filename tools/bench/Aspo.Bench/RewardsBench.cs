@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Aspo.Rewards;
 using Aspo.Rewards.Code;
 

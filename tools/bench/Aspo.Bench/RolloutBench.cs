@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Aspo.Model;
 using Aspo.Native.Blas;
 using Aspo.Onnx;
