@@ -55,7 +55,7 @@ public static class LearnStage
         var filterMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
         if (a.FilterGroups)
         {
-            var filter = RewardShaping.FilterUninformativeGroups(scores, groupIds, keep);
+            var filter = GroupFilter.FilterUninformativeGroups(scores, groupIds, keep);
             filterMetrics["filter_groups/groups"] = filter.Groups;
             filterMetrics["filter_groups/dropped_groups"] = filter.Dropped;
             filterMetrics["filter_groups/dropped_all_solved"] = filter.SolvedAll;

@@ -73,11 +73,4 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         }
         return rows;
     }
-
-    /// <summary>Runs the stage and writes the rows as one shard part.</summary>
-    public string RunToShard(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings, ShardWriter writer, int part)
-    {
-        writer.Append(Run(prompts, settings));
-        return writer.WritePart(part);
-    }
 }

@@ -46,10 +46,6 @@ public static class DapoMath
         return new RewardResult(correct ? 1 : -1, new Dictionary<string, double> { ["acc"] = correct ? 1 : 0 }, answer);
     }
 
-    /// <summary><c>is_correct_minerva</c>: the last "Answer: X" (case-insensitive) normalised equals the normalised ground truth.</summary>
-    public static bool MinervaCorrect(string solution, string groundTruth) =>
-        (MinervaAnswer(solution) ?? NormalizeFinalAnswer("[INVALID]")) == NormalizeFinalAnswer(groundTruth);
-
     /// <summary>The normalised last "Answer: X", or null when there is none (the reference compares "[INVALID]" then).</summary>
     public static string? MinervaAnswer(string solution)
     {

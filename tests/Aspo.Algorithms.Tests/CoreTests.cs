@@ -96,34 +96,22 @@ public sealed class CoreTests
         Assert.Equal(1 - 10.0 / 41, Diagnostics.RepetitionRatio(looping), 12);
     }
 
-    [Theory]
-    [InlineData(100, 128, 16, 1.0, 0.0)]       // within the expected length
-    [InlineData(112, 128, 16, 1.0, 0.0)]       // exactly at max − buffer
-    [InlineData(120, 128, 16, 1.0, -0.5)]      // half way into the buffer
-    [InlineData(128, 128, 16, 1.0, -1.0)]      // at the max
-    [InlineData(120, 128, 16, 0.5, -0.25)]     // penalty factor
-    public void Overlong_penalty_is_dapos_linear_ramp(int length, int max, int buffer, double factor, double expected) =>
-        Assert.Equal(expected, RewardShaping.OverlongPenalty(length, max, buffer, factor), 12);
-
     [Fact]
     public void Group_filter_drops_groups_with_equal_scores_but_keeps_singletons()
     {
         float[] scores = [1, 1, 1, 0, 0, 0, 1, 0, 0.5f];
         long[] groups = [7, 7, 7, 8, 8, 8, 9, 9, 10];
         var keep = new bool[scores.Length];
-        var result = RewardShaping.FilterUninformativeGroups(scores, groups, keep);
+        var result = GroupFilter.FilterUninformativeGroups(scores, groups, keep);
         Assert.Equal(new GroupFilterResult(Groups: 4, Dropped: 2, SolvedAll: 1, SolvedNone: 1), result);
         Assert.Equal([false, false, false, false, false, false, true, true, true], keep);
     }
 
     [Fact]
-    public void Reward_goes_on_the_last_valid_token_and_advantages_broadcast_under_the_mask()
+    public void Advantages_broadcast_under_the_mask()
     {
         float[] mask = [1, 1, 1, 0, 1, 1, 0, 0, 0, 0];
         int[] offsets = [0, 4, 8, 10];
-        var rewards = new float[10];
-        RewardShaping.PlaceOnLastToken([2f, 3f, 4f], offsets, mask, rewards);
-        Assert.Equal([0f, 0, 2, 0, 0, 3, 0, 0, 0, 0], rewards);
         var tokenAdvantages = new float[10];
         AdvantageEstimators.BroadcastToTokens([0.5f, -1f, 9f], offsets, mask, tokenAdvantages);
         Assert.Equal([0.5f, 0.5f, 0.5f, 0, -1, -1, 0, 0, 0, 0], tokenAdvantages);

@@ -14,7 +14,7 @@ public sealed class ShapedRewardTests : IDisposable
         var path = Path.Combine(_dir, "pipeline.yaml");
         File.WriteAllText(path, yaml);
         var root = YamlSection.Load(path);
-        var settings = RewardShapingSettings.FromYaml(root.Section("reward"));
+        var settings = RewardConfig.FromYaml(root.Section("reward"));
         root.RejectUnknownKeys();
         return settings;
     }

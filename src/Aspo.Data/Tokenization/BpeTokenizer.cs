@@ -41,8 +41,6 @@ public sealed class BpeTokenizer
 
     public string? IdToToken(int id) => (uint)id < (uint)_t.IdToToken.Length ? _t.IdToToken[id] : null;
 
-    public bool IsSpecial(int id) => _t.Special.Contains(id);
-
     /// <summary>Loads <c>tokenizer.json</c> (a file, or a folder containing one).</summary>
     /// <exception cref="DataFormatException">unreadable file or a configuration this tokenizer does not implement</exception>
     public static BpeTokenizer Load(string path)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Aspo.Algorithms;
+using Aspo.Rewards;
 
 namespace Aspo.Pipeline.Config;
 
@@ -129,14 +130,14 @@ public static class ConfigKeys
             c => new RawYaml(c.Eval.Engine)), // unquoted, as resolved files have always had it
 
         new("reward", "format", "`{required_tags, bonus, missing_score}`, off",
-            (y, c) => c with { Reward = c.Reward.ReadFormat(y.Section("format")) },
+            (y, c) => c with { Reward = RewardConfig.ReadFormat(c.Reward, y.Section("format")) },
             c => new RawYaml($"{{required_tags: [{string.Join(", ", c.Reward.RequiredTags.Select(Scalar))}], bonus: {Scalar(c.Reward.FormatBonus)}"
                 + (c.Reward.FormatMissingScore is { } m ? ", missing_score: " + Scalar(m) : "") + "}")),
         new("reward", "length_penalty", "`{target_tokens, per_token}`, off",
-            (y, c) => c with { Reward = c.Reward.ReadLengthPenalty(y.Section("length_penalty")) },
+            (y, c) => c with { Reward = RewardConfig.ReadLengthPenalty(c.Reward, y.Section("length_penalty")) },
             c => new RawYaml($"{{target_tokens: {c.Reward.LengthPenaltyTarget}, per_token: {Scalar(c.Reward.LengthPenaltyPerToken)}}}")),
         new("reward", "overlong", "`{max_response_length, buffer, penalty_factor}`, off",
-            (y, c) => c with { Reward = c.Reward.ReadOverlong(y.Section("overlong")) },
+            (y, c) => c with { Reward = RewardConfig.ReadOverlong(c.Reward, y.Section("overlong")) },
             c => new RawYaml($"{{max_response_length: {c.Reward.OverlongMaxLength}, buffer: {c.Reward.OverlongBuffer}, penalty_factor: {Scalar(c.Reward.OverlongPenaltyFactor)}}}")),
     ];
 

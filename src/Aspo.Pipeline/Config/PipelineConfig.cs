@@ -1,5 +1,6 @@
 using System.Text;
 using Aspo.Algorithms;
+using Aspo.Rewards;
 
 namespace Aspo.Pipeline.Config;
 

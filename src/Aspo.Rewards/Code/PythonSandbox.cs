@@ -178,10 +178,14 @@ public sealed class PythonSandbox
         var exitCode = process.ExitCode;
         if (!outputCapped && !timedOut && exitCode == SetupFailedExit && stderrText.StartsWith("aspo-sandbox:", StringComparison.Ordinal))
             throw new SandboxUnavailableException($"the code sandbox could not be set up: {stderrText.Trim()}");
-        if (!outputCapped && !timedOut && exitCode == 1 && stderrText.StartsWith("unshare:", StringComparison.Ordinal))
+        // util-linux's unshare sometimes fails to re-raise the signal that killed its child (seen after SIGXCPU, the CPU
+        // limit): it then exits 1 with this message. The program did run; it died of a signal, it was not refused.
+        var signalDeath = exitCode == 1 && stderrText.StartsWith("unshare: sigprocmask unblock failed", StringComparison.Ordinal);
+        if (!outputCapped && !timedOut && !signalDeath && exitCode == 1 && stderrText.StartsWith("unshare:", StringComparison.Ordinal))
             throw new SandboxUnavailableException($"the code sandbox needs Linux namespaces (root, or unprivileged user namespaces): {stderrText.Trim()}");
         var status = outputCapped ? SandboxStatus.OutputLimit
             : timedOut || exitCode is 128 + 24 or 128 + 9 ? SandboxStatus.TimeLimit // SIGXCPU (soft CPU limit), SIGKILL (hard)
+            : signalDeath ? (wall >= 0.5 * limits.TimeLimitSeconds ? SandboxStatus.TimeLimit : SandboxStatus.RuntimeError)
             : exitCode == 0 ? SandboxStatus.Exited
             : SandboxStatus.RuntimeError;
         return new SandboxResult(status, exitCode, Encoding.UTF8.GetString(stdout.Bytes), stderrText, wall);

@@ -34,12 +34,7 @@ internal static class IterationBench
             var tokenizer = Path.Combine(Aspo.Native.NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)
                 ?? throw new InvalidOperationException("run tools/setup first (.native/tokenizers/qwen3)"), "tokenizers", "qwen3");
             var bpe = Aspo.Data.Tokenization.BpeTokenizer.Load(Path.Combine(tokenizer, "tokenizer.json"));
-            var config = new ModelConfig
-            {
-                Family = ModelFamily.Qwen2, HiddenSize = 896, IntermediateSize = 4864, NumLayers = 24, NumHeads = 14, NumKvHeads = 2,
-                HeadDim = 64, VocabSize = bpe.VocabSize, TieWordEmbeddings = true, RopeTheta = 1e6, MaxPositionEmbeddings = 4096,
-                EosTokenIds = [bpe.TokenToId("<|im_end|>") ?? bpe.VocabSize - 1],
-            };
+            var config = Qwen05Shapes(bpe);
             var model = Path.Combine(work, "model");
             Directory.CreateDirectory(model);
             Checkpoint.Save(model, config, ModelInit.Random(config, seed: 1));
@@ -107,7 +102,8 @@ internal static class IterationBench
             // the learner benchmark's step at the same tokens per micro-batch: one sequence of that length, forward +
             // backward per micro-batch-sized sequence, one AdamW per step as in the learn stage (median of 3 after a warm-up)
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-            var single = SingleSequence(run.RunDirectory.PolicyFolder(iterations), config, tokensPerMicro, microBatches, dtype);
+            // at most 4 micro-batches per AdamW step: the rate is per micro-batch token (AdamW's 0.25 s is < 1 % of a step)
+            var single = SingleSequence(Checkpoint.Load(run.RunDirectory.PolicyFolder(iterations)).Parameters, config, tokensPerMicro, Math.Min(microBatches, 4), dtype);
 
             Console.WriteLine();
             Console.WriteLine(FormattableString.Invariant(
@@ -125,13 +121,38 @@ internal static class IterationBench
             Console.WriteLine("| --- | ---: | ---: | ---: |");
             foreach (var (i, rate, reused) in learnRates)
                 Console.WriteLine(FormattableString.Invariant($"| iteration {i} learn stage optimizer steps ({(reused ? "learner kept" : "learner loaded")}) | {tokensPerMicro} (mean) | {rate:F1} | {rate / single:F2}× |"));
-            Console.WriteLine(FormattableString.Invariant($"| single sequence of {tokensPerMicro} tokens, {microBatches} per AdamW step | {tokensPerMicro} | {single:F1} | 1.00× |"));
+            Console.WriteLine(FormattableString.Invariant($"| single sequence of {tokensPerMicro} tokens, {Math.Min(microBatches, 4)} per AdamW step | {tokensPerMicro} | {single:F1} | 1.00× |"));
             return 0;
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>Qwen2.5-0.5B's shapes with the vocabulary of <paramref name="bpe"/>.</summary>
+    private static ModelConfig Qwen05Shapes(Aspo.Data.Tokenization.BpeTokenizer bpe) => new()
+    {
+        Family = ModelFamily.Qwen2, HiddenSize = 896, IntermediateSize = 4864, NumLayers = 24, NumHeads = 14, NumKvHeads = 2,
+        HeadDim = 64, VocabSize = bpe.VocabSize, TieWordEmbeddings = true, RopeTheta = 1e6, MaxPositionEmbeddings = 4096,
+        EosTokenIds = [bpe.TokenToId("<|im_end|>") ?? bpe.VocabSize - 1],
+    };
+
+    private static Aspo.Data.Tokenization.BpeTokenizer Qwen3Tokenizer() => Aspo.Data.Tokenization.BpeTokenizer.Load(Path.Combine(
+        Aspo.Native.NativeLibraryLocator.FindRepositoryNativeDirectory(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("run tools/setup first (.native/tokenizers/qwen3)"), "tokenizers", "qwen3", "tokenizer.json"));
+
+    /// <summary>`tools/bench/run iteration-single TOKENS [micro-batches per step, 4] [fp32|bf16]`: the single-sequence
+    /// reference alone, on the same random 0.5B-shaped model (seed 1), for a learn stage measured in another run.</summary>
+    public static int RunSingle(string[] args)
+    {
+        var tokens = int.Parse(args[1], CultureInfo.InvariantCulture);
+        var perStep = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
+        var dtype = args.Length > 3 ? args[3] : "fp32";
+        var config = Qwen05Shapes(Qwen3Tokenizer());
+        var rate = SingleSequence(ModelInit.Random(config, seed: 1), config, tokens, perStep, dtype);
+        Console.WriteLine(FormattableString.Invariant($"single sequence of {tokens} tokens, {perStep} per AdamW step, {dtype}: {rate:F1} tokens/s"));
+        return 0;
     }
 
     private static List<RolloutRow> ReadRows(string folder)
@@ -141,9 +162,8 @@ internal static class IterationBench
     }
 
     /// <summary>Tokens/s of forward + backward over one sequence of <paramref name="tokens"/> tokens, <paramref name="perStep"/> times, then AdamW.</summary>
-    private static double SingleSequence(string policy, ModelConfig config, int tokens, int perStep, string dtype)
+    private static double SingleSequence(float[] parameters, ModelConfig config, int tokens, int perStep, string dtype)
     {
-        var (_, parameters) = Checkpoint.Load(policy);
         using var learner = Learners.Create(config, parameters, new LearnerOptions { Precision = LearnerOptions.ParsePrecision(dtype) });
         var rng = new Random(3);
         var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(config.VocabSize)).ToArray();

@@ -23,6 +23,8 @@ public static class Program
             return RewardsBench.Run();
         if (args is ["data", ..])
             return DataBench.Run();
+        if (args is ["iteration-single", _, ..])
+            return IterationBench.RunSingle(args);
         if (args is ["iteration", ..])
             return IterationBench.Run(args);
         if (args is ["learner", ..])

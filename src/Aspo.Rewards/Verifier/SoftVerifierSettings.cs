@@ -1,8 +1,7 @@
 using Aspo.Data.Tokenization;
 using Aspo.Onnx;
-using Aspo.Rewards;
 
-namespace Aspo.Pipeline;
+namespace Aspo.Rewards;
 
 /// <summary>How the model-based verifier is prompted and read.</summary>
 public sealed record SoftVerifierSettings

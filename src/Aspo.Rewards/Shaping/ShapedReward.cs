@@ -1,6 +1,5 @@
-using Aspo.Rewards;
 
-namespace Aspo.Pipeline;
+namespace Aspo.Rewards;
 
 /// <summary>
 /// Applies <see cref="RewardShapingSettings"/> on top of any reward: the verifiable score is kept as "base_score" and
@@ -37,7 +36,7 @@ public sealed class ShapedReward(IRewardFunction inner, RewardShapingSettings se
         }
         if (settings.OverlongMaxLength > 0)
         {
-            var overlong = Aspo.Algorithms.RewardShaping.OverlongPenalty(request.ResponseTokens, settings.OverlongMaxLength, settings.OverlongBuffer, settings.OverlongPenaltyFactor);
+            var overlong = OverlongPenalty(request.ResponseTokens, settings.OverlongMaxLength, settings.OverlongBuffer, settings.OverlongPenaltyFactor);
             components["overlong_reward"] = overlong;
             score += overlong;
         }
@@ -55,5 +54,17 @@ public sealed class ShapedReward(IRewardFunction inner, RewardShapingSettings se
             at = found + tag.Length;
         }
         return true;
+    }
+
+    /// <summary>
+    /// DAPO soft overlong punishment (verl DAPO reward manager): with expected = maxLength − buffer,
+    /// penalty = min(−(length − expected) / buffer · factor, 0), added to the score.
+    /// </summary>
+    public static double OverlongPenalty(int responseLength, int maxResponseLength, int bufferLength, double penaltyFactor = 1.0)
+    {
+        if (bufferLength <= 0 || bufferLength > maxResponseLength)
+            throw new ArgumentException($"overlong buffer must be in 1..{maxResponseLength} (the max response length), got {bufferLength}", nameof(bufferLength));
+        var expected = maxResponseLength - bufferLength;
+        return Math.Min(-(double)(responseLength - expected) / bufferLength * penaltyFactor, 0);
     }
 }

@@ -1,9 +1,8 @@
 using Aspo.Data;
 using Aspo.Data.Tokenization;
 using Aspo.Onnx;
-using Aspo.Rewards;
 
-namespace Aspo.Pipeline;
+namespace Aspo.Rewards;
 
 /// <summary>
 /// The model-based soft reward of multi-subject RLVR (Su et al. 2025, "Crossing the Reward Bridge"): a verifier model
