@@ -4,44 +4,39 @@ namespace Aspo.Model;
 
 /// <summary>
 /// Per-row work of the vocabulary head at temperature T (u = z/T): the log-prob of the target and the entropy,
-/// and their gradient with respect to the logits. Vectorised versions (TensorPrimitives, fp32 with fp32 sums), tested
-/// against <see cref="LogSoftmax.Exact"/> and the plain double-precision gradient below.
+/// and their gradient with respect to the logits, on the shared <see cref="SoftmaxRow"/> kernel; tested against
+/// <see cref="LogSoftmax.Exact"/> and the plain double-precision gradient below.
 /// </summary>
 internal static class VocabKernels
 {
-    /// <summary>log softmax(u)[y] and −Σ p log p for one logits row z [V]. <paramref name="u"/>, <paramref name="e"/>: scratch [V].</summary>
+    /// <summary>log softmax(u)[y] and −Σ p log p for one logits row z [V] (<see cref="SoftmaxRow"/>, as the rollout
+    /// records them). <paramref name="e"/>: scratch [V]; <paramref name="u"/> unused here.</summary>
     public static (float LogProb, float Entropy) Score(ReadOnlySpan<float> z, int target, float invT, Span<float> u, Span<float> e)
     {
-        var (logSum, entropy) = Normalise(z, invT, u, e);
-        return (u[target] - logSum, entropy);
+        var max = TensorPrimitives.Max(z);
+        var (sum, weighted) = SoftmaxRow.Weights(z, max, invT, e);
+        var logSum = Math.Log(sum);
+        return ((float)((z[target] - max) * invT - logSum), (float)(logSum - weighted / sum));
     }
 
     /// <summary>In place: z ← ∂L/∂z = −p ⊙ (cL + cH·(log p + H)) / T, plus cL/T at the target. Scratch u, e [V].</summary>
     public static void Gradient(Span<float> z, int target, float invT, float cLogProb, float cEntropy, Span<float> u, Span<float> e)
     {
-        var (logSum, entropy) = Normalise(z, invT, u, e);
+        var max = TensorPrimitives.Max(z);
+        var (sum, weighted) = SoftmaxRow.Weights(z, max, invT, e);
+        var logSum = Math.Log(sum);
+        var entropy = logSum - weighted / sum;
+        TensorPrimitives.Subtract(z, max, u);
+        TensorPrimitives.Multiply(u, invT, u);                // u = (z − max)/T, as the kernel computed it
         var p = e;
-        TensorPrimitives.Divide(e, MathF.Exp(logSum), p);     // p = e / Σe
+        TensorPrimitives.Divide(e, (float)sum, p);            // p = e / Σe
         var g = u;
-        TensorPrimitives.Subtract(u, logSum - entropy, g);    // log p + H
+        TensorPrimitives.Subtract(u, (float)(logSum - entropy), g); // log p + H
         TensorPrimitives.Multiply(g, cEntropy, g);
         TensorPrimitives.Add(g, cLogProb, g);                 // cL + cH·(log p + H)
         TensorPrimitives.Multiply(g, p, g);
         TensorPrimitives.Multiply(g, -invT, z);
         z[target] += cLogProb * invT;
-    }
-
-    /// <summary>u = (z − max z)/T, e = exp(u); returns (log Σe, entropy = log Σe − Σ e·u / Σe).</summary>
-    private static (float LogSum, float Entropy) Normalise(ReadOnlySpan<float> z, float invT, Span<float> u, Span<float> e)
-    {
-        var max = TensorPrimitives.Max(z);
-        TensorPrimitives.Subtract(z, max, u);
-        TensorPrimitives.Multiply(u, invT, u);
-        TensorPrimitives.Exp(u, e);
-        var sum = TensorPrimitives.Sum(e);
-        var weighted = TensorPrimitives.Dot(e, u);
-        var logSum = MathF.Log(sum);
-        return (logSum, logSum - weighted / sum);
     }
 
     /// <summary>Plain double-precision reference of <see cref="Gradient"/>.</summary>

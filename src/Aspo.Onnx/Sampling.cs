@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 using Aspo.Data;
 
 namespace Aspo.Onnx;
@@ -22,7 +21,7 @@ public static class Sampling
         var argmax = TensorPrimitives.IndexOfMax(logits); // the first maximum
         var max = logits[argmax];
         // probabilities (unnormalised) e_j = exp((z_j − max)/T) in scratch; log Σ e; entropy (sums in fp64)
-        var (sum, weighted) = Weights(logits, max, invT, scratch.AsSpan(0, v));
+        var (sum, weighted) = Aspo.Model.SoftmaxRow.Weights(logits, max, invT, scratch.AsSpan(0, v));
         var logSum = Math.Log(sum);
         var entropy = (float)(logSum - weighted / sum);
 
@@ -35,64 +34,6 @@ public static class Sampling
             token = DrawTruncated(scratch.AsSpan(0, v), p.TopK, p.TopP, ref rng);
         var logProb = (float)((logits[token] - max) * invT - logSum);
         return (token, logProb, entropy);
-    }
-
-    /// <summary>
-    /// e_j = exp((z_j − max)·invT) into <paramref name="e"/> (fp32, 16 lanes at a time on AVX-512), and in fp64 Σ e_j and
-    /// Σ e_j·u_j (u_j = (z_j − max)·invT, the product in fp32): one pass over the row, the step a rollout pays per token
-    /// for [rows × 151,936] logits.
-    /// </summary>
-    private static (double Sum, double Weighted) Weights(ReadOnlySpan<float> z, float max, float invT, Span<float> e)
-    {
-        if (!Vector512.IsHardwareAccelerated)
-        {
-            double s = 0, w = 0;
-            for (var i = 0; i < z.Length; i++)
-            {
-                var u = (z[i] - max) * invT;
-                var x = MathF.Exp(u);
-                e[i] = x;
-                s += x;
-                w += x * u;
-            }
-            return (s, w);
-        }
-        Vector512<double> s0 = default, s1 = default, w0 = default, w1 = default;
-        var vMax = Vector512.Create(max);
-        var vInvT = Vector512.Create(invT);
-        Span<float> tail = stackalloc float[16];
-        for (var j = 0; j < z.Length; j += 16)
-        {
-            // the last partial block goes through the same vector exp (padding exp(−∞) = 0 adds nothing), so equal
-            // logits always get equal weights — the sampling head's sort and ours then break ties alike
-            var count = Math.Min(16, z.Length - j);
-            Vector512<float> block;
-            if (count == 16)
-                block = Vector512.Create(z.Slice(j, 16));
-            else
-            {
-                tail.Fill(float.NegativeInfinity);
-                z.Slice(j, count).CopyTo(tail);
-                block = Vector512.Create((ReadOnlySpan<float>)tail);
-            }
-            var u = (block - vMax) * vInvT;
-            var x = Vector512.Exp(u);
-            var xu = Vector512.ConditionalSelect(Vector512.Equals(x, Vector512<float>.Zero), Vector512<float>.Zero, x * u); // 0·(−∞) would be NaN
-            if (count == 16)
-                x.CopyTo(e.Slice(j, 16));
-            else
-            {
-                x.CopyTo(tail);
-                tail[..count].CopyTo(e.Slice(j, count));
-            }
-            var (lo, hi) = Vector512.Widen(x);
-            s0 += lo;
-            s1 += hi;
-            var (wlo, whi) = Vector512.Widen(xu);
-            w0 += wlo;
-            w1 += whi;
-        }
-        return (Vector512.Sum(s0 + s1), Vector512.Sum(w0 + w1));
     }
 
     /// <summary>Whether a token is drawn with one uniform number (false: greedy, T = 0 or top-k 1, no random number used).</summary>

@@ -5,6 +5,30 @@ namespace Aspo.Onnx.Tests;
 
 public sealed class SamplingTests
 {
+    /// <summary>
+    /// The rollout's sampler and the learner's vocabulary head compute log π and the entropy with one kernel
+    /// (<see cref="SoftmaxRow"/>): for the same logits row they give the same bits, at any temperature and any
+    /// vocabulary size (including rows that do not fill the last 16-lane block).
+    /// </summary>
+    [Fact]
+    public void Sampler_and_learner_record_the_same_logprob_and_entropy_for_the_same_logits()
+    {
+        var rng = new Random(12);
+        foreach (var vocab in new[] { 5, 16, 97, 4096, 151_669 })
+        {
+            foreach (var temperature in new[] { 1f, 0.7f, 1.3f })
+            {
+                var logits = Enumerable.Range(0, vocab).Select(_ => (float)(rng.NextDouble() * 20 - 10)).ToArray();
+                var state = (ulong)rng.NextInt64();
+                var scratch = Array.Empty<float>();
+                var (token, logProb, entropy) = Sampling.Sample(logits, new SamplingParams { Temperature = temperature }, ref state, ref scratch);
+                var (learnerLogProb, learnerEntropy) = VocabKernels.Score(logits, token, 1f / temperature, new float[vocab], new float[vocab]);
+                Assert.Equal(BitConverter.SingleToInt32Bits(logProb), BitConverter.SingleToInt32Bits(learnerLogProb));
+                Assert.Equal(BitConverter.SingleToInt32Bits(entropy), BitConverter.SingleToInt32Bits(learnerEntropy));
+            }
+        }
+    }
+
     /// <summary>Upper 0.1 % point of chi-square with <paramref name="df"/> degrees of freedom (Wilson–Hilferty).</summary>
     private static double ChiSquareCritical(int df)
     {
