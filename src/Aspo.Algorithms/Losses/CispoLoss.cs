@@ -11,15 +11,12 @@ public sealed class CispoLoss(PolicyLossOptions options) : IPolicyLoss
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: true, ratio);
-        float lower = (float)(1 - Options.ClipLow), upper = (float)(1 + Options.ClipHigh);
+        var (lower, upper) = LossKernels.ClipRange(Options);
         double tokens = 0, clipped = 0;
         for (var t = 0; t < ratio.Length; t++)
         {
-            if (mask[t] == 0)
-            {
-                loss[t] = grad[t] = 0;
+            if (!LossKernels.Counts(mask, t, loss, grad))
                 continue;
-            }
             float a = batch.Advantages[t], weight = Math.Clamp(ratio[t], lower, upper);
             loss[t] = -weight * a * batch.LogProbs[t];
             grad[t] = -a * weight;

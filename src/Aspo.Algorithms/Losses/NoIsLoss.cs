@@ -11,15 +11,12 @@ public sealed class NoIsLoss(bool masked, PolicyLossOptions options) : IPolicyLo
     public void TokenTerms(in TokenBatch batch, ReadOnlySpan<float> mask, Span<float> ratio, Span<float> loss, Span<float> grad, LossCounters counters)
     {
         LossKernels.Ratios(batch.LogProbs, batch.OldLogProbs, clamp: true, ratio); // for the mask and the IS metrics
-        float lower = (float)(1 - Options.ClipLow), upper = (float)(1 + Options.ClipHigh);
+        var (lower, upper) = LossKernels.ClipRange(Options);
         double tokens = 0, clipped = 0;
         for (var t = 0; t < ratio.Length; t++)
         {
-            if (mask[t] == 0)
-            {
-                loss[t] = grad[t] = 0;
+            if (!LossKernels.Counts(mask, t, loss, grad))
                 continue;
-            }
             float a = batch.Advantages[t], r = ratio[t];
             var keep = !masked || !((a > 0 && r > upper) || (a < 0 && r < lower));
             loss[t] = keep ? -a * batch.LogProbs[t] : 0;
