@@ -2,10 +2,9 @@ namespace Aspo.Model;
 
 /// <summary>
 /// log_softmax(z/T)[token] over the full vocabulary and the entropy of softmax(z/T), accumulated in double: the plain
-/// form of the formula. The learner's vectorised kernels (<see cref="VocabKernels"/>) are tested against it, and the
-/// paths that score one row at a time use it directly (ONNX log-prob scoring, GenAI rows, greedy candidates).
+/// form of the formula that <see cref="SoftmaxRow"/> (the one kernel every path uses) is tested against.
 /// </summary>
-public static class LogSoftmax
+internal static class LogSoftmax
 {
     /// <param name="logits">z, one row [V]</param>
     /// <param name="inverseTemperature">1/T</param>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace Aspo.Model;
@@ -10,6 +11,22 @@ namespace Aspo.Model;
 /// </summary>
 public static class SoftmaxRow
 {
+    /// <summary>softmax(z/T) of one row summarised: max z, 1/T, Σ e and log Σ e (fp64), and the entropy.</summary>
+    public readonly record struct Normaliser(float Max, float InverseTemperature, double Sum, double LogSum, double Entropy)
+    {
+        /// <summary>log_softmax(z/T)[token].</summary>
+        public float LogProb(ReadOnlySpan<float> z, int token) => (float)((z[token] - Max) * InverseTemperature - LogSum);
+    }
+
+    /// <summary>One pass over row z [V]: e = exp((z − max)/T) into <paramref name="e"/> [V] and the normaliser.</summary>
+    public static Normaliser Normalise(ReadOnlySpan<float> z, float inverseTemperature, Span<float> e)
+    {
+        var max = TensorPrimitives.Max(z);
+        var (sum, weighted) = Weights(z, max, inverseTemperature, e);
+        var logSum = Math.Log(sum);
+        return new Normaliser(max, inverseTemperature, sum, logSum, logSum - weighted / sum);
+    }
+
     /// <summary>
     /// e_j = exp((z_j − max)·invT) into <paramref name="e"/> (fp32, 16 lanes at a time on AVX-512), and in fp64 Σ e_j and
     /// Σ e_j·u_j (u_j = (z_j − max)·invT, the product in fp32): one pass over the row, the step a rollout pays per token

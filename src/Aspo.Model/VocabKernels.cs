@@ -13,25 +13,20 @@ internal static class VocabKernels
     /// records them). <paramref name="e"/>: scratch [V]; <paramref name="u"/> unused here.</summary>
     public static (float LogProb, float Entropy) Score(ReadOnlySpan<float> z, int target, float invT, Span<float> u, Span<float> e)
     {
-        var max = TensorPrimitives.Max(z);
-        var (sum, weighted) = SoftmaxRow.Weights(z, max, invT, e);
-        var logSum = Math.Log(sum);
-        return ((float)((z[target] - max) * invT - logSum), (float)(logSum - weighted / sum));
+        var n = SoftmaxRow.Normalise(z, invT, e);
+        return (n.LogProb(z, target), (float)n.Entropy);
     }
 
     /// <summary>In place: z ← ∂L/∂z = −p ⊙ (cL + cH·(log p + H)) / T, plus cL/T at the target. Scratch u, e [V].</summary>
     public static void Gradient(Span<float> z, int target, float invT, float cLogProb, float cEntropy, Span<float> u, Span<float> e)
     {
-        var max = TensorPrimitives.Max(z);
-        var (sum, weighted) = SoftmaxRow.Weights(z, max, invT, e);
-        var logSum = Math.Log(sum);
-        var entropy = logSum - weighted / sum;
-        TensorPrimitives.Subtract(z, max, u);
+        var n = SoftmaxRow.Normalise(z, invT, e);
+        TensorPrimitives.Subtract(z, n.Max, u);
         TensorPrimitives.Multiply(u, invT, u);                // u = (z − max)/T, as the kernel computed it
         var p = e;
-        TensorPrimitives.Divide(e, (float)sum, p);            // p = e / Σe
+        TensorPrimitives.Divide(e, (float)n.Sum, p);          // p = e / Σe
         var g = u;
-        TensorPrimitives.Subtract(u, (float)(logSum - entropy), g); // log p + H
+        TensorPrimitives.Subtract(u, (float)(n.LogSum - n.Entropy), g); // log p + H
         TensorPrimitives.Multiply(g, cEntropy, g);
         TensorPrimitives.Add(g, cLogProb, g);                 // cL + cH·(log p + H)
         TensorPrimitives.Multiply(g, p, g);

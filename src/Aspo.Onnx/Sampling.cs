@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Aspo.Data;
+using Aspo.Model;
 
 namespace Aspo.Onnx;
 
@@ -18,30 +19,36 @@ public static class Sampling
             scratch = new float[v];
         var t = p.Temperature == 0 ? 1f : p.Temperature;
         var invT = 1f / t;
-        var argmax = TensorPrimitives.IndexOfMax(logits); // the first maximum
-        var max = logits[argmax];
         // probabilities (unnormalised) e_j = exp((z_j − max)/T) in scratch; log Σ e; entropy (sums in fp64)
-        var (sum, weighted) = Aspo.Model.SoftmaxRow.Weights(logits, max, invT, scratch.AsSpan(0, v));
-        var logSum = Math.Log(sum);
-        var entropy = (float)(logSum - weighted / sum);
+        var norm = SoftmaxRow.Normalise(logits, invT, scratch.AsSpan(0, v));
 
         int token;
         if (!Draws(p))
-            token = argmax;
+            token = TensorPrimitives.IndexOfMax(logits); // the first maximum
         else if (p.TopK == 0 && p.TopP >= 1)
-            token = Draw(scratch.AsSpan(0, v), sum, ref rng);
+            token = Draw(scratch.AsSpan(0, v), norm.Sum, ref rng);
         else
             token = DrawTruncated(scratch.AsSpan(0, v), p.TopK, p.TopP, ref rng);
-        var logProb = (float)((logits[token] - max) * invT - logSum);
-        return (token, logProb, entropy);
+        return (token, norm.LogProb(logits, token), (float)norm.Entropy);
     }
 
     /// <summary>Whether a token is drawn with one uniform number (false: greedy, T = 0 or top-k 1, no random number used).</summary>
     public static bool Draws(SamplingParams p) => p.Temperature != 0 && p.TopK != 1;
 
-    /// <summary>log_softmax(logits/T)[token] over the full vocabulary and the entropy of softmax(logits/T) (double accumulation).</summary>
-    public static (float LogProb, float Entropy) LogProbAndEntropy(ReadOnlySpan<float> logits, int token, float temperature) =>
-        Aspo.Model.LogSoftmax.Exact(logits, token, 1.0 / temperature);
+    /// <summary>log_softmax(logits/T)[token] over the full vocabulary and the entropy of softmax(logits/T) (<see cref="SoftmaxRow"/>, as the sampler records them).</summary>
+    public static (float LogProb, float Entropy) LogProbAndEntropy(ReadOnlySpan<float> logits, int token, float temperature)
+    {
+        var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(logits.Length);
+        try
+        {
+            var norm = SoftmaxRow.Normalise(logits, 1f / temperature, scratch.AsSpan(0, logits.Length));
+            return (norm.LogProb(logits, token), (float)norm.Entropy);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
 
     /// <summary>Inverse-CDF draw from unnormalised weights.</summary>
     private static int Draw(ReadOnlySpan<float> weights, double sum, ref ulong rng)

@@ -57,9 +57,8 @@ public static class SftStage
                 // ∂(−Σ logπ / targets of the whole batch)/∂logπ_t: micro-batches add up to the batch's mean
                 var result = TrainerStep.Run(learner, micros, 1f, (_, logProbs, _, dLogProbs, _) =>
                 {
-                    foreach (var lp in logProbs)
-                        nll -= lp;
-                    dLogProbs.Fill(-1f / targets);
+                    nll += CrossEntropyObjective.NegativeLogLikelihood(logProbs);
+                    CrossEntropyObjective.Coefficients(dLogProbs, targets);
                 }, s.GradClip, schedule);
                 var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
                 {
