@@ -190,9 +190,9 @@ public sealed class Decoder
             var rowEntropies = ws.ChunkEntropies;
             ForRowHalves(rows, (half, from, to) =>
             {
-                float[] u = ws.RowU[half], e = ws.RowE[half];
+                var e = ws.RowE[half];
                 for (var i = from; i < to; i++)
-                    (rowLogProbs[i], rowEntropies[i]) = VocabKernels.Score(ws.Logits.AsSpan(i * v, v), batch.Targets[first + i], batch.InverseTemperature, u, e);
+                    (rowLogProbs[i], rowEntropies[i]) = VocabKernels.Score(ws.Logits.AsSpan(i * v, v), batch.Targets[first + i], batch.InverseTemperature, e);
             });
             rowLogProbs.AsSpan(0, rows).CopyTo(logProbs[s0..]);
             if (entropies.Length != 0)

@@ -10,8 +10,8 @@ namespace Aspo.Model;
 internal static class VocabKernels
 {
     /// <summary>log softmax(u)[y] and −Σ p log p for one logits row z [V] (<see cref="SoftmaxRow"/>, as the rollout
-    /// records them). <paramref name="e"/>: scratch [V]; <paramref name="u"/> unused here.</summary>
-    public static (float LogProb, float Entropy) Score(ReadOnlySpan<float> z, int target, float invT, Span<float> u, Span<float> e)
+    /// records them). <paramref name="e"/>: scratch [V].</summary>
+    public static (float LogProb, float Entropy) Score(ReadOnlySpan<float> z, int target, float invT, Span<float> e)
     {
         var n = SoftmaxRow.Normalise(z, invT, e);
         return (n.LogProb(z, target), (float)n.Entropy);

@@ -115,39 +115,25 @@ def rope(x, f):  # x [T, heads, D]
 BF16 = False  # learner.dtype bf16 semantics for the linear layers (see the module docstring)
 
 
-class Bf16Linear(torch.autograd.Function):
-    """y = round(x) @ round(w).T in fp32; dx = round(dy) @ round(w), dw = round(dy).T @ round(x)."""
+class Bf16MatMul(torch.autograd.Function):
+    """y = x @ w.T (of round(x), round(w) when round_forward); dx = round(dy) @ round(w), dw = round(dy).T @ round(x).
+    The linear layers round both ways; the vocabulary head only in the backward (its logits stay fp32)."""
 
     @staticmethod
-    def forward(ctx, x, w):
+    def forward(ctx, x, w, round_forward):
         xr, wr = x.bfloat16().float(), w.bfloat16().float()
         ctx.save_for_backward(xr, wr)
-        return xr @ wr.T
+        return xr @ wr.T if round_forward else x @ w.T
 
     @staticmethod
     def backward(ctx, dy):
         xr, wr = ctx.saved_tensors
         dyr = dy.bfloat16().float()
-        return dyr @ wr, dyr.T @ xr
-
-
-class Bf16Backward(torch.autograd.Function):
-    """y = x @ w.T in fp32; dx = round(dy) @ round(w), dw = round(dy).T @ round(x) (the vocabulary head)."""
-
-    @staticmethod
-    def forward(ctx, x, w):
-        ctx.save_for_backward(x, w)
-        return x @ w.T
-
-    @staticmethod
-    def backward(ctx, dy):
-        x, w = ctx.saved_tensors
-        dyr = dy.bfloat16().float()
-        return dyr @ w.bfloat16().float(), dyr.T @ x.bfloat16().float()
+        return dyr @ wr, dyr.T @ xr, None
 
 
 def matmul_t(x, w):  # x @ w.T, in bf16 operands when BF16
-    return Bf16Linear.apply(x, w) if BF16 else x @ w.T
+    return Bf16MatMul.apply(x, w, True) if BF16 else x @ w.T
 
 
 def forward(c, p, tokens):
@@ -179,7 +165,7 @@ def forward(c, p, tokens):
         h = h + matmul_t(torch.nn.functional.silu(lin("mlp.gate_proj", x)) * lin("mlp.up_proj", x), p[q_ + "mlp.down_proj.weight"])
     xf = rmsnorm(h, p["model.norm.weight"], eps)
     lm = p["model.embed_tokens.weight"] if c["tie_word_embeddings"] else p["lm_head.weight"]
-    return Bf16Backward.apply(xf, lm) if BF16 else xf @ lm.T
+    return Bf16MatMul.apply(xf, lm, False) if BF16 else xf @ lm.T
 
 
 def score(c, p, seqs, starts, temperature):
