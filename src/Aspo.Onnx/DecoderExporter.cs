@@ -110,26 +110,25 @@ public static class DecoderExporter
     {
         // y = x · Wᵀ for W [N, K] at slab offset; a MatMul on Wᵀ, or MatMulNBits on the quantized W
         void Linear(string name, string input, string output, long offset, int n, int k) =>
-            LinearFrom(p.AsSpan((int)offset, n * k).ToArray(), name, input, output, n, k);
+            LinearFrom(p, offset, name, input, output, n, k, options.Int4 ? 4 : 0);
 
-        void LinearFrom(float[] w, string name, string input, string output, int n, int k)
+        void LinearFrom(float[] source, long offset, string name, string input, string output, int n, int k, int bits)
         {
-            if (options.Int4)
+            if (bits != 0)
             {
-                var (packed, scales) = Int4Quantizer.Quantize(w, n, k);
-                var blocks = (k + Int4Quantizer.BlockSize - 1) / Int4Quantizer.BlockSize;
-                g.Initializer($"{name}.weight_Q4", packed, n, blocks, Int4Quantizer.BlockSize / 2);
-                g.Initializer($"{name}.weight_scales", scales, n, blocks);
-                g.Node("MatMulNBits", [input, $"{name}.weight_Q4", $"{name}.weight_scales"], [output], "com.microsoft",
+                var (packed, scales) = BlockQuantizer.Quantize(source.AsSpan((int)offset, n * k), n, k, bits);
+                g.Initializer($"{name}.weight_Q{bits}", packed, n, BlockQuantizer.Blocks(k), BlockQuantizer.BlockBytes(bits));
+                g.Initializer($"{name}.weight_scales", scales, n, BlockQuantizer.Blocks(k));
+                g.Node("MatMulNBits", [input, $"{name}.weight_Q{bits}", $"{name}.weight_scales"], [output], "com.microsoft",
                     new Dictionary<string, object>
                     {
-                        ["K"] = (long)k, ["N"] = (long)n, ["bits"] = 4L, ["block_size"] = (long)Int4Quantizer.BlockSize,
+                        ["K"] = (long)k, ["N"] = (long)n, ["bits"] = (long)bits, ["block_size"] = (long)BlockQuantizer.BlockSize,
                         ["accuracy_level"] = (long)options.Int4AccuracyLevel,
                     }, name.Replace(".", "/", StringComparison.Ordinal));
             }
             else
             {
-                g.Initializer($"{name}.weight", Transposed(w, 0, n, k), k, n);
+                g.Initializer($"{name}.weight", Transposed(source, offset, n, k), k, n);
                 g.Node("MatMul", [input, $"{name}.weight"], [output], name: name.Replace(".", "/", StringComparison.Ordinal));
             }
         }
@@ -213,7 +212,7 @@ public static class DecoderExporter
             Array.Copy(p, L.Wk, qkvSlab, qd * C, kvd * C);
             Array.Copy(p, L.Wv, qkvSlab, (qd + kvd) * C, kvd * C);
             var qkv = $"{pre}/attn/qkv_proj/MatMul/output_0";
-            LinearFrom(qkvSlab, $"model.layers.{i}.attn.qkv_proj.MatMul", norm1, qkv, qd + 2 * kvd, C);
+            LinearFrom(qkvSlab, 0, $"model.layers.{i}.attn.qkv_proj.MatMul", norm1, qkv, qd + 2 * kvd, C, options.Int4 ? 4 : 0);
             if (L.Bq >= 0)
             {
                 var bias = p.AsSpan((int)L.Bq, qd).ToArray().Concat(p.AsSpan((int)L.Bk, kvd).ToArray()).Concat(p.AsSpan((int)L.Bv, kvd).ToArray()).ToArray();
@@ -282,8 +281,7 @@ public static class DecoderExporter
         g.Initializer($"model.layers.{c.NumLayers}.final_norm_layernorm.weight", p.AsSpan((int)layout.FinalNorm, C), C);
         g.Node("SkipSimplifiedLayerNormalization", [residual, skip, $"model.layers.{c.NumLayers}.final_norm_layernorm.weight"], [$"{final}/output_0"], "com.microsoft",
             new Dictionary<string, object> { ["epsilon"] = eps }, $"{final}/SkipLayerNorm");
-        g.Initializer("lm_head.MatMul.weight", Transposed(p, layout.LmHead, V, C), C, V);
-        g.Node("MatMul", [$"{final}/output_0", "lm_head.MatMul.weight"], ["logits"], name: "/lm_head/MatMul");
+        LinearFrom(p, layout.LmHead, "lm_head.MatMul", $"{final}/output_0", "logits", V, C, options.HeadBits);
         if (options.SamplingHead)
             Aspo.Onnx.SamplingHead.Append(g, "logits", V);
     }

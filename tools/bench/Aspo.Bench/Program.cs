@@ -17,6 +17,8 @@ public static class Program
             PrintGemmTable(summaries);
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
         }
+        if (args is ["rollout-int4", ..])
+            return Int4RolloutBench.Run(args);
         if (args is ["rollout", ..])
             return RolloutBench.Run(args);
         if (args is ["rewards", ..])

@@ -15,15 +15,33 @@ namespace Aspo.Bench;
 /// </summary>
 internal static class RolloutBench
 {
-    private sealed record Shape(string Name, int Hidden, int Inter, int Layers, int Heads, int Kv, int HeadDim, int Vocab, bool Tied);
+    internal sealed record Shape(string Name, int Hidden, int Inter, int Layers, int Heads, int Kv, int HeadDim, int Vocab, bool Tied);
 
-    private static readonly Shape[] Shapes =
+    internal static readonly Shape[] Shapes =
     [
         new("tiny", 128, 384, 4, 4, 2, 32, 4096, false),
         new("qwen0.5b", 896, 4864, 24, 14, 2, 64, 151936, true),
     ];
 
-    private const int PromptLength = 64, NewTokens = 256;
+    internal const int PromptLength = 64, NewTokens = 256;
+
+    /// <summary>A Qwen2 model of <paramref name="s"/>'s shape with seeded uniform(±0.025) weights and unit norms.</summary>
+    internal static (ModelConfig Config, float[] Parameters) RandomModel(Shape s)
+    {
+        var config = new ModelConfig
+        {
+            Family = ModelFamily.Qwen2, HiddenSize = s.Hidden, IntermediateSize = s.Inter, NumLayers = s.Layers, NumHeads = s.Heads,
+            NumKvHeads = s.Kv, HeadDim = s.HeadDim, VocabSize = s.Vocab, TieWordEmbeddings = s.Tied, RopeTheta = 1e6,
+            MaxPositionEmbeddings = PromptLength + NewTokens, EosTokenIds = [s.Vocab - 1],
+        };
+        var layout = new ParameterLayout(config);
+        var parameters = new float[layout.TotalCount];
+        var rng = new Random(0);
+        foreach (var t in layout.Tensors)
+            for (var i = 0; i < t.Count; i++)
+                parameters[t.Offset + i] = t.Name.EndsWith("norm.weight", StringComparison.Ordinal) ? 1f : (float)((rng.NextDouble() - 0.5) * 0.05);
+        return (config, parameters);
+    }
 
     public static int Run(string[] args)
     {
@@ -38,18 +56,9 @@ internal static class RolloutBench
         var refill = new List<string>();
         foreach (var s in Shapes.Where(s => which == "all" || s.Name == which))
         {
-            var config = new ModelConfig
-            {
-                Family = ModelFamily.Qwen2, HiddenSize = s.Hidden, IntermediateSize = s.Inter, NumLayers = s.Layers, NumHeads = s.Heads,
-                NumKvHeads = s.Kv, HeadDim = s.HeadDim, VocabSize = s.Vocab, TieWordEmbeddings = s.Tied, RopeTheta = 1e6,
-                MaxPositionEmbeddings = PromptLength + NewTokens, EosTokenIds = [s.Vocab - 1],
-            };
+            var (config, parameters) = RandomModel(s);
             var layout = new ParameterLayout(config);
-            var parameters = new float[layout.TotalCount];
             var rng = new Random(0);
-            foreach (var t in layout.Tensors)
-                for (var i = 0; i < t.Count; i++)
-                    parameters[t.Offset + i] = t.Name.EndsWith("norm.weight", StringComparison.Ordinal) ? 1f : (float)((rng.NextDouble() - 0.5) * 0.05);
             var folder = Path.Combine(Path.GetTempPath(), $"aspo-rollout-bench-{s.Name}-{Environment.ProcessId}");
             var folder4 = folder + "-int4";
             var folderHead = folder + "-head";
@@ -181,7 +190,7 @@ internal static class RolloutBench
         return 0;
     }
 
-    private static (T Result, double Seconds) Timed<T>(Func<T> run)
+    internal static (T Result, double Seconds) Timed<T>(Func<T> run)
     {
         var watch = Stopwatch.StartNew();
         var result = run();
@@ -209,7 +218,7 @@ internal static class RolloutBench
         return requests.Length * newTokens / watch.Elapsed.TotalSeconds;
     }
 
-    private static double? Torch(Shape s, int batch, int threads) =>
+    internal static double? Torch(Shape s, int batch, int threads) =>
         ReferenceProcess.RunJson("/usr/bin/python3",
             new[] { Path.Combine(ReferenceProcess.RepositoryRoot, "tools", "bench", "torch_rollout.py") }
                 .Concat(new[] { s.Hidden, s.Inter, s.Layers, s.Heads, s.Kv, s.HeadDim, s.Vocab, s.Tied ? 1 : 0, batch, PromptLength, NewTokens, threads }
