@@ -19,16 +19,12 @@ public static class LearnStage
         Action<int, int, Dictionary<string, double>>? onStep = null)
     {
         var a = settings.Algorithm;
-        if (rows.Count == 0)
-            throw new ArgumentException("the learn stage got no rollout rows");
-        var temperature = rows[0].Temperature;
-        var other = rows.FirstOrDefault(r => r.Temperature != temperature);
-        if (other is not null)
-            throw new ArgumentException($"rollout rows were sampled at temperatures {temperature} and {other.Temperature} (prompt {other.PromptUid}); one learn stage needs one temperature");
+        if (a.Loss == DpoLoss.Name)
+            return PreferenceStage.Run(learner, rows, settings, onStep);
+        var temperature = SingleTemperature(rows);
 
         // per sequence: score → advantage within its prompt group
-        var groups = new Dictionary<string, long>(StringComparer.Ordinal);
-        var groupIds = rows.Select(r => groups.TryGetValue(r.PromptUid, out var g) ? g : groups[r.PromptUid] = groups.Count).ToArray();
+        var groupIds = GroupIds(rows);
         var scores = rows.Select(r => (float)r.Reward).ToArray();
         var advantages = new float[rows.Count];
         AdvantageEstimators.Compute(a.Advantage, scores, groupIds, advantages);
@@ -80,8 +76,27 @@ public static class LearnStage
         return steps;
     }
 
+    /// <summary>The one sampling temperature of the stage's rows (log-probs are log_softmax(logits/T)).</summary>
+    internal static float SingleTemperature(IReadOnlyList<RolloutRow> rows)
+    {
+        if (rows.Count == 0)
+            throw new ArgumentException("the learn stage got no rollout rows");
+        var temperature = rows[0].Temperature;
+        var other = rows.FirstOrDefault(r => r.Temperature != temperature);
+        if (other is not null)
+            throw new ArgumentException($"rollout rows were sampled at temperatures {temperature} and {other.Temperature} (prompt {other.PromptUid}); one learn stage needs one temperature");
+        return temperature;
+    }
+
+    /// <summary>Per row, its prompt group: 0, 1, … in order of each prompt's first row.</summary>
+    internal static long[] GroupIds(IReadOnlyList<RolloutRow> rows)
+    {
+        var groups = new Dictionary<string, long>(StringComparer.Ordinal);
+        return [.. rows.Select(r => groups.TryGetValue(r.PromptUid, out var g) ? g : groups[r.PromptUid] = groups.Count)];
+    }
+
     /// <summary>Fisher–Yates over the sequence indices with a stream fixed by (seed, iteration, epoch).</summary>
-    private static int[] Shuffle(int[] items, ulong seed, int iteration, int epoch)
+    internal static int[] Shuffle(int[] items, ulong seed, int iteration, int epoch)
     {
         var order = (int[])items.Clone();
         var state = seed ^ (0xD1B54A32D192ED03UL * (ulong)(iteration + 1)) ^ (0x8CB92BA72F3D8DD7UL * (ulong)(epoch + 1));

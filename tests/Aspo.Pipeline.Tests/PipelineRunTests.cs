@@ -160,18 +160,79 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(a.Zip(b, (x, y) => Math.Abs(x - y)).Max() > 1e-7, "kl_coef changed nothing");
     }
 
-    /// <summary>Stopping after iteration 1 and resuming gives the same final checkpoint, bit for bit, as one uninterrupted run.</summary>
+    /// <summary>
+    /// algorithm.loss dpo: every step's pairs are exactly those the shards' rewards give (every higher- vs lower-rewarded
+    /// response of a prompt); with the reference refreshed each iteration, each iteration's first step starts at the
+    /// reference (loss ln 2, rewards 0); with the starting checkpoint as reference, iteration 2's does not; the
+    /// parameters move.
+    /// </summary>
     [Fact]
-    public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one()
+    public void Dpo_trains_on_the_shards_pairs_against_the_reference_it_names()
     {
         var yaml = Setup();
-        var whole = PipelineConfig.Load(yaml, ["run.output=whole"]);
+        // one prompt group per step (mini_batch = n = 4): 3 steps per iteration
+        string[] dpo = ["algorithm.loss=dpo", "algorithm.dpo_pairs=all", "algorithm.mini_batch=4", "algorithm.micro_batch=2", "optimizer.lr=0.01"];
+        var refreshed = new PipelineRun(PipelineConfig.Load(yaml, [.. dpo, "run.output=dpo1"]), new StringWriter(), Toy);
+        refreshed.Execute();
+        var frozen = new PipelineRun(PipelineConfig.Load(yaml, [.. dpo, "algorithm.dpo_ref_every=0", "run.output=dpo0"]), new StringWriter(), Toy);
+        frozen.Execute();
+        var steps = MetricRows(refreshed, "step");
+        Assert.Equal(6, steps.Count);
+        foreach (var i in new[] { 1, 2 })
+        {
+            using var reader = new Aspo.Data.Shards.ShardReader(refreshed.RunDirectory.ShardsFolder(i));
+            var expected = reader.ReadBatches().SelectMany(b => b).Where(r => r.ResponseTokenIds.Length > 0).GroupBy(r => r.PromptUid)
+                .Sum(g => g.Sum(w => g.Count(l => w.Reward > l.Reward)));
+            Assert.True(expected > 0, "the test needs rewards that differ within a prompt");
+            Assert.Equal(expected, steps.Skip(3 * (i - 1)).Take(3).Sum(d => d["dpo/pairs"]!.GetValue<double>()));
+        }
+        // iteration 1 and 2 each begin at their reference: z = 0 up to the packing's rounding
+        foreach (var first in new[] { steps[0], steps[3] })
+        {
+            Assert.True(Math.Abs(first["dpo/loss"]!.GetValue<double>() - Math.Log(2)) <= 1e-5, $"first step loss {first["dpo/loss"]}");
+            Assert.True(Math.Abs(first["dpo/rewards_chosen"]!.GetValue<double>()) <= 1e-5);
+        }
+        var frozenSecond = MetricRows(frozen, "step")[3];
+        Assert.True(Math.Abs(frozenSecond["dpo/loss"]!.GetValue<double>() - Math.Log(2)) > 1e-4,
+            $"iteration 2 with the starting checkpoint as reference should not start at z = 0: loss {frozenSecond["dpo/loss"]}");
+        Assert.NotEqual(Weights(refreshed.RunDirectory.PolicyFolder(0)), Weights(refreshed.RunDirectory.PolicyFolder(2)));
+        Assert.NotEqual(Weights(frozen.RunDirectory.PolicyFolder(2)), Weights(refreshed.RunDirectory.PolicyFolder(2)));
+        var resolved = File.ReadAllText(Path.Combine(refreshed.RunDirectory.Root, "pipeline.resolved.yaml"));
+        Assert.Contains("dpo_beta: 0.1", resolved);
+        Assert.DoesNotContain("clip_low", resolved);
+    }
+
+    [Theory]
+    [InlineData("algorithm.clip_high=0.3", "algorithm.clip_high: not used by loss dpo")]
+    [InlineData("algorithm.kl_coef=0.1", "algorithm.kl_coef: not used by loss dpo")]
+    [InlineData("algorithm.advantage=rloo", "algorithm.advantage: not used by loss dpo")]
+    [InlineData("algorithm.rollout_correction=token", "algorithm.rollout_correction: not used by loss dpo")]
+    [InlineData("algorithm.dpo_pairs=some", "algorithm.dpo_pairs: unknown 'some'; valid: best_worst, all")]
+    [InlineData("algorithm.dpo_beta=0", "algorithm.dpo_beta must be > 0")]
+    [InlineData("algorithm.mini_batch=3", "rollout.n (4) must be ≥ 2 and divide algorithm.mini_batch (3)")]
+    public void Dpo_refuses_settings_it_would_ignore_or_cannot_use(string setting, string message)
+    {
+        var yaml = Setup();
+        var error = Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.loss=dpo", "algorithm.micro_batch=1", setting]));
+        Assert.Contains(message, error.Message);
+        Assert.Contains("algorithm.dpo_beta: not used by loss aspo", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.dpo_beta=0.2"])).Message);
+    }
+
+    /// <summary>Stopping after iteration 1 and resuming gives the same final checkpoint, bit for bit, as one uninterrupted run.</summary>
+    [Theory]
+    [InlineData("algorithm.loss=aspo")]
+    [InlineData("algorithm.loss=dpo algorithm.mini_batch=4 algorithm.micro_batch=2")]
+    public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one(string settings)
+    {
+        var yaml = Setup();
+        var method = settings.Split(' ');
+        var whole = PipelineConfig.Load(yaml, ["run.output=whole", .. method]);
         new PipelineRun(whole, new StringWriter(), Toy).Execute();
-        var first = PipelineConfig.Load(yaml, ["run.output=split", "run.iterations=1"]);
+        var first = PipelineConfig.Load(yaml, ["run.output=split", "run.iterations=1", .. method]);
         var split = new PipelineRun(first, new StringWriter(), Toy);
         Assert.Equal(new RunState(1, Stage.Eval), split.Execute());
         // a crash between stages: the learn of iteration 2 never recorded → it is redone
-        var resumed = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=split"]), new StringWriter(), Toy);
+        var resumed = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=split", .. method]), new StringWriter(), Toy);
         Assert.Equal(new RunState(2, Stage.Eval), resumed.Execute());
         Assert.Equal(File.ReadAllBytes(Path.Combine(new PipelineRun(whole, new StringWriter(), Toy).RunDirectory.PolicyFolder(2), "model.safetensors")),
                      File.ReadAllBytes(Path.Combine(resumed.RunDirectory.PolicyFolder(2), "model.safetensors")));
@@ -181,7 +242,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var other = PipelineConfig.Load(yaml, ["run.output=split", "algorithm.loss=grpo"]);
         var refused = Assert.Throws<ConfigException>(() => new PipelineRun(other, new StringWriter(), Toy).Execute()).Message;
         Assert.Contains("was started with another configuration", refused);
-        Assert.Contains("algorithm.loss was \"aspo\", now \"grpo\"", refused); // the keys that differ, old and new
+        Assert.Contains($"algorithm.loss was \"{method[0]["algorithm.loss=".Length..]}\", now \"grpo\"", refused); // the keys that differ, old and new
     }
 
     /// <summary>

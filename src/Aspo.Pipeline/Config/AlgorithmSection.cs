@@ -20,6 +20,16 @@ public sealed record AlgorithmSection
     /// <summary>Sequences per forward/backward (gradients accumulate over a mini-batch's micro-batches); 0 = auto: the
     /// largest divisor of the mini-batch whose memory plan fits (chosen by the learn stage from the rows' lengths).</summary>
     public int MicroBatch { get; init; } = 8;
+    /// <summary>dpo: β, the inverse temperature of the preference logit.</summary>
+    public double DpoBeta { get; init; } = 0.1;
+    /// <summary>dpo: which pairs each prompt's group yields (best_worst, all).</summary>
+    public string DpoPairs { get; init; } = "best_worst";
+    /// <summary>dpo: the reference is refreshed every k iterations to the policy that sampled (1 = always that policy; 0 = never: the starting checkpoint).</summary>
+    public int DpoReferenceEvery { get; init; } = 1;
+
+    /// <summary>dpo: the policy version that is the reference in iteration <paramref name="iteration"/> (1-based; policy
+    /// i − 1 sampled it): the last multiple of dpo_ref_every below it, or 0.</summary>
+    public int DpoReferencePolicy(int iteration) => DpoReferenceEvery == 0 ? 0 : (iteration - 1) / DpoReferenceEvery * DpoReferenceEvery;
     /// <summary>Importance weights π_old/π_rollout when the shards' policy is not the one trained (replay): off, token or sequence level.</summary>
     public RolloutCorrectionOptions RolloutCorrection { get; init; } = new();
 }

@@ -65,8 +65,9 @@ public static class ConfigKeys
         Text("rollout", "device", "cpu; cuda, cuda:N with a CUDA build", c => c.Rollout.Device, (c, v) => c with { Rollout = c.Rollout with { Device = v } }),
         Text("rollout", "sampler", "auto = in the graph on a GPU, on the host on the CPU; host; graph", c => c.Rollout.Sampler, (c, v) => c with { Rollout = c.Rollout with { Sampler = v } }),
 
-        Text("algorithm", "advantage", "grpo; dr_grpo, rloo", c => c.Algorithm.Advantage, (c, v) => c with { Algorithm = c.Algorithm with { Advantage = v } }),
-        new("algorithm", "loss", "aspo; any of `src/Aspo.Algorithms` README", ReadLoss, c => c.Algorithm.Loss),
+        new("algorithm", "loss", "aspo; any of `src/Aspo.Algorithms` README; dpo", ReadLoss, c => c.Algorithm.Loss),
+        Text("algorithm", "advantage", "grpo; dr_grpo, rloo", c => c.Algorithm.Advantage, (c, v) => c with { Algorithm = c.Algorithm with { Advantage = v } })
+            with { NotApplicable = NotForDpo("dpo ranks each prompt's responses by reward; it has no advantages") },
         LossOption("clip_low", "0.2; dapo 0.2, cispo 1.0", o => o.ClipLow, (o, v) => o with { ClipLow = v }),
         LossOption("clip_high", "0.2; dapo 0.28, cispo 0.28", o => o.ClipHigh, (o, v) => o with { ClipHigh = v }),
         LossOption("dual_clip", "3.0; dapo 10.0", o => o.DualClip, (o, v) => o with { DualClip = v }),
@@ -82,11 +83,20 @@ public static class ConfigKeys
         LossOption("clip_cov_upper_bound", "5.0", o => o.ClipCovUpperBound, (o, v) => o with { ClipCovUpperBound = v }),
         LossOption("kl_cov_ratio", "2e-4", o => o.KlCovRatio, (o, v) => o with { KlCovRatio = v }),
         LossOption("kl_cov_coefficient", "0.1", o => o.KlCovCoefficient, (o, v) => o with { KlCovCoefficient = v }),
-        Text("algorithm", "aggregation", "token-mean", c => c.Algorithm.Aggregation, (c, v) => c with { Algorithm = c.Algorithm with { Aggregation = v } }),
-        Text("algorithm", "kl_estimator", "k3", c => c.Algorithm.KlEstimator, (c, v) => c with { Algorithm = c.Algorithm with { KlEstimator = v } }),
-        Real("algorithm", "kl_coef", "0 = off; > 0: KL to the starting checkpoint, frozen", c => c.Algorithm.KlCoefficient, (c, v) => c with { Algorithm = c.Algorithm with { KlCoefficient = v } }),
+        Real("algorithm", "dpo_beta", "0.1", c => c.Algorithm.DpoBeta, (c, v) => c with { Algorithm = c.Algorithm with { DpoBeta = v } })
+            with { NotApplicable = LossDoesNotRead("dpo_beta") },
+        Text("algorithm", "dpo_pairs", "best_worst; all = every higher- vs lower-rewarded pair", c => c.Algorithm.DpoPairs, (c, v) => c with { Algorithm = c.Algorithm with { DpoPairs = v } })
+            with { NotApplicable = LossDoesNotRead("dpo_pairs") },
+        Integer("algorithm", "dpo_ref_every", "1 = the policy that sampled; k: refreshed every k iterations; 0 = the starting checkpoint",
+            c => c.Algorithm.DpoReferenceEvery, (c, v) => c with { Algorithm = c.Algorithm with { DpoReferenceEvery = v } }) with { NotApplicable = LossDoesNotRead("dpo_ref_every") },
+        Text("algorithm", "aggregation", "token-mean", c => c.Algorithm.Aggregation, (c, v) => c with { Algorithm = c.Algorithm with { Aggregation = v } })
+            with { NotApplicable = NotForDpo("dpo's loss is a mean over preference pairs") },
+        Text("algorithm", "kl_estimator", "k3", c => c.Algorithm.KlEstimator, (c, v) => c with { Algorithm = c.Algorithm with { KlEstimator = v } })
+            with { NotApplicable = NotForDpo("dpo is tied to its reference by β (dpo_ref_every names the reference)") },
+        Real("algorithm", "kl_coef", "0 = off; > 0: KL to the starting checkpoint, frozen", c => c.Algorithm.KlCoefficient, (c, v) => c with { Algorithm = c.Algorithm with { KlCoefficient = v } })
+            with { NotApplicable = NotForDpo("dpo is tied to its reference by β (dpo_ref_every names the reference)") },
         Flag("algorithm", "filter_groups", "false; true: groups with all-equal rewards left out of the update (DAPO)", c => c.Algorithm.FilterGroups,
-            (c, v) => c with { Algorithm = c.Algorithm with { FilterGroups = v } }),
+            (c, v) => c with { Algorithm = c.Algorithm with { FilterGroups = v } }) with { NotApplicable = NotForDpo("groups with all-equal rewards give dpo no pair anyway") },
         Integer("algorithm", "ppo_epochs", "1", c => c.Algorithm.PpoEpochs, (c, v) => c with { Algorithm = c.Algorithm with { PpoEpochs = v } }),
         Integer("algorithm", "mini_batch", "64 sequences per optimizer step; must divide prompts × n", c => c.Algorithm.MiniBatch, (c, v) => c with { Algorithm = c.Algorithm with { MiniBatch = v } }),
         new("algorithm", "micro_batch", "8; must divide mini_batch; auto = the largest that fits the memory plan",
@@ -98,15 +108,16 @@ public static class ConfigKeys
                 // int4 rollouts' log-probs differ from the learner's by up to ~3e-2 nats: corrected unless told otherwise
                 Level = ParseEnum<RolloutCorrectionLevel>(y, "rollout_correction", y.String("rollout_correction", c.Rollout.Int4 ? "token" : "off")),
             } } },
-            c => c.Algorithm.RolloutCorrection.Level.ToString().ToLowerInvariant()),
+            c => c.Algorithm.RolloutCorrection.Level.ToString().ToLowerInvariant()) { NotApplicable = NotForDpo(NoImportanceRatio) },
         new("algorithm", "rollout_correction_mode", "truncate; mask",
             (y, c) => c with { Algorithm = c.Algorithm with { RolloutCorrection = c.Algorithm.RolloutCorrection with
             {
                 Mode = ParseEnum<RolloutCorrectionMode>(y, "rollout_correction_mode", y.String("rollout_correction_mode", "truncate")),
             } } },
-            c => c.Algorithm.RolloutCorrection.Mode.ToString().ToLowerInvariant()),
+            c => c.Algorithm.RolloutCorrection.Mode.ToString().ToLowerInvariant()) { NotApplicable = NotForDpo(NoImportanceRatio) },
         Real("algorithm", "rollout_correction_threshold", "2.0", c => c.Algorithm.RolloutCorrection.Threshold,
-            (c, v) => c with { Algorithm = c.Algorithm with { RolloutCorrection = c.Algorithm.RolloutCorrection with { Threshold = v } } }),
+            (c, v) => c with { Algorithm = c.Algorithm with { RolloutCorrection = c.Algorithm.RolloutCorrection with { Threshold = v } } })
+            with { NotApplicable = NotForDpo(NoImportanceRatio) },
 
         Real("optimizer", "lr", "1e-6", c => c.Optimizer.LearningRate, (c, v) => c with { Optimizer = c.Optimizer with { LearningRate = v } }),
         Real("optimizer", "beta1", "0.9", c => c.Optimizer.Beta1, (c, v) => c with { Optimizer = c.Optimizer with { Beta1 = v } }),
@@ -141,9 +152,17 @@ public static class ConfigKeys
             c => new RawYaml($"{{max_response_length: {c.Reward.OverlongMaxLength}, buffer: {c.Reward.OverlongBuffer}, penalty_factor: {Scalar(c.Reward.OverlongPenaltyFactor)}}}")),
     ];
 
+    /// <summary>Every algorithm.loss: the token-level policy losses and the preference loss dpo.</summary>
+    public static IReadOnlyList<string> LossNames { get; } = [.. PolicyLosses.Names, DpoLoss.Name];
+
+    /// <summary>The loss options <paramref name="loss"/> reads.</summary>
+    public static IReadOnlyList<string> LossOptionKeys(string loss) => loss == DpoLoss.Name ? DpoLoss.OptionKeys : PolicyLosses.OptionKeys(loss);
+
     /// <summary>"algorithm.key" of every loss option (keys some losses read and others refuse).</summary>
     public static IReadOnlySet<string> LossOptionPaths { get; } =
-        PolicyLosses.Names.SelectMany(PolicyLosses.OptionKeys).Select(k => "algorithm." + k).ToHashSet(StringComparer.Ordinal);
+        LossNames.SelectMany(LossOptionKeys).Select(k => "algorithm." + k).ToHashSet(StringComparer.Ordinal);
+
+    private const string NoImportanceRatio = "dpo has no importance ratio for a rollout correction to reweight";
 
     /// <summary>The README's configuration table: one row per section, its keys with their defaults.</summary>
     public static string MarkdownTable()
@@ -169,14 +188,21 @@ public static class ConfigKeys
     private static PipelineConfig ReadLoss(YamlSection y, PipelineConfig c)
     {
         var loss = y.String("loss", c.Algorithm.Loss);
-        if (!PolicyLosses.Names.Contains(loss))
-            throw new ConfigException($"{y.File}: algorithm.loss: unknown policy loss '{loss}'; valid losses: {string.Join(", ", PolicyLosses.Names)}");
-        return c with { Algorithm = c.Algorithm with { Loss = loss, LossOptions = PolicyLosses.DefaultOptions(loss) } };
+        if (!LossNames.Contains(loss))
+            throw new ConfigException($"{y.File}: algorithm.loss: unknown policy loss '{loss}'; valid losses: {string.Join(", ", LossNames)}");
+        return c with { Algorithm = c.Algorithm with
+        {
+            Loss = loss, LossOptions = loss == DpoLoss.Name ? new PolicyLossOptions() : PolicyLosses.DefaultOptions(loss),
+            // dpo reweights nothing: no rollout correction, whatever the rollout's precision
+            RolloutCorrection = loss == DpoLoss.Name ? new RolloutCorrectionOptions() : c.Algorithm.RolloutCorrection,
+        } };
     }
+
+    private static Func<PipelineConfig, string?> NotForDpo(string why) => c => c.Algorithm.Loss == DpoLoss.Name ? $"not used by loss dpo: {why}" : null;
 
     private static Func<PipelineConfig, string?> LossDoesNotRead(string name) => c =>
     {
-        var keys = PolicyLosses.OptionKeys(c.Algorithm.Loss);
+        var keys = LossOptionKeys(c.Algorithm.Loss);
         return keys.Contains(name) ? null
             : $"not used by loss {c.Algorithm.Loss}, so it would change nothing; {c.Algorithm.Loss} reads {(keys.Count == 0 ? "none of the loss options" : string.Join(", ", keys))}";
     };

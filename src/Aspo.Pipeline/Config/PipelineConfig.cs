@@ -101,6 +101,14 @@ public sealed record PipelineConfig
             throw new ArgumentException($"algorithm: {e.Message}");
         }
         Check(Algorithm.KlCoefficient >= 0, $"algorithm.kl_coef must be ≥ 0, got {Algorithm.KlCoefficient}");
+        if (Algorithm.Loss == DpoLoss.Name)
+        {
+            Check(Algorithm.DpoBeta > 0, $"algorithm.dpo_beta must be > 0, got {Algorithm.DpoBeta}");
+            Check(PreferencePairs.SelectionNames.Contains(Algorithm.DpoPairs), $"algorithm.dpo_pairs: unknown '{Algorithm.DpoPairs}'; valid: {string.Join(", ", PreferencePairs.SelectionNames)}");
+            Check(Algorithm.DpoReferenceEvery >= 0, $"algorithm.dpo_ref_every must be ≥ 0 (0 = the starting checkpoint), got {Algorithm.DpoReferenceEvery}");
+            Check(Algorithm.MiniBatch % Rollout.SamplesPerPrompt == 0 && Rollout.SamplesPerPrompt >= 2,
+                $"algorithm.loss dpo takes whole prompt groups per step: rollout.n ({Rollout.SamplesPerPrompt}) must be ≥ 2 and divide algorithm.mini_batch ({Algorithm.MiniBatch})");
+        }
         Check(Algorithm.RolloutCorrection.Threshold > 1, $"algorithm.rollout_correction_threshold must be > 1, got {Algorithm.RolloutCorrection.Threshold}");
         Check(Algorithm.PpoEpochs >= 1, $"algorithm.ppo_epochs must be ≥ 1, got {Algorithm.PpoEpochs}");
         var total = SequencesPerIteration;

@@ -118,11 +118,15 @@ public static class LearnStep
                 });
             }
         }
-        // KL to a frozen reference (verl's use_kl_loss): the run's starting checkpoint, scored by a learner of its own
+        // KL to a frozen reference (verl's use_kl_loss): the run's starting checkpoint, scored by a learner of its own;
+        // or dpo's reference: the policy dpo_ref_every names (the one that sampled, scored above, by default)
         IReadOnlyList<float[]>? reference = null;
-        if (c.Algorithm.KlCoefficient > 0)
+        var referencePolicy = c.Algorithm.Loss == Aspo.Algorithms.DpoLoss.Name ? c.Algorithm.DpoReferencePolicy(iteration) : c.Algorithm.KlCoefficient > 0 ? 0 : -1;
+        if (referencePolicy == iteration - 1)
+            reference = recomputed;
+        else if (referencePolicy >= 0)
         {
-            using var referenceLearner = Learners.Load(dir.PolicyFolder(0), c.LearnerOptions);
+            using var referenceLearner = Learners.Load(dir.PolicyFolder(referencePolicy), c.LearnerOptions);
             reference = LearnStage.Recompute(referenceLearner, rows, microBatch);
         }
         var stepsPerIteration = c.Algorithm.PpoEpochs * (c.SequencesPerIteration / c.Algorithm.MiniBatch);
