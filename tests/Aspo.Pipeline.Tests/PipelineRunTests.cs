@@ -388,6 +388,24 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(Path.Combine(root, "runs", "default"), config.RunDirectory);
     }
 
+    /// <summary>Replay: iterative DPO learns from an ASPO run's shards (its pairs are the shards' pairs; no rollout correction).</summary>
+    [Fact]
+    public void Replay_runs_dpo_on_another_runs_shards()
+    {
+        var yaml = Setup();
+        var source = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=source", "run.iterations=1"]), new StringWriter(), Toy);
+        source.Execute();
+        var replay = new PipelineRun(PipelineConfig.Load(yaml, ["run.output=replay", "run.iterations=1", "algorithm.loss=dpo", "algorithm.mini_batch=12",
+            "algorithm.micro_batch=4", "optimizer.lr=0.01"]), new StringWriter());
+        Assert.Equal(new RunState(1, Stage.Learn), replay.Replay(source.RunDirectory.Root));
+        using var reader = new Aspo.Data.Shards.ShardReader(source.RunDirectory.ShardsFolder(1));
+        var groups = reader.ReadBatches().SelectMany(b => b).Where(r => r.ResponseTokenIds.Length > 0).GroupBy(r => r.PromptUid);
+        var step = MetricRows(replay, "step").Single(); // all three prompt groups in one step
+        Assert.Equal(groups.Count(g => g.Max(r => r.Reward) > g.Min(r => r.Reward)), step["dpo/pairs"]!.GetValue<double>()); // best_worst: one per group that differs
+        Assert.False(step.ContainsKey("rollout_corr/rollout_is_mean"));
+        Assert.NotEqual(Weights(source.RunDirectory.PolicyFolder(0)), Weights(replay.RunDirectory.PolicyFolder(1)));
+    }
+
     /// <summary>Replay: GRPO with token-level rollout correction learns from an ASPO run's shards into a new run.</summary>
     [Fact]
     public void Replay_learns_from_another_runs_shards_and_reports_the_logprob_mismatch_per_shard()
