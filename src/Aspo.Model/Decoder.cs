@@ -224,7 +224,26 @@ public sealed class Decoder
     /// Backward of the last <see cref="Forward"/> (which must have run with forTraining): accumulates into
     /// <see cref="Gradients"/> the gradient of L given ∂L/∂logπ per scored token (and ∂L/∂H, or empty).
     /// </summary>
-    public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies)
+    public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies) => Backward(dLogProbs, dEntropies, []);
+
+    /// <summary>
+    /// The final hidden state (after the final RMSNorm) at the position before each scored token — the rows the head
+    /// reads — of the last <see cref="Forward"/>, [S, C]: what a value head on the trunk reads.
+    /// </summary>
+    public void ScoredHidden(Span<float> hidden)
+    {
+        var ws = _ws ?? throw new InvalidOperationException("ScoredHidden needs a Forward first");
+        var c = Config.HiddenSize;
+        if (hidden.Length != ws.Batch.Scored * c)
+            throw new ArgumentException($"the batch scored {ws.Batch.Scored} tokens: hidden needs {ws.Batch.Scored} × {c} floats, got {hidden.Length}");
+        GatherRows(ws.Xf, ws.Batch.ScoredRows, c, hidden);
+    }
+
+    /// <summary>
+    /// <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float})"/> plus ∂L/∂(<see cref="ScoredHidden"/>) [S, C]
+    /// (or empty): a value head's gradient into the trunk.
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies, ReadOnlySpan<float> dScoredHidden)
     {
         var ws = _ws ?? throw new InvalidOperationException("Backward needs a Forward first");
         if (!ws.ForTraining)
@@ -240,6 +259,13 @@ public sealed class Decoder
         var dxf = ws.DX.AsSpan(0, n * c);
         dxf.Clear();
         VocabBackward(ws, batch, dLogProbs, dEntropies, dxf);
+        if (dScoredHidden.Length != 0)
+        {
+            if (dScoredHidden.Length != batch.Scored * c)
+                throw new ArgumentException($"the batch scored {batch.Scored} tokens: dScoredHidden needs {batch.Scored} × {c} floats, got {dScoredHidden.Length}");
+            for (var i = 0; i < batch.Scored; i++)
+                System.Numerics.Tensors.TensorPrimitives.Add(dxf.Slice(batch.ScoredRows[i] * c, c), dScoredHidden.Slice(i * c, c), dxf.Slice(batch.ScoredRows[i] * c, c));
+        }
         var last = ws.Resid[ws.ResidIndex(cfg.NumLayers)].AsSpan(0, n * c);
         Kernels.RmsNormBackward(last, P(Layout.FinalNorm, c), ws.RstdF, dxf, dh, G(Layout.FinalNorm, c), n, c, accumulate: false);
 

@@ -29,6 +29,15 @@ public interface ILearner : IDisposable
     /// (<paramref name="dEntropies"/> may be empty).</summary>
     void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies);
 
+    /// <summary>The final hidden state at the position before each scored token of the last <see cref="Score"/>, [S, C]
+    /// (what a value head on the trunk reads). Backends without it throw <see cref="NotSupportedException"/>.</summary>
+    void ScoredHidden(Span<float> hidden) =>
+        throw new NotSupportedException($"learner backend {Options.Backend} cannot read the trunk's hidden states (a value head needs learner.backend native)");
+
+    /// <summary><see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float})"/> plus ∂L/∂(<see cref="ScoredHidden"/>) [S, C].</summary>
+    void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies, ReadOnlySpan<float> dScoredHidden) =>
+        throw new NotSupportedException($"learner backend {Options.Backend} cannot back-propagate into the trunk's hidden states (a value head needs learner.backend native)");
+
     void ZeroGradients();
 
     /// <summary>Scales the gradients so their global L2 norm is at most <paramref name="maxNorm"/> (0 = measure only);

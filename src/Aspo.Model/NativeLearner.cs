@@ -39,6 +39,11 @@ public sealed class NativeLearner : ILearner
 
     public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies) => Decoder.Backward(dLogProbs, dEntropies);
 
+    public void ScoredHidden(Span<float> hidden) => Decoder.ScoredHidden(hidden);
+
+    public void Backward(ReadOnlySpan<float> dLogProbs, ReadOnlySpan<float> dEntropies, ReadOnlySpan<float> dScoredHidden) =>
+        Decoder.Backward(dLogProbs, dEntropies, dScoredHidden);
+
     public void ZeroGradients() => Decoder.ZeroGradients();
 
     public double ClipGradients(double maxNorm) => AdamW.ClipGradientNorm(Decoder.Gradients, maxNorm);

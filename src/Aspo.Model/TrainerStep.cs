@@ -6,8 +6,11 @@ namespace Aspo.Model;
 /// </summary>
 public static class TrainerStep
 {
+    /// <param name="trunkGradient">optional, per micro-batch after its coefficients: ∂L/∂(scored hidden states) [S, C]
+    /// of a head on the trunk (a value head), back-propagated with the log-prob coefficients</param>
     public static TrainerStepResult Run(ILearner learner, IReadOnlyList<PackedSequences> microBatches, float temperature,
-        MicroBatchCoefficients coefficients, double gradClip, LearningRateSchedule schedule, bool entropyGradients = false)
+        MicroBatchCoefficients coefficients, double gradClip, LearningRateSchedule schedule, bool entropyGradients = false,
+        Func<int, float[]>? trunkGradient = null)
     {
         learner.ZeroGradients();
         var tokens = 0;
@@ -21,7 +24,10 @@ public static class TrainerStep
             var dLogProbs = new float[n];
             var dEntropies = entropyGradients ? new float[n] : [];
             coefficients(k, logProbs, entropies, dLogProbs, dEntropies);
-            learner.Backward(dLogProbs, dEntropies);
+            if (trunkGradient is null)
+                learner.Backward(dLogProbs, dEntropies);
+            else
+                learner.Backward(dLogProbs, dEntropies, trunkGradient(k));
             tokens += n;
         }
         var gradNorm = learner.ClipGradients(gradClip);

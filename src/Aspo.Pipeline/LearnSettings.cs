@@ -26,4 +26,7 @@ public sealed record LearnSettings
     /// by the learner before the stage), for the KL term. Null when the KL term is off.
     /// </summary>
     public IReadOnlyList<float[]>? ReferenceLogProbs { get; init; }
+
+    /// <summary>algorithm.advantage gae: the critic (value head, GAE advantages, old values, returns); null otherwise.</summary>
+    public CriticInputs? Critic { get; init; }
 }

@@ -23,11 +23,15 @@ public static class LearnStage
             return PreferenceStage.Run(learner, rows, settings, onStep);
         var temperature = SingleTemperature(rows);
 
-        // per sequence: score → advantage within its prompt group
+        // per sequence: score → advantage within its prompt group (or, with a critic, per token from GAE)
         var groupIds = GroupIds(rows);
         var scores = rows.Select(r => (float)r.Reward).ToArray();
         var advantages = new float[rows.Count];
-        AdvantageEstimators.Compute(a.Advantage, scores, groupIds, advantages);
+        var critic = settings.Critic;
+        if (critic is null)
+            AdvantageEstimators.Compute(a.Advantage, scores, groupIds, advantages);
+        else if (critic.Advantages.Count != rows.Count || critic.OldValues.Count != rows.Count || critic.Returns.Count != rows.Count)
+            throw new ArgumentException($"the critic's advantages, values and returns must have one row per rollout row ({rows.Count})");
 
         var objective = new PolicyObjective(PolicyLosses.Create(a.Loss, a.LossOptions with { Seed = (int)(settings.Seed % int.MaxValue) }),
             new ObjectiveOptions
@@ -67,7 +71,8 @@ public static class LearnStage
             for (var start = 0; start < order.Length; start += a.MiniBatch)
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
-                steps.Add(Step(learner, objective, schedule, rows, old, reference, withRollout, advantages, mini, a.MicroBatch, temperature, o.GradClip));
+                var inputs = new StepInputs(rows, old, reference, withRollout, advantages, critic);
+                steps.Add(Step(learner, objective, schedule, inputs, mini, a.MicroBatch, temperature, o.GradClip));
                 foreach (var (name, value) in filterMetrics)
                     steps[^1][name] = value;
                 onStep?.Invoke(steps.Count, total, steps[^1]);
@@ -104,12 +109,19 @@ public static class LearnStage
         return order;
     }
 
+    /// <summary>What every step reads: the rows, π_old, the reference's and the rollout's log-probs, the per-sequence
+    /// advantages (outcome estimators) or the critic (GAE advantages per token, values, returns and the value head).</summary>
+    private sealed record StepInputs(IReadOnlyList<RolloutRow> Rows, IReadOnlyList<float[]> Old, IReadOnlyList<float[]>? Reference, bool WithRollout,
+        float[] Advantages, CriticInputs? Critic);
+
     /// <summary>One optimizer step over mini-batch <paramref name="mini"/>: the policy objective's coefficients per
-    /// micro-batch, at the mini-batch's aggregation normalisers, through <see cref="TrainerStep"/>.</summary>
+    /// micro-batch, at the mini-batch's aggregation normalisers, through <see cref="TrainerStep"/>; with a critic, the
+    /// value head's clipped loss (× vf_coef) back-propagates into the trunk too and the head takes its own AdamW step.</summary>
     private static Dictionary<string, double> Step(ILearner learner, PolicyObjective objective, LearningRateSchedule schedule,
-        IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, IReadOnlyList<float[]>? reference, bool withRollout, float[] advantages, int[] mini,
-        int microBatch, float temperature, double gradClip)
+        StepInputs inputs, int[] mini, int microBatch, float temperature, double gradClip)
     {
+        var rows = inputs.Rows;
+        var critic = inputs.Critic;
         // the mini-batch's normalisers: every micro-batch's gradient is scaled as part of the whole mini-batch
         var allMask = new float[mini.Sum(i => rows[i].ResponseTokenIds.Length)];
         Array.Fill(allMask, 1f);
@@ -124,17 +136,38 @@ public static class LearnStage
         var packed = micros.Select(micro => PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))])).ToArray();
 
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
-        double loss = 0, entropySum = 0;
+        double loss = 0, entropySum = 0, valueLoss = 0;
+        critic?.Head.ZeroGradients();
+        var c = learner.Config.HiddenSize;
         var result = TrainerStep.Run(learner, packed, temperature, (k, logProbs, entropies, dLogProbs, _) =>
         {
-            var batch = MicroBatch(rows, old, reference, withRollout, advantages, micros[k], packed[k].ScoredOffsets, logProbs, entropies);
+            var batch = MicroBatch(inputs, micros[k], packed[k].ScoredOffsets, logProbs, entropies);
             var r = objective.Compute(batch, dLogProbs, scale);
             loss += r.Loss;
             foreach (var (name, value) in r.Metrics)
                 sums[name] = sums.GetValueOrDefault(name) + value * entropies.Length;
             foreach (var h in entropies)
                 entropySum += h;
-        }, gradClip, schedule);
+        }, gradClip, schedule, trunkGradient: critic is null ? null : k =>
+        {
+            // V = head(h) on this micro-batch's scored rows; clipped value loss at the mini-batch's normalisers
+            var n = packed[k].ScoredTokens;
+            var hidden = new float[n * c];   // [S, C]
+            learner.ScoredHidden(hidden);
+            var values = new float[n];
+            critic.Head.Values(hidden, values);
+            var (oldValues, returns) = (Gather(critic.OldValues, micros[k], n), Gather(critic.Returns, micros[k], n));
+            var dValues = new float[n];
+            var v = ValueLoss.Compute(values, oldValues, returns, packed[k].ScoredOffsets, critic.ClipRange, objective.Options.Aggregation, dValues, scale);
+            valueLoss += v.Loss;
+            foreach (var (name, value) in v.Metrics().Where(m => m.Key != "critic/vf_loss"))
+                sums[name] = sums.GetValueOrDefault(name) + value * n;
+            for (var t = 0; t < n; t++)
+                dValues[t] *= (float)critic.ValueCoefficient;
+            var dHidden = new float[n * c];
+            critic.Head.Backward(hidden, dValues, dHidden);
+            return dHidden;
+        });
         // metrics of the step: token-weighted means over its micro-batches; the loss is already the mini-batch's
         var tokens = Math.Max(result.Tokens, 1);
         var metrics = sums.ToDictionary(kv => kv.Key, kv => kv.Value / tokens, StringComparer.Ordinal);
@@ -143,14 +176,33 @@ public static class LearnStage
         metrics["actor/grad_norm"] = result.GradNorm;
         metrics["actor/lr"] = result.LearningRate;
         metrics["actor/tokens"] = result.Tokens;
+        if (critic is not null)
+        {
+            metrics["critic/vf_loss"] = valueLoss;
+            metrics["critic/grad_norm"] = critic.Head.ClipGradients(gradClip);
+            critic.Head.OptimizerUpdate(critic.LearningRate);
+        }
         return metrics;
+    }
+
+    /// <summary>Per-row values laid out like a micro-batch's scored tokens: rows <paramref name="micro"/> one after another.</summary>
+    private static float[] Gather(IReadOnlyList<float[]> perRow, int[] micro, int tokens)
+    {
+        var result = new float[tokens];
+        var at = 0;
+        foreach (var i in micro)
+        {
+            perRow[i].CopyTo(result, at);
+            at += perRow[i].Length;
+        }
+        return result;
     }
 
     /// <summary>The algorithm core's view of one micro-batch: per scored token the new and old log-probs, the sequence's
     /// advantage, mask 1, and (replay) the rollout's log-probs.</summary>
-    private static TokenBatch MicroBatch(IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> old, IReadOnlyList<float[]>? reference, bool withRollout,
-        float[] advantages, int[] micro, int[] scoredOffsets, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies)
+    private static TokenBatch MicroBatch(StepInputs inputs, int[] micro, int[] scoredOffsets, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies)
     {
+        var (rows, old, reference, withRollout, advantages, critic) = inputs;
         var n = logProbs.Length;
         var oldLogProbs = new float[n];   // [S] scored response tokens
         var rolloutLogProbs = withRollout ? new float[n] : [];
@@ -168,7 +220,10 @@ public static class LearnStage
                 reference[micro[k]].CopyTo(referenceLogProbs, scoredOffsets[k]);
             sequenceAdvantages[k] = advantages[micro[k]];
         }
-        AdvantageEstimators.BroadcastToTokens(sequenceAdvantages, scoredOffsets, mask, tokenAdvantages);
+        if (critic is null)
+            AdvantageEstimators.BroadcastToTokens(sequenceAdvantages, scoredOffsets, mask, tokenAdvantages);
+        else
+            Gather(critic.Advantages, micro, n).CopyTo(tokenAdvantages, 0);
         return new TokenBatch
         {
             LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets,
@@ -178,9 +233,15 @@ public static class LearnStage
 
     /// <summary>The learner's log-probs (current weights; each micro-batch at its first row's temperature — one learn
     /// stage has one, <see cref="Run"/> checks it) of every row's response tokens.</summary>
-    public static float[][] Recompute(ILearner learner, IReadOnlyList<RolloutRow> rows, int microBatch)
+    public static float[][] Recompute(ILearner learner, IReadOnlyList<RolloutRow> rows, int microBatch) =>
+        Recompute(learner, rows, microBatch, valueHead: null).LogProbs;
+
+    /// <summary><see cref="Recompute(ILearner, IReadOnlyList{RolloutRow}, int)"/> and, in the same forward passes, the
+    /// values <paramref name="valueHead"/> gives every response token (null without a head).</summary>
+    public static (float[][] LogProbs, float[][]? Values) Recompute(ILearner learner, IReadOnlyList<RolloutRow> rows, int microBatch, ValueHead? valueHead)
     {
         var result = rows.Select(r => new float[r.ResponseTokenIds.Length]).ToArray();
+        var values = valueHead is null ? null : rows.Select(r => new float[r.ResponseTokenIds.Length]).ToArray();
         var usable = Enumerable.Range(0, rows.Count).Where(i => rows[i].ResponseTokenIds.Length > 0).ToArray();
         for (var start = 0; start < usable.Length; start += microBatch)
         {
@@ -188,14 +249,49 @@ public static class LearnStage
             var packed = PackedSequences.Pack([.. micro.Select(i => (rows[i].PromptTokenIds, rows[i].ResponseTokenIds))]);
             var logProbs = new float[packed.ScoredTokens];
             learner.Score(packed, rows[micro[0]].Temperature, logProbs, [], forTraining: false);
+            var microValues = new float[values is null ? 0 : packed.ScoredTokens];
+            if (valueHead is not null)
+            {
+                var hidden = new float[packed.ScoredTokens * learner.Config.HiddenSize]; // [S, C]
+                learner.ScoredHidden(hidden);
+                valueHead.Values(hidden, microValues);
+            }
             var at = 0;
             foreach (var i in micro)
             {
                 logProbs.AsSpan(at, result[i].Length).CopyTo(result[i]);
+                if (values is not null)
+                    microValues.AsSpan(at, result[i].Length).CopyTo(values[i]);
                 at += result[i].Length;
             }
         }
-        return result;
+        return (result, values);
+    }
+
+    /// <summary>
+    /// GAE over the rows (the outcome reward on each response's last token, 0 elsewhere), whitened over all response
+    /// tokens when <paramref name="whiten"/>; per row its advantages and returns.
+    /// </summary>
+    public static (float[][] Advantages, float[][] Returns) GaeAdvantages(IReadOnlyList<RolloutRow> rows, IReadOnlyList<float[]> values, double gamma, double lambda, bool whiten)
+    {
+        var offsets = new int[rows.Count + 1];
+        for (var i = 0; i < rows.Count; i++)
+            offsets[i + 1] = offsets[i] + rows[i].ResponseTokenIds.Length;
+        var n = offsets[^1];
+        var rewards = new float[n];
+        var flatValues = new float[n];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (offsets[i + 1] > offsets[i])
+                rewards[offsets[i + 1] - 1] = (float)rows[i].Reward;
+            values[i].CopyTo(flatValues, offsets[i]);
+        }
+        var advantages = new float[n];
+        var returns = new float[n];
+        Gae.Compute(rewards, flatValues, offsets, gamma, lambda, advantages, returns);
+        if (whiten)
+            Gae.Whiten(advantages);
+        return ([.. rows.Select((_, i) => advantages[offsets[i]..offsets[i + 1]])], [.. rows.Select((_, i) => returns[offsets[i]..offsets[i + 1]])]);
     }
 
     /// <summary>

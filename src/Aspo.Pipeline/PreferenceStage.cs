@@ -11,7 +11,7 @@ namespace Aspo.Pipeline;
 /// (mini_batch / n of them), scores the policy's sequence log-probs on them once without gradients (a chosen response's
 /// coefficient depends on its rejected partner, which may sit in another micro-batch), computes the DPO coefficients
 /// and then runs the usual micro-batched forward/backward with each sequence's coefficient on all of its tokens.
-/// The reference log-probs come from <see cref="LearnSettings.ReferenceLogProbs"/> (the policy <c>dpo_ref_every</c> names).
+/// The reference log-probs come from <see cref="LearnSettings.ReferenceLogProbs"/> (the policy <c>ref_every</c> names).
 /// </summary>
 public static class PreferenceStage
 {

@@ -683,13 +683,15 @@ public sealed class CliTests
     /// Kill -9 at random moments of every stage, resume each time: the final checkpoint and optimizer state are
     /// bit-identical to an uninterrupted run's, and at every kill point every file under its final name is whole.
     /// </summary>
-    [Fact]
-    public void A_run_killed_at_random_points_resumes_to_the_same_bits()
+    [Theory]
+    [InlineData("")]
+    [InlineData(", advantage: gae, loss: ppo")]   // PPO with the value head: its file is written with the policy and resumes too
+    public void A_run_killed_at_random_points_resumes_to_the_same_bits(string method)
     {
         var dir = Directory.CreateTempSubdirectory("aspo-cli-kill-").FullName;
         try
         {
-            var yaml = TinyRun(dir, "rollout: {prompts_per_iteration: 8, n: 4, max_new_tokens: 12, batch_size: 8}\nalgorithm: {mini_batch: 16, micro_batch: 4}\noptimizer: {lr: 0.01}\n",
+            var yaml = TinyRun(dir, $"rollout: {{prompts_per_iteration: 8, n: 4, max_new_tokens: 12, batch_size: 8}}\nalgorithm: {{mini_batch: 16, micro_batch: 4{method}}}\noptimizer: {{lr: 0.01}}\n",
                 iterations: 4);
             var whole = Path.Combine(dir, "whole");
             Assert.False(CliProcess.RunAndKill(CliProcess.BuiltDirectory, "never printed", 0, TimeSpan.FromMinutes(3), "run", yaml, "--output", whole));
@@ -712,7 +714,7 @@ public sealed class CliTests
             Assert.True(kills >= 10, $"only {kills} kills happened before the run completed");
             Assert.True(stagesHit.Count >= 4, $"kills landed after only {stagesHit.Count} distinct stages: {string.Join(", ", stagesHit)}");
             Assert.Contains("\"iteration\":4", File.ReadAllText(Path.Combine(killed, "state.json")));
-            foreach (var file in new[] { "model.safetensors", "optimizer.safetensors", "trainer_state.json" })
+            foreach (var file in new[] { "model.safetensors", "optimizer.safetensors", "trainer_state.json" }.Concat(method.Contains("gae") ? ["value_head.safetensors"] : []))
                 Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "iter-0004", "policy", file)), File.ReadAllBytes(Path.Combine(killed, "iter-0004", "policy", file)));
             // every metric row once, despite the redone stages
             static string[] Keys(string run) => [.. File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)

@@ -155,6 +155,12 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         // iteration 2's first step starts from policy 1, not from the reference: had the reference followed the policy, it would be 0 again
         Assert.True(kl[2] > 1e-5 && kl[^1] > 1e-5, $"KL per step: {string.Join(", ", kl)}");
         Assert.DoesNotContain(MetricRows(without, "step"), d => d.ContainsKey("actor/kl_loss"));
+        // a moving reference (ref_every 1): every iteration starts at its reference again
+        var moving = new PipelineRun(PipelineConfig.Load(yaml, ["algorithm.kl_coef=0.5", "algorithm.ref_every=1", "optimizer.lr=0.01", "run.output=moving"]), new StringWriter(), Toy);
+        moving.Execute();
+        var movingKl = MetricRows(moving, "step").Select(d => d["actor/kl_loss"]!.GetValue<double>()).ToArray();
+        Assert.True(Math.Abs(movingKl[2]) <= 1e-6 && movingKl[1] > 1e-5, $"KL per step with ref_every 1: {string.Join(", ", movingKl)}");
+        Assert.Contains("algorithm.ref_every: no reference policy is used", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.ref_every=2"])).Message);
         var a = Weights(withKl.RunDirectory.PolicyFolder(2));
         var b = Weights(without.RunDirectory.PolicyFolder(2));
         Assert.True(a.Zip(b, (x, y) => Math.Abs(x - y)).Max() > 1e-7, "kl_coef changed nothing");
@@ -174,7 +180,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         string[] dpo = ["algorithm.loss=dpo", "algorithm.dpo_pairs=all", "algorithm.mini_batch=4", "algorithm.micro_batch=2", "optimizer.lr=0.01"];
         var refreshed = new PipelineRun(PipelineConfig.Load(yaml, [.. dpo, "run.output=dpo1"]), new StringWriter(), Toy);
         refreshed.Execute();
-        var frozen = new PipelineRun(PipelineConfig.Load(yaml, [.. dpo, "algorithm.dpo_ref_every=0", "run.output=dpo0"]), new StringWriter(), Toy);
+        var frozen = new PipelineRun(PipelineConfig.Load(yaml, [.. dpo, "algorithm.ref_every=0", "run.output=dpo0"]), new StringWriter(), Toy);
         frozen.Execute();
         var steps = MetricRows(refreshed, "step");
         Assert.Equal(6, steps.Count);
@@ -202,6 +208,40 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.DoesNotContain("clip_low", resolved);
     }
 
+    /// <summary>
+    /// algorithm.advantage gae: PPO with a value head on the policy's trunk. The head starts at zero (first step: every
+    /// value 0), is trained with the policy and saved with each policy (value_head.safetensors), so iteration 2 starts
+    /// from non-zero values; verl's critic metrics are logged; the trunk's weights differ from a GRPO run's.
+    /// </summary>
+    [Fact]
+    public void Ppo_with_a_critic_trains_and_saves_the_value_head_and_logs_verls_critic_metrics()
+    {
+        var yaml = Setup();
+        var run = new PipelineRun(PipelineConfig.Load(yaml, ["algorithm.advantage=gae", "algorithm.loss=ppo", "algorithm.value_lr=0.01", "run.output=gae"]), new StringWriter(), Toy);
+        run.Execute();
+        var steps = MetricRows(run, "step");
+        Assert.Equal(4, steps.Count);
+        foreach (var name in new[] { "critic/vf_loss", "critic/vf_clipfrac", "critic/vpred_mean", "critic/grad_norm" })
+            Assert.All(steps, d => Assert.True(d.ContainsKey(name), name));
+        Assert.Equal(0, steps[0]["critic/vpred_mean"]!.GetValue<double>());   // the zero head
+        Assert.NotEqual(0, steps[2]["critic/vpred_mean"]!.GetValue<double>()); // the head saved with policy 1
+        Assert.True(steps[0]["critic/vf_loss"]!.GetValue<double>() > 0);
+        var iterations = MetricRows(run, "iteration");
+        Assert.All(iterations, d => Assert.True(d.ContainsKey("critic/vf_explained_var") && d.ContainsKey("critic/returns/mean")));
+        var head1 = Aspo.Model.ValueHead.LoadOrCreate(run.RunDirectory.PolicyFolder(1), Aspo.Model.Checkpoint.Load(run.RunDirectory.PolicyFolder(1)).Config.HiddenSize);
+        Assert.Contains(head1.Parameters, p => p != 0);
+        Assert.Equal(2, head1.Optimizer.Step);
+        Assert.False(File.Exists(Path.Combine(run.RunDirectory.PolicyFolder(0), Aspo.Model.ValueHead.FileName)));
+        var grpo = new PipelineRun(PipelineConfig.Load(yaml, ["algorithm.loss=ppo", "run.output=grpo"]), new StringWriter(), Toy);
+        grpo.Execute();
+        Assert.NotEqual(Weights(grpo.RunDirectory.PolicyFolder(2)), Weights(run.RunDirectory.PolicyFolder(2)));
+        var resolved = File.ReadAllText(Path.Combine(run.RunDirectory.Root, "pipeline.resolved.yaml"));
+        Assert.Contains("vf_coef: 0.1", resolved);
+        Assert.Contains("algorithm.gamma: only read with algorithm.advantage gae", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.gamma=0.9"])).Message);
+        Assert.Contains("learner.backend torch cannot do yet", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.advantage=gae", "learner.backend=torch"])).Message);
+        Assert.Contains("algorithm.lam must be in [0, 1]", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.advantage=gae", "algorithm.lam=1.5"])).Message);
+    }
+
     [Theory]
     [InlineData("algorithm.clip_high=0.3", "algorithm.clip_high: not used by loss dpo")]
     [InlineData("algorithm.kl_coef=0.1", "algorithm.kl_coef: not used by loss dpo")]
@@ -222,6 +262,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [Theory]
     [InlineData("algorithm.loss=aspo")]
     [InlineData("algorithm.loss=dpo algorithm.mini_batch=4 algorithm.micro_batch=2")]
+    [InlineData("algorithm.advantage=gae algorithm.loss=ppo")]
     public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one(string settings)
     {
         var yaml = Setup();
@@ -242,7 +283,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var other = PipelineConfig.Load(yaml, ["run.output=split", "algorithm.loss=grpo"]);
         var refused = Assert.Throws<ConfigException>(() => new PipelineRun(other, new StringWriter(), Toy).Execute()).Message;
         Assert.Contains("was started with another configuration", refused);
-        Assert.Contains($"algorithm.loss was \"{method[0]["algorithm.loss=".Length..]}\", now \"grpo\"", refused); // the keys that differ, old and new
+        Assert.Contains($"algorithm.loss was \"{method.First(m => m.StartsWith("algorithm.loss=", StringComparison.Ordinal))["algorithm.loss=".Length..]}\", now \"grpo\"", refused); // the keys that differ, old and new
     }
 
     /// <summary>

@@ -8,6 +8,9 @@ namespace Aspo.Algorithms;
 /// </summary>
 public static class Gae
 {
+    /// <summary>algorithm.advantage's name for GAE with a learned critic.</summary>
+    public const string Name = "gae";
+
     /// <summary>verl's masked_whiten: ε inside the square root.</summary>
     public const double WhitenEpsilon = 1e-8;
 

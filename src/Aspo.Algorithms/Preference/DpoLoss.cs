@@ -13,7 +13,7 @@ public static class DpoLoss
     public const string Name = "dpo";
 
     /// <summary>The pipeline.yaml algorithm keys DPO reads.</summary>
-    public static IReadOnlyList<string> OptionKeys { get; } = ["dpo_beta", "dpo_pairs", "dpo_ref_every"];
+    public static IReadOnlyList<string> OptionKeys { get; } = ["dpo_beta", "dpo_pairs"];
 
     /// <param name="policy">L under π_θ per response [B]</param>
     /// <param name="reference">L under π_ref per response [B]</param>

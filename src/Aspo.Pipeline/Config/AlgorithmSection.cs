@@ -20,16 +20,33 @@ public sealed record AlgorithmSection
     /// <summary>Sequences per forward/backward (gradients accumulate over a mini-batch's micro-batches); 0 = auto: the
     /// largest divisor of the mini-batch whose memory plan fits (chosen by the learn stage from the rows' lengths).</summary>
     public int MicroBatch { get; init; } = 8;
+    /// <summary>gae: the discount γ and the GAE λ.</summary>
+    public double Gamma { get; init; } = 1.0;
+    public double Lambda { get; init; } = 0.95;
+    /// <summary>gae: the value loss's weight in the trunk's gradient (vf_coef).</summary>
+    public double ValueCoefficient { get; init; } = 0.1;
+    /// <summary>gae: cliprange_value, how far a value may move from V_old before the clipped term takes over.</summary>
+    public double ValueClipRange { get; init; } = 0.2;
+    /// <summary>gae: the value head's own learning rate (it starts at zero; the policy's lr would leave it there).</summary>
+    public double ValueLearningRate { get; init; } = 1e-4;
+    /// <summary>gae: advantages whitened over the batch's response tokens (verl's masked_whiten).</summary>
+    public bool WhitenAdvantages { get; init; } = true;
     /// <summary>dpo: β, the inverse temperature of the preference logit.</summary>
     public double DpoBeta { get; init; } = 0.1;
     /// <summary>dpo: which pairs each prompt's group yields (best_worst, all).</summary>
     public string DpoPairs { get; init; } = "best_worst";
-    /// <summary>dpo: the reference is refreshed every k iterations to the policy that sampled (1 = always that policy; 0 = never: the starting checkpoint).</summary>
-    public int DpoReferenceEvery { get; init; } = 1;
+    /// <summary>
+    /// The reference policy of the KL term and of dpo is refreshed every k iterations to the policy that sampled
+    /// (1 = always that policy, a moving reference; 0 = never: the starting checkpoint, frozen — the KL term's default).
+    /// </summary>
+    public int ReferenceEvery { get; init; }
 
-    /// <summary>dpo: the policy version that is the reference in iteration <paramref name="iteration"/> (1-based; policy
-    /// i − 1 sampled it): the last multiple of dpo_ref_every below it, or 0.</summary>
-    public int DpoReferencePolicy(int iteration) => DpoReferenceEvery == 0 ? 0 : (iteration - 1) / DpoReferenceEvery * DpoReferenceEvery;
+    /// <summary>A reference policy is scored: dpo, or a KL term.</summary>
+    public bool UsesReference => Loss == DpoLoss.Name || KlCoefficient > 0;
+
+    /// <summary>The policy version that is the reference in iteration <paramref name="iteration"/> (1-based; policy
+    /// i − 1 sampled it): the last multiple of ref_every below it, or 0.</summary>
+    public int ReferencePolicy(int iteration) => ReferenceEvery == 0 ? 0 : (iteration - 1) / ReferenceEvery * ReferenceEvery;
     /// <summary>Importance weights π_old/π_rollout when the shards' policy is not the one trained (replay): off, token or sequence level.</summary>
     public RolloutCorrectionOptions RolloutCorrection { get; init; } = new();
 }

@@ -66,8 +66,14 @@ public static class ConfigKeys
         Text("rollout", "sampler", "auto = in the graph on a GPU, on the host on the CPU; host; graph", c => c.Rollout.Sampler, (c, v) => c with { Rollout = c.Rollout with { Sampler = v } }),
 
         new("algorithm", "loss", "aspo; any of `src/Aspo.Algorithms` README; dpo", ReadLoss, c => c.Algorithm.Loss),
-        Text("algorithm", "advantage", "grpo; dr_grpo, rloo", c => c.Algorithm.Advantage, (c, v) => c with { Algorithm = c.Algorithm with { Advantage = v } })
+        Text("algorithm", "advantage", "grpo; dr_grpo, rloo, gae = PPO with a value head on the policy's trunk", c => c.Algorithm.Advantage, (c, v) => c with { Algorithm = c.Algorithm with { Advantage = v } })
             with { NotApplicable = NotForDpo("dpo ranks each prompt's responses by reward; it has no advantages") },
+        Real("algorithm", "gamma", "1.0", c => c.Algorithm.Gamma, (c, v) => c with { Algorithm = c.Algorithm with { Gamma = v } }) with { NotApplicable = OnlyForGae },
+        Real("algorithm", "lam", "0.95", c => c.Algorithm.Lambda, (c, v) => c with { Algorithm = c.Algorithm with { Lambda = v } }) with { NotApplicable = OnlyForGae },
+        Real("algorithm", "vf_coef", "0.1", c => c.Algorithm.ValueCoefficient, (c, v) => c with { Algorithm = c.Algorithm with { ValueCoefficient = v } }) with { NotApplicable = OnlyForGae },
+        Real("algorithm", "cliprange_value", "0.2", c => c.Algorithm.ValueClipRange, (c, v) => c with { Algorithm = c.Algorithm with { ValueClipRange = v } }) with { NotApplicable = OnlyForGae },
+        Real("algorithm", "value_lr", "1e-4", c => c.Algorithm.ValueLearningRate, (c, v) => c with { Algorithm = c.Algorithm with { ValueLearningRate = v } }) with { NotApplicable = OnlyForGae },
+        Flag("algorithm", "whiten_advantages", "true", c => c.Algorithm.WhitenAdvantages, (c, v) => c with { Algorithm = c.Algorithm with { WhitenAdvantages = v } }) with { NotApplicable = OnlyForGae },
         LossOption("clip_low", "0.2; dapo 0.2, cispo 1.0", o => o.ClipLow, (o, v) => o with { ClipLow = v }),
         LossOption("clip_high", "0.2; dapo 0.28, cispo 0.28", o => o.ClipHigh, (o, v) => o with { ClipHigh = v }),
         LossOption("dual_clip", "3.0; dapo 10.0", o => o.DualClip, (o, v) => o with { DualClip = v }),
@@ -87,14 +93,15 @@ public static class ConfigKeys
             with { NotApplicable = LossDoesNotRead("dpo_beta") },
         Text("algorithm", "dpo_pairs", "best_worst; all = every higher- vs lower-rewarded pair", c => c.Algorithm.DpoPairs, (c, v) => c with { Algorithm = c.Algorithm with { DpoPairs = v } })
             with { NotApplicable = LossDoesNotRead("dpo_pairs") },
-        Integer("algorithm", "dpo_ref_every", "1 = the policy that sampled; k: refreshed every k iterations; 0 = the starting checkpoint",
-            c => c.Algorithm.DpoReferenceEvery, (c, v) => c with { Algorithm = c.Algorithm with { DpoReferenceEvery = v } }) with { NotApplicable = LossDoesNotRead("dpo_ref_every") },
         Text("algorithm", "aggregation", "token-mean", c => c.Algorithm.Aggregation, (c, v) => c with { Algorithm = c.Algorithm with { Aggregation = v } })
             with { NotApplicable = NotForDpo("dpo's loss is a mean over preference pairs") },
         Text("algorithm", "kl_estimator", "k3", c => c.Algorithm.KlEstimator, (c, v) => c with { Algorithm = c.Algorithm with { KlEstimator = v } })
-            with { NotApplicable = NotForDpo("dpo is tied to its reference by β (dpo_ref_every names the reference)") },
-        Real("algorithm", "kl_coef", "0 = off; > 0: KL to the starting checkpoint, frozen", c => c.Algorithm.KlCoefficient, (c, v) => c with { Algorithm = c.Algorithm with { KlCoefficient = v } })
-            with { NotApplicable = NotForDpo("dpo is tied to its reference by β (dpo_ref_every names the reference)") },
+            with { NotApplicable = NotForDpo("dpo is tied to its reference by β (ref_every names the reference)") },
+        Real("algorithm", "kl_coef", "0 = off; > 0: KL to the reference policy (ref_every)", c => c.Algorithm.KlCoefficient, (c, v) => c with { Algorithm = c.Algorithm with { KlCoefficient = v } })
+            with { NotApplicable = NotForDpo("dpo is tied to its reference by β (ref_every names the reference)") },
+        new("algorithm", "ref_every", "0 = the starting checkpoint, frozen; dpo: 1 = the policy that sampled; k: refreshed every k iterations",
+            (y, c) => c with { Algorithm = c.Algorithm with { ReferenceEvery = y.Int("ref_every", c.Algorithm.Loss == DpoLoss.Name ? 1 : 0) } },
+            c => c.Algorithm.ReferenceEvery) { NotApplicable = c => c.Algorithm.UsesReference ? null : "no reference policy is used: set algorithm.kl_coef > 0 or algorithm.loss dpo" },
         Flag("algorithm", "filter_groups", "false; true: groups with all-equal rewards left out of the update (DAPO)", c => c.Algorithm.FilterGroups,
             (c, v) => c with { Algorithm = c.Algorithm with { FilterGroups = v } }) with { NotApplicable = NotForDpo("groups with all-equal rewards give dpo no pair anyway") },
         Integer("algorithm", "ppo_epochs", "1", c => c.Algorithm.PpoEpochs, (c, v) => c with { Algorithm = c.Algorithm with { PpoEpochs = v } }),
@@ -197,6 +204,9 @@ public static class ConfigKeys
             RolloutCorrection = loss == DpoLoss.Name ? new RolloutCorrectionOptions() : c.Algorithm.RolloutCorrection,
         } };
     }
+
+    private static string? OnlyForGae(PipelineConfig c) =>
+        c.Algorithm.Advantage == Gae.Name ? null : $"only read with algorithm.advantage gae (the critic's settings); advantage is {c.Algorithm.Advantage}";
 
     private static Func<PipelineConfig, string?> NotForDpo(string why) => c => c.Algorithm.Loss == DpoLoss.Name ? $"not used by loss dpo: {why}" : null;
 

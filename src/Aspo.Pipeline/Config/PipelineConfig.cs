@@ -89,7 +89,16 @@ public sealed record PipelineConfig
         Check(Rollout.BatchSize >= 1, $"rollout.batch_size must be ≥ 1, got {Rollout.BatchSize}");
         Check(Aspo.Model.LearnerOptions.IsValidDevice(Rollout.Device), $"rollout.device: '{Rollout.Device}'; valid: cpu, cuda, cuda:N");
         Check(Aspo.Onnx.SamplingHead.Modes.Contains(Rollout.Sampler), $"rollout.sampler: unknown '{Rollout.Sampler}'; valid: {string.Join(", ", Aspo.Onnx.SamplingHead.Modes)}");
-        Check(AdvantageEstimators.Names.Contains(Algorithm.Advantage), $"algorithm.advantage: unknown estimator '{Algorithm.Advantage}'; valid: {string.Join(", ", AdvantageEstimators.Names)}");
+        Check(AdvantageEstimators.Names.Contains(Algorithm.Advantage) || Algorithm.Advantage == Gae.Name,
+            $"algorithm.advantage: unknown estimator '{Algorithm.Advantage}'; valid: {string.Join(", ", AdvantageEstimators.Names)}, {Gae.Name}");
+        if (Algorithm.Advantage == Gae.Name)
+        {
+            Check(Algorithm.Gamma is >= 0 and <= 1 && Algorithm.Lambda is >= 0 and <= 1, $"algorithm.gamma and algorithm.lam must be in [0, 1], got {Algorithm.Gamma} and {Algorithm.Lambda}");
+            Check(Algorithm.ValueCoefficient >= 0, $"algorithm.vf_coef must be ≥ 0, got {Algorithm.ValueCoefficient}");
+            Check(Algorithm.ValueClipRange > 0, $"algorithm.cliprange_value must be > 0, got {Algorithm.ValueClipRange}");
+            Check(Algorithm.ValueLearningRate > 0, $"algorithm.value_lr must be > 0, got {Algorithm.ValueLearningRate}");
+            Check(Learner.Backend == "native", $"algorithm.advantage gae puts a value head on the policy's trunk, which learner.backend {Learner.Backend} cannot do yet; use learner.backend native");
+        }
         Check(Aggregation.Names.Contains(Algorithm.Aggregation), $"algorithm.aggregation: unknown mode '{Algorithm.Aggregation}'; valid: {string.Join(", ", Aggregation.Names)}");
         try
         {
@@ -101,11 +110,11 @@ public sealed record PipelineConfig
             throw new ArgumentException($"algorithm: {e.Message}");
         }
         Check(Algorithm.KlCoefficient >= 0, $"algorithm.kl_coef must be ≥ 0, got {Algorithm.KlCoefficient}");
+        Check(Algorithm.ReferenceEvery >= 0, $"algorithm.ref_every must be ≥ 0 (0 = the starting checkpoint), got {Algorithm.ReferenceEvery}");
         if (Algorithm.Loss == DpoLoss.Name)
         {
             Check(Algorithm.DpoBeta > 0, $"algorithm.dpo_beta must be > 0, got {Algorithm.DpoBeta}");
             Check(PreferencePairs.SelectionNames.Contains(Algorithm.DpoPairs), $"algorithm.dpo_pairs: unknown '{Algorithm.DpoPairs}'; valid: {string.Join(", ", PreferencePairs.SelectionNames)}");
-            Check(Algorithm.DpoReferenceEvery >= 0, $"algorithm.dpo_ref_every must be ≥ 0 (0 = the starting checkpoint), got {Algorithm.DpoReferenceEvery}");
             Check(Algorithm.MiniBatch % Rollout.SamplesPerPrompt == 0 && Rollout.SamplesPerPrompt >= 2,
                 $"algorithm.loss dpo takes whole prompt groups per step: rollout.n ({Rollout.SamplesPerPrompt}) must be ≥ 2 and divide algorithm.mini_batch ({Algorithm.MiniBatch})");
         }

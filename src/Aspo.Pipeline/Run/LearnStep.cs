@@ -101,9 +101,28 @@ public static class LearnStep
         var microBatch = c.Algorithm.MicroBatch > 0 ? c.Algorithm.MicroBatch : AutoMicroBatch(run, iteration, learner, rows, reused);
         var algorithm = c.Algorithm with { MicroBatch = microBatch };
         // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
+        // (with a critic, the same passes give V_old from the value head saved with the previous policy)
         var recomputeClock = Stopwatch.StartNew();
-        var recomputed = LearnStage.Recompute(learner, rows, microBatch);
+        var valueHead = c.Algorithm.Advantage == Aspo.Algorithms.Gae.Name
+            ? Aspo.Model.ValueHead.LoadOrCreate(previous, learner.Config.HiddenSize, c.LearnerOptions.Optimizer) : null;
+        var (recomputed, oldValues) = LearnStage.Recompute(learner, rows, microBatch, valueHead);
         var recomputeSeconds = recomputeClock.Elapsed.TotalSeconds;
+        CriticInputs? critic = null;
+        var criticMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (valueHead is not null)
+        {
+            var a = c.Algorithm;
+            var (advantages, returns) = LearnStage.GaeAdvantages(rows, oldValues!, a.Gamma, a.Lambda, a.WhitenAdvantages);
+            critic = new CriticInputs(valueHead, advantages, oldValues!, returns)
+            {
+                ValueCoefficient = a.ValueCoefficient, ClipRange = a.ValueClipRange, LearningRate = a.ValueLearningRate,
+            };
+            float[] flatValues = [.. oldValues!.SelectMany(v => v)], flatReturns = [.. returns.SelectMany(r => r)];
+            if (flatValues.Length >= 2)
+                criticMetrics["critic/vf_explained_var"] = Aspo.Algorithms.ValueLoss.ExplainedVariance(flatValues, flatReturns);
+            criticMetrics["critic/values/mean"] = flatValues.Length > 0 ? flatValues.Average() : 0;
+            criticMetrics["critic/returns/mean"] = flatReturns.Length > 0 ? flatReturns.Average() : 0;
+        }
         var (mean, max, over) = LearnStage.Mismatch(recomputed, rows);
         if (replay)
         {
@@ -118,10 +137,10 @@ public static class LearnStep
                 });
             }
         }
-        // KL to a frozen reference (verl's use_kl_loss): the run's starting checkpoint, scored by a learner of its own;
-        // or dpo's reference: the policy dpo_ref_every names (the one that sampled, scored above, by default)
+        // the reference of the KL term (verl's use_kl_loss; by default the run's starting checkpoint, frozen)
+        // or dpo's: the policy ref_every names (dpo: the one that sampled, scored above, by default)
         IReadOnlyList<float[]>? reference = null;
-        var referencePolicy = c.Algorithm.Loss == Aspo.Algorithms.DpoLoss.Name ? c.Algorithm.DpoReferencePolicy(iteration) : c.Algorithm.KlCoefficient > 0 ? 0 : -1;
+        var referencePolicy = c.Algorithm.UsesReference ? c.Algorithm.ReferencePolicy(iteration) : -1;
         if (referencePolicy == iteration - 1)
             reference = recomputed;
         else if (referencePolicy >= 0)
@@ -137,7 +156,7 @@ public static class LearnStep
             steps = LearnStage.Run(learner, rows, new LearnSettings
             {
                 Algorithm = algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
-                LearnerOldLogProbs = replay ? recomputed : null, ReferenceLogProbs = reference,
+                LearnerOldLogProbs = replay ? recomputed : null, ReferenceLogProbs = reference, Critic = critic,
             }, (k, n, m) =>
             {
                 var perStep = learnClock.Elapsed.TotalSeconds / k;
@@ -163,10 +182,13 @@ public static class LearnStep
             learner.SaveCheckpoint(folder);
             CopyTokenizer(previous, folder);
             learner.SaveOptimizer(Path.Combine(folder, Learners.OptimizerFile));
+            valueHead?.Save(folder);
             var cursorFile = Path.Combine(shards, "rollout.json");
             AtomicFile.WriteAllText(Path.Combine(folder, "trainer_state.json"), File.Exists(cursorFile) ? File.ReadAllText(cursorFile) : new SamplerState(0, 0).ToJson());
         });
         var data = steps.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value), StringComparer.Ordinal);
+        foreach (var (name, value) in criticMetrics)
+            data[name] = value;
         data["timing_s/update_actor"] = seconds;
         data["timing_s/recompute"] = recomputeSeconds;
         data["timing_s/learn_steps"] = stepSeconds;
