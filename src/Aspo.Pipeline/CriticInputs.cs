@@ -4,9 +4,9 @@ namespace Aspo.Pipeline;
 
 /// <summary>
 /// PPO with a critic (algorithm.advantage gae): the value head on the policy's trunk and, per rollout row and response
-/// token, GAE's advantages (whitened), the values before the update (V_old) and the returns (the head's targets).
+/// token, the values before the update (V_old) and GAE's returns (the head's targets).
 /// </summary>
-public sealed record CriticInputs(ValueHead Head, IReadOnlyList<float[]> Advantages, IReadOnlyList<float[]> OldValues, IReadOnlyList<float[]> Returns)
+public sealed record CriticInputs(ValueHead Head, IReadOnlyList<float[]> OldValues, IReadOnlyList<float[]> Returns)
 {
     /// <summary>vf_coef: the weight of the value loss in the trunk's gradient.</summary>
     public double ValueCoefficient { get; init; } = 0.1;

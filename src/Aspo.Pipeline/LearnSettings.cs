@@ -27,6 +27,12 @@ public sealed record LearnSettings
     /// </summary>
     public IReadOnlyList<float[]>? ReferenceLogProbs { get; init; }
 
-    /// <summary>algorithm.advantage gae: the critic (value head, GAE advantages, old values, returns); null otherwise.</summary>
+    /// <summary>Token-level advantages per row (gae, spo_chain), replacing the outcome estimator; null = outcome advantages.</summary>
+    public IReadOnlyList<float[]>? TokenAdvantages { get; init; }
+
+    /// <summary>Per row, which response tokens the loss counts (1) or leaves out (0; SPO's probability mask); null = all.</summary>
+    public IReadOnlyList<float[]>? TokenMask { get; init; }
+
+    /// <summary>algorithm.advantage gae: the critic (value head, old values, returns); null otherwise.</summary>
     public CriticInputs? Critic { get; init; }
 }

@@ -28,10 +28,13 @@ public static class LearnStage
         var scores = rows.Select(r => (float)r.Reward).ToArray();
         var advantages = new float[rows.Count];
         var critic = settings.Critic;
-        if (critic is null)
+        var tokenAdvantages = settings.TokenAdvantages;
+        if (tokenAdvantages is null)
             AdvantageEstimators.Compute(a.Advantage, scores, groupIds, advantages);
-        else if (critic.Advantages.Count != rows.Count || critic.OldValues.Count != rows.Count || critic.Returns.Count != rows.Count)
-            throw new ArgumentException($"the critic's advantages, values and returns must have one row per rollout row ({rows.Count})");
+        else if (tokenAdvantages.Count != rows.Count || settings.TokenMask is { } m && m.Count != rows.Count)
+            throw new ArgumentException($"token advantages and masks must have one row per rollout row ({rows.Count})");
+        if (critic is not null && (critic.OldValues.Count != rows.Count || critic.Returns.Count != rows.Count))
+            throw new ArgumentException($"the critic's values and returns must have one row per rollout row ({rows.Count})");
 
         var objective = new PolicyObjective(PolicyLosses.Create(a.Loss, a.LossOptions with { Seed = (int)(settings.Seed % int.MaxValue) }),
             new ObjectiveOptions
@@ -71,7 +74,7 @@ public static class LearnStage
             for (var start = 0; start < order.Length; start += a.MiniBatch)
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
-                var inputs = new StepInputs(rows, old, reference, withRollout, advantages, critic);
+                var inputs = new StepInputs(rows, old, reference, withRollout, advantages, tokenAdvantages, settings.TokenMask, critic);
                 steps.Add(Step(learner, objective, schedule, inputs, mini, a.MicroBatch, temperature, o.GradClip));
                 foreach (var (name, value) in filterMetrics)
                     steps[^1][name] = value;
@@ -112,7 +115,7 @@ public static class LearnStage
     /// <summary>What every step reads: the rows, π_old, the reference's and the rollout's log-probs, the per-sequence
     /// advantages (outcome estimators) or the critic (GAE advantages per token, values, returns and the value head).</summary>
     private sealed record StepInputs(IReadOnlyList<RolloutRow> Rows, IReadOnlyList<float[]> Old, IReadOnlyList<float[]>? Reference, bool WithRollout,
-        float[] Advantages, CriticInputs? Critic);
+        float[] Advantages, IReadOnlyList<float[]>? TokenAdvantages, IReadOnlyList<float[]>? TokenMask, CriticInputs? Critic);
 
     /// <summary>One optimizer step over mini-batch <paramref name="mini"/>: the policy objective's coefficients per
     /// micro-batch, at the mini-batch's aggregation normalisers, through <see cref="TrainerStep"/>; with a critic, the
@@ -123,11 +126,14 @@ public static class LearnStage
         var rows = inputs.Rows;
         var critic = inputs.Critic;
         // the mini-batch's normalisers: every micro-batch's gradient is scaled as part of the whole mini-batch
-        var allMask = new float[mini.Sum(i => rows[i].ResponseTokenIds.Length)];
-        Array.Fill(allMask, 1f);
         var allOffsets = new int[mini.Length + 1];
         for (var k = 0; k < mini.Length; k++)
             allOffsets[k + 1] = allOffsets[k] + rows[mini[k]].ResponseTokenIds.Length;
+        var allMask = new float[allOffsets[^1]];
+        if (inputs.TokenMask is { } tokenMask)
+            Gather(tokenMask, mini, allMask.Length).CopyTo(allMask, 0);
+        else
+            Array.Fill(allMask, 1f);
         var scale = AggregationScale.Of(allMask, allOffsets);
 
         var micros = new List<int[]>();
@@ -202,14 +208,15 @@ public static class LearnStage
     /// advantage, mask 1, and (replay) the rollout's log-probs.</summary>
     private static TokenBatch MicroBatch(StepInputs inputs, int[] micro, int[] scoredOffsets, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies)
     {
-        var (rows, old, reference, withRollout, advantages, critic) = inputs;
+        var (rows, old, reference, withRollout, advantages, rowTokenAdvantages, rowMask, _) = inputs;
         var n = logProbs.Length;
         var oldLogProbs = new float[n];   // [S] scored response tokens
         var rolloutLogProbs = withRollout ? new float[n] : [];
         var referenceLogProbs = reference is not null ? new float[n] : [];
         var tokenAdvantages = new float[n];
-        var mask = new float[n];
-        Array.Fill(mask, 1f);
+        var mask = rowMask is null ? new float[n] : Gather(rowMask, micro, n);
+        if (rowMask is null)
+            Array.Fill(mask, 1f);
         var sequenceAdvantages = new float[micro.Length]; // [B] this micro-batch's sequences
         for (var k = 0; k < micro.Length; k++)
         {
@@ -220,10 +227,10 @@ public static class LearnStage
                 reference[micro[k]].CopyTo(referenceLogProbs, scoredOffsets[k]);
             sequenceAdvantages[k] = advantages[micro[k]];
         }
-        if (critic is null)
+        if (rowTokenAdvantages is null)
             AdvantageEstimators.BroadcastToTokens(sequenceAdvantages, scoredOffsets, mask, tokenAdvantages);
         else
-            Gather(critic.Advantages, micro, n).CopyTo(tokenAdvantages, 0);
+            Gather(rowTokenAdvantages, micro, n).CopyTo(tokenAdvantages, 0);
         return new TokenBatch
         {
             LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets,
@@ -266,6 +273,42 @@ public static class LearnStage
             }
         }
         return (result, values);
+    }
+
+    /// <summary>
+    /// SPO-chain's token advantages and probability masks for <paramref name="samples"/>: each sample's branch points
+    /// (from its rollout log-probs) valued by the mean reward of the <paramref name="continuations"/> that start from
+    /// the same prompt and prefix. A branch point without continuations is an error (shards sampled with other settings).
+    /// </summary>
+    public static (float[][] Advantages, float[][] Mask) SpoChainAdvantages(IReadOnlyList<RolloutRow> samples, IReadOnlyList<RolloutRow> continuations,
+        double rho, int interval)
+    {
+        static string Key(string uid, ReadOnlySpan<int> prefix) => uid + "|" + string.Join(',', prefix.ToArray());
+        var parents = samples.ToDictionary(r => (r.PromptUid, r.SampleIndex));
+        var rewards = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        foreach (var c in continuations)
+        {
+            if (!parents.TryGetValue((c.PromptUid, c.ParentSample), out var parent) || c.BranchToken > parent.ResponseTokenIds.Length)
+                throw new ArgumentException($"continuation {c.PromptUid}/{c.SampleIndex} names parent sample {c.ParentSample} at token {c.BranchToken}, which the shards do not hold");
+            var key = Key(c.PromptUid, parent.ResponseTokenIds.AsSpan(0, c.BranchToken));
+            if (!rewards.TryGetValue(key, out var list))
+                rewards[key] = list = [];
+            list.Add(c.Reward);
+        }
+        var advantages = new float[samples.Count][];
+        var mask = new float[samples.Count][];
+        for (var i = 0; i < samples.Count; i++)
+        {
+            var r = samples[i];
+            var points = SpoChain.BranchPoints(r.OldLogprobs, rho, interval);
+            var values = points.Select(b => rewards.TryGetValue(Key(r.PromptUid, r.ResponseTokenIds.AsSpan(0, b)), out var list)
+                ? list.Average()
+                : throw new ArgumentException($"sample {r.PromptUid}/{r.SampleIndex}: no continuations from its branch point at token {b}; were the shards sampled with other algorithm.spo_* settings?")).ToArray();
+            advantages[i] = new float[r.ResponseTokenIds.Length];
+            mask[i] = new float[r.ResponseTokenIds.Length];
+            SpoChain.TokenAdvantages(r.OldLogprobs, points, values, r.Reward, rho, advantages[i], mask[i]);
+        }
+        return (advantages, mask);
     }
 
     /// <summary>

@@ -26,6 +26,73 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
     public List<RolloutRow> Run(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings) =>
         [.. RunGraded(prompts, settings).Select(g => g.Row)];
 
+    /// <summary>
+    /// Monte-Carlo continuations (SPO's value estimates): for every sample and each of its branch points b (a prefix
+    /// length), <paramref name="perBranch"/> continuations of prompt + response[..b], graded as whole responses
+    /// (prefix + continuation). Equal prefixes of one prompt are sampled once (the first sample having it is the
+    /// parent); the generator prefills each prefix once and copies its cache to the continuations. Each continuation
+    /// is a row of its own: sample_index after the prompt's samples, parent_sample, branch_token = b, the continuation's
+    /// tokens and log-probs; reward = the whole response's. Continuations stop at the rollout's max_new_tokens in all.
+    /// </summary>
+    public List<RolloutRow> RunContinuations(IReadOnlyList<PromptRecord> prompts, IReadOnlyList<RolloutRow> samples, RolloutSettings settings,
+        Func<RolloutRow, int[]> branchPoints, int perBranch)
+    {
+        if (perBranch < 1)
+            throw new ArgumentException($"continuations per branch point must be ≥ 1, got {perBranch}");
+        var byUid = prompts.ToDictionary(PromptUid, StringComparer.Ordinal);
+        var jobs = new List<(PromptRecord Prompt, RolloutRow Parent, int Branch, int Sample, ulong Seed)>();
+        foreach (var group in samples.Where(r => r.IsSample).GroupBy(r => r.PromptUid))
+        {
+            var next = group.Max(r => r.SampleIndex) + 1;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var parent in group.OrderBy(r => r.SampleIndex))
+                foreach (var b in branchPoints(parent))
+                {
+                    if (!seen.Add(string.Join(',', parent.ResponseTokenIds[..b])))
+                        continue;
+                    for (var k = 0; k < perBranch; k++, next++)
+                        jobs.Add((byUid[group.Key], parent, b, next, SampleSeeds.Derive(settings.MasterSeed, settings.Iteration, group.Key, next)));
+                }
+        }
+        if (jobs.Count == 0)
+            return [];
+        var shortest = jobs.Min(j => j.Branch);
+        var generator = new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead };
+        // one call: the longest budget any continuation has; each is cut to its own (an autoregressive sample's prefix is
+        // a sample of the shorter budget) — one batch instead of one call per prefix length
+        var sampling = settings.Sampling with { MaxNewTokens = settings.Sampling.MaxNewTokens - shortest };
+        var results = generator.Generate([.. jobs.Select(j => new GenerationRequest([.. j.Parent.PromptTokenIds, .. j.Parent.ResponseTokenIds[..j.Branch]], j.Seed))], sampling);
+        var rows = new List<RolloutRow>(jobs.Count);
+        for (var start = 0; start < jobs.Count; start += settings.BatchSize)
+        {
+            var count = Math.Min(settings.BatchSize, jobs.Count - start);
+            var cut = Enumerable.Range(start, count).Select(i =>
+            {
+                var budget = settings.Sampling.MaxNewTokens - jobs[i].Branch;
+                var r = results[i];
+                return r.Tokens.Length <= budget ? r : r with { Tokens = r.Tokens[..budget], LogProbs = r.LogProbs[..budget], Entropies = r.Entropies?[..budget], FinishReason = "length", Text = null };
+            }).ToArray();
+            var verdicts = reward.ScoreBatch([.. cut.Select((r, k) =>
+            {
+                var j = jobs[start + k];
+                return new RewardRequest(j.Prompt.DataSource, Question(j.Prompt), tokenizer.Decode([.. j.Parent.ResponseTokenIds[..j.Branch], .. r.Tokens]),
+                    j.Prompt.GroundTruth, j.Branch + r.Tokens.Length);
+            })]);
+            for (var k = 0; k < count; k++)
+            {
+                var (p, parent, b, sample, seed) = jobs[start + k];
+                var r = cut[k];
+                rows.Add(parent with
+                {
+                    SampleIndex = sample, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs, Entropies = r.Entropies,
+                    ResponseText = r.Text ?? tokenizer.Decode(r.Tokens), Reward = verdicts[k].Score, RewardComponents = verdicts[k].Components,
+                    FinishReason = r.FinishReason, Seed = seed, ParentSample = parent.SampleIndex, BranchToken = b,
+                });
+            }
+        }
+        return rows;
+    }
+
     /// <summary>The rows with the reward verdicts (which also carry the extracted answers evaluation votes on).</summary>
     public List<(RolloutRow Row, RewardResult Verdict)> RunGraded(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings)
     {

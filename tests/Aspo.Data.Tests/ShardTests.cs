@@ -68,7 +68,7 @@ public sealed class ShardTests : IDisposable
         using var conn = DuckDbSql.Open();
         var described = DuckDbSql.ReadStrings(conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbSql.Literal(file)}))")
             .Select(r => $"{r[0]} {r[1]}");
-        var approved = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Approved", "shard_schema_v1.txt"));
+        var approved = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Approved", "shard_schema_v2.txt"));
         Assert.Equal(approved, described);
         Assert.Equal(approved, ShardSchema.Columns.Select(c => $"{c.Name} {c.DuckDbType}"));
         var codecs = DuckDbSql.ReadStrings(conn, $"SELECT DISTINCT CAST(compression AS VARCHAR) FROM parquet_metadata({DuckDbSql.Literal(file)})");
@@ -166,12 +166,48 @@ public sealed class ShardTests : IDisposable
         Assert.Contains($"{missing}: column old_logprobs (FLOAT[]) is missing", Assert.Throws<DataFormatException>(() => new ShardReader(missing)).Message);
 
         var future = Path.Combine(_dir, "future.parquet");
-        DuckDbSql.Execute(conn, $"COPY (SELECT * FROM read_parquet({DuckDbSql.Literal(good)})) TO {DuckDbSql.Literal(future)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '2'}})");
-        Assert.Contains($"{future}: shard schema version 2, this build reads version 1", Assert.Throws<DataFormatException>(() => new ShardReader(future)).Message);
+        DuckDbSql.Execute(conn, $"COPY (SELECT * FROM read_parquet({DuckDbSql.Literal(good)})) TO {DuckDbSql.Literal(future)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '3'}})");
+        Assert.Contains($"{future}: shard schema version 3, this build reads versions 1 and 2", Assert.Throws<DataFormatException>(() => new ShardReader(future)).Message);
+        // a version-2 file without a version-2 column
+        var noParent = Path.Combine(_dir, "no-parent.parquet");
+        DuckDbSql.Execute(conn, $"COPY (SELECT * EXCLUDE (parent_sample) FROM read_parquet({DuckDbSql.Literal(good)})) TO {DuckDbSql.Literal(noParent)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '2'}})");
+        Assert.Contains($"{noParent}: column parent_sample (INTEGER) is missing", Assert.Throws<DataFormatException>(() => new ShardReader(noParent)).Message);
 
         var foreign = Path.Combine(_dir, "foreign.parquet");
         DuckDbSql.Execute(conn, $"COPY (SELECT 1 AS x) TO {DuckDbSql.Literal(foreign)} (FORMAT parquet)");
         Assert.Contains($"{foreign}: not a rollout shard", Assert.Throws<DataFormatException>(() => new ShardReader(foreign)).Message);
+    }
+
+    /// <summary>Version-1 shards (the layout before the continuation columns, kept as shard_schema_v1.txt) still read:
+    /// every row a sample of its prompt (parent_sample = branch_token = −1); continuation rows round-trip in version 2.</summary>
+    [Fact]
+    public void Version_1_shards_read_as_samples_and_continuations_round_trip()
+    {
+        var rows = RandomRows(6, seed: 4);
+        rows[5] = rows[5] with { ParentSample = 2, BranchToken = 3 };
+        using (var writer = new ShardWriter(_dir))
+        {
+            writer.Append(rows);
+            writer.WritePart(0);
+        }
+        var good = Path.Combine(_dir, "part-00000.parquet");
+        using (var reader = new ShardReader(good))
+        {
+            var back = reader.ReadBatches().SelectMany(b => b).ToList();
+            Assert.True(back.Zip(rows).All(p => p.First.SameAs(p.Second)));
+            Assert.False(back[5].IsSample);
+        }
+        using var conn = DuckDbSql.Open();
+        var v1 = Path.Combine(_dir, "v1", "part-00000.parquet");
+        Directory.CreateDirectory(Path.GetDirectoryName(v1)!);
+        DuckDbSql.Execute(conn, $"COPY (SELECT * EXCLUDE (parent_sample, branch_token) FROM read_parquet({DuckDbSql.Literal(good)})) TO {DuckDbSql.Literal(v1)} (FORMAT parquet, KV_METADATA {{\"aspo.shard_schema_version\": '1'}})");
+        var described = DuckDbSql.ReadStrings(conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbSql.Literal(v1)}))").Select(r => $"{r[0]} {r[1]}");
+        Assert.Equal(File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Approved", "shard_schema_v1.txt")), described);
+        using var oldReader = new ShardReader(v1);
+        var old = oldReader.ReadBatches().SelectMany(b => b).ToList();
+        Assert.All(old, r => Assert.True(r.IsSample && r.BranchToken == -1));
+        Assert.True(old.Take(5).Zip(rows).All(p => p.First.SameAs(p.Second)));
+        Assert.Throws<ArgumentException>(() => (rows[0] with { ParentSample = 1 }).Validate());
     }
 
     [Fact]

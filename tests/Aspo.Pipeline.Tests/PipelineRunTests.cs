@@ -242,6 +242,55 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Contains("algorithm.lam must be in [0, 1]", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.advantage=gae", "algorithm.lam=1.5"])).Message);
     }
 
+    /// <summary>
+    /// algorithm.advantage spo_chain: the shards hold, besides the samples, N continuations per distinct branch prefix
+    /// (every 2nd token with π_old &lt; 0.9, counted here independently), each naming its parent and branch token; the
+    /// learn stage trains the samples only, on exactly the tokens with π_old &lt; 0.9; costs are logged.
+    /// </summary>
+    [Fact]
+    public void Spo_chain_samples_continuations_from_branch_points_and_trains_the_uncertain_tokens()
+    {
+        var yaml = Setup();
+        var run = new PipelineRun(PipelineConfig.Load(yaml, ["algorithm.advantage=spo_chain", "algorithm.loss=ppo", "algorithm.spo_continuations=2",
+            "algorithm.spo_interval=2", "optimizer.lr=0.01", "run.output=spo"]), new StringWriter(), Toy);
+        run.Execute();
+        foreach (var iteration in new[] { 1, 2 })
+        {
+            using var reader = new Aspo.Data.Shards.ShardReader(run.RunDirectory.ShardsFolder(iteration));
+            var all = reader.ReadBatches().SelectMany(b => b).ToList();
+            var samples = all.Where(r => r.ParentSample < 0).ToList();
+            var continuations = all.Where(r => r.ParentSample >= 0).ToList();
+            Assert.Equal(12, samples.Count);
+            var expectedPrefixes = new HashSet<string>();
+            foreach (var r in samples)
+            {
+                var uncertain = Enumerable.Range(0, r.OldLogprobs.Length).Where(t => Math.Exp(r.OldLogprobs[t]) < 0.9).ToList();
+                foreach (var b in uncertain.Where((_, k) => k % 2 == 0))
+                    expectedPrefixes.Add(r.PromptUid + "|" + string.Join(',', r.ResponseTokenIds[..b]));
+            }
+            Assert.True(expectedPrefixes.Count > 0);
+            Assert.Equal(2 * expectedPrefixes.Count, continuations.Count);
+            foreach (var c in continuations)
+            {
+                var parent = samples.Single(r => r.PromptUid == c.PromptUid && r.SampleIndex == c.ParentSample);
+                Assert.True(Math.Exp(parent.OldLogprobs[c.BranchToken]) < 0.9, "a branch sits before an uncertain token");
+                Assert.Equal(parent.PromptTokenIds, c.PromptTokenIds);
+                Assert.Contains(c.PromptUid + "|" + string.Join(',', parent.ResponseTokenIds[..c.BranchToken]), expectedPrefixes);
+                Assert.True(c.ResponseTokenIds.Length >= 1 && c.BranchToken + c.ResponseTokenIds.Length <= 10, "within max_new_tokens in all");
+                Assert.Equal(c.ResponseTokenIds.Length, c.OldLogprobs.Length);
+            }
+            Assert.Equal(continuations.Count, continuations.Select(c => (c.PromptUid, c.SampleIndex)).Distinct().Count());
+            var metrics = MetricRows(run, "iteration")[iteration - 1];
+            double uncertainTokens = samples.Sum(r => r.OldLogprobs.Count(lp => Math.Exp(lp) < 0.9));
+            Assert.Equal(uncertainTokens / samples.Sum(r => r.ResponseTokenIds.Length), metrics["spo/trained_token_fraction"]!.GetValue<double>(), 9);
+            Assert.Equal(continuations.Sum(r => r.ResponseTokenIds.Length) / uncertainTokens, metrics["spo/continuation_tokens_per_trained_token"]!.GetValue<double>(), 9);
+            var rollout = MetricRows(run, "rollout")[iteration - 1];
+            Assert.Equal(continuations.Count, rollout["spo/continuations"]!.GetValue<double>());
+        }
+        Assert.NotEqual(Weights(run.RunDirectory.PolicyFolder(0)), Weights(run.RunDirectory.PolicyFolder(2)));
+        Assert.Contains("algorithm.spo_rho: only read with algorithm.advantage spo_chain", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.spo_rho=0.5"])).Message);
+    }
+
     [Theory]
     [InlineData("algorithm.clip_high=0.3", "algorithm.clip_high: not used by loss dpo")]
     [InlineData("algorithm.kl_coef=0.1", "algorithm.kl_coef: not used by loss dpo")]
@@ -256,6 +305,12 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         var error = Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.loss=dpo", "algorithm.micro_batch=1", setting]));
         Assert.Contains(message, error.Message);
         Assert.Contains("algorithm.dpo_beta: not used by loss aspo", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.dpo_beta=0.2"])).Message);
+        // keys that only restate their default are no request: the shipped pipeline.yaml (advantage: grpo,
+        // aggregation: token-mean) switches to dpo with one --set
+        var shipped = Path.Combine(TestRepository.Root, "pipeline.yaml");
+        Assert.Equal("dpo", PipelineConfig.Load(shipped, ["algorithm.loss=dpo"]).Algorithm.Loss);
+        Assert.Contains("algorithm.aggregation: not used by loss dpo", Assert.Throws<ConfigException>(() =>
+            PipelineConfig.Load(shipped, ["algorithm.loss=dpo", "algorithm.aggregation=seq-mean-token-mean"])).Message);
     }
 
     /// <summary>Stopping after iteration 1 and resuming gives the same final checkpoint, bit for bit, as one uninterrupted run.</summary>
@@ -263,6 +318,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [InlineData("algorithm.loss=aspo")]
     [InlineData("algorithm.loss=dpo algorithm.mini_batch=4 algorithm.micro_batch=2")]
     [InlineData("algorithm.advantage=gae algorithm.loss=ppo")]
+    [InlineData("algorithm.advantage=spo_chain algorithm.loss=ppo algorithm.spo_continuations=2 algorithm.spo_interval=2")]
     public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one(string settings)
     {
         var yaml = Setup();

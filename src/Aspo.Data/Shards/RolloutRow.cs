@@ -1,8 +1,10 @@
 namespace Aspo.Data.Shards;
 
 /// <summary>
-/// One sampled response, as stored in a rollout shard (schema v1, <see cref="ShardSchema"/>). Old log-probs are
-/// log_softmax(logits/T) at the sampled token, one per response token.
+/// One sampled response, as stored in a rollout shard (schema v2, <see cref="ShardSchema"/>). Old log-probs are
+/// log_softmax(logits/T) at the sampled token, one per response token. A Monte-Carlo continuation (SPO's value
+/// estimates) is a row of its own: <see cref="ParentSample"/> names the sample it branched from and
+/// <see cref="BranchToken"/> how many of that sample's response tokens precede it (its response is the continuation only).
 /// </summary>
 public sealed record RolloutRow
 {
@@ -29,6 +31,13 @@ public sealed record RolloutRow
     /// <summary>0 = off.</summary>
     public required int TopK { get; init; }
     public required ulong Seed { get; init; }
+    /// <summary>−1 for a sample of the prompt; otherwise the sample_index of the response this continuation branched from.</summary>
+    public int ParentSample { get; init; } = -1;
+    /// <summary>−1 for a sample of the prompt; otherwise the number of the parent's response tokens before the branch.</summary>
+    public int BranchToken { get; init; } = -1;
+
+    /// <summary>A sample of the prompt (not a continuation of another sample).</summary>
+    public bool IsSample => ParentSample < 0;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the field when the row is inconsistent.</summary>
     public void Validate()
@@ -37,6 +46,8 @@ public sealed record RolloutRow
             throw new ArgumentException($"row {PromptUid}/{SampleIndex}: old_logprobs has {OldLogprobs.Length} values for {ResponseTokenIds.Length} response tokens");
         if (Entropies is not null && Entropies.Length != ResponseTokenIds.Length)
             throw new ArgumentException($"row {PromptUid}/{SampleIndex}: entropies has {Entropies.Length} values for {ResponseTokenIds.Length} response tokens");
+        if ((ParentSample < 0) != (BranchToken < 0) || ParentSample < -1 || BranchToken < -1)
+            throw new ArgumentException($"row {PromptUid}/{SampleIndex}: parent_sample ({ParentSample}) and branch_token ({BranchToken}) must both be −1 (a sample) or both ≥ 0 (a continuation)");
         if (FinishReason is not ("stop" or "length"))
             throw new ArgumentException($"row {PromptUid}/{SampleIndex}: finish_reason must be \"stop\" or \"length\", got \"{FinishReason}\"");
     }
@@ -48,7 +59,8 @@ public sealed record RolloutRow
         && Bits(OldLogprobs).SequenceEqual(Bits(o.OldLogprobs)) && (Entropies is null ? o.Entropies is null : o.Entropies is not null && Bits(Entropies).SequenceEqual(Bits(o.Entropies)))
         && ResponseText == o.ResponseText && GroundTruth == o.GroundTruth && BitConverter.DoubleToInt64Bits(Reward) == BitConverter.DoubleToInt64Bits(o.Reward)
         && RewardComponents.Count == o.RewardComponents.Count && RewardComponents.All(kv => o.RewardComponents.TryGetValue(kv.Key, out var v) && v.Equals(kv.Value))
-        && FinishReason == o.FinishReason && Temperature.Equals(o.Temperature) && TopP.Equals(o.TopP) && TopK == o.TopK && Seed == o.Seed;
+        && FinishReason == o.FinishReason && Temperature.Equals(o.Temperature) && TopP.Equals(o.TopP) && TopK == o.TopK && Seed == o.Seed
+        && ParentSample == o.ParentSample && BranchToken == o.BranchToken;
 
     private static IEnumerable<int> Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits);
 }

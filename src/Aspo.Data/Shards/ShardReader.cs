@@ -11,12 +11,13 @@ namespace Aspo.Data.Shards;
 public sealed class ShardReader : IDisposable
 {
     private readonly DuckDBConnection _conn = DuckDbSql.Open();
+    private readonly Dictionary<string, int> _versions = new(StringComparer.Ordinal);
 
     public ShardReader(string pathOrGlob)
     {
         Files = Resolve(pathOrGlob);
         foreach (var file in Files)
-            CheckSchema(file);
+            _versions[file] = CheckSchema(file);
     }
 
     public IReadOnlyList<string> Files { get; }
@@ -49,7 +50,8 @@ public sealed class ShardReader : IDisposable
             ? matched : throw new DataFormatException($"{full}: no shard matches this pattern");
     }
 
-    private void CheckSchema(string file)
+    /// <summary>The file's schema version, after checking its columns against it.</summary>
+    private int CheckSchema(string file)
     {
         try
         {
@@ -57,17 +59,18 @@ public sealed class ShardReader : IDisposable
                 .ToDictionary(r => r[0]!, r => r[1]);
             if (!kv.TryGetValue(ShardSchema.VersionKey, out var version))
                 throw new DataFormatException($"{file}: not a rollout shard (no {ShardSchema.VersionKey} in the Parquet metadata)");
-            if (version != ShardSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                throw new DataFormatException($"{file}: shard schema version {version}, this build reads version {ShardSchema.Version}");
+            if (!int.TryParse(version, System.Globalization.CultureInfo.InvariantCulture, out var number) || !ShardSchema.ReadableVersions.Contains(number))
+                throw new DataFormatException($"{file}: shard schema version {version}, this build reads versions {string.Join(" and ", ShardSchema.ReadableVersions)}");
             var columns = DuckDbSql.ReadStrings(_conn, $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({DuckDbSql.Literal(file)}))")
                 .ToDictionary(r => r[0]!, r => r[1]!);
-            foreach (var column in ShardSchema.Columns)
+            foreach (var column in ShardSchema.Columns.Where(c => number >= 2 || !ShardSchema.AddedInVersion2.Contains(c.Name)))
             {
                 if (!columns.TryGetValue(column.Name, out var actual))
                     throw new DataFormatException($"{file}: column {column.Name} ({column.DuckDbType}) is missing");
                 if (actual != column.DuckDbType)
                     throw new DataFormatException($"{file}: column {column.Name} has type {actual}, expected {column.DuckDbType}");
             }
+            return number;
         }
         catch (DuckDBException e)
         {
@@ -80,9 +83,11 @@ public sealed class ShardReader : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchRows, 1);
         var batch = new List<RolloutRow>(batchRows);
-        var columns = string.Join(", ", ShardSchema.Columns.Select(c => DuckDbSql.Identifier(c.Name)));
         foreach (var file in Files)
         {
+            // version-1 files lack the continuation columns: they read as −1 (every row a sample of its prompt)
+            var columns = string.Join(", ", ShardSchema.Columns.Select(c => _versions[file] < 2 && ShardSchema.AddedInVersion2.Contains(c.Name)
+                ? $"CAST(-1 AS INTEGER) AS {DuckDbSql.Identifier(c.Name)}" : DuckDbSql.Identifier(c.Name)));
             using var command = _conn.CreateCommand();
             command.CommandText = $"SELECT {columns} FROM read_parquet({DuckDbSql.Literal(file)})";
             command.UseStreamingMode = true;
@@ -123,7 +128,7 @@ public sealed class ShardReader : IDisposable
         ResponseText = r.GetString(10), GroundTruth = r.GetString(11), Reward = r.GetDouble(12),
         RewardComponents = r.IsDBNull(13) ? new Dictionary<string, double>() : r.GetFieldValue<Dictionary<string, double>>(13),
         FinishReason = r.GetString(14), Temperature = r.GetFloat(15), TopP = r.GetFloat(16), TopK = r.GetInt32(17),
-        Seed = r.GetFieldValue<ulong>(18),
+        Seed = r.GetFieldValue<ulong>(18), ParentSample = r.GetInt32(19), BranchToken = r.GetInt32(20),
     };
 
     public void Dispose() => _conn.Dispose();

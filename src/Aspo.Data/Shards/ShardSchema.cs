@@ -3,14 +3,21 @@ using Parquet.Schema;
 namespace Aspo.Data.Shards;
 
 /// <summary>
-/// Rollout shard schema, version 1: one Parquet row per sampled response (zstd), key-value metadata
-/// <c>aspo.shard_schema_version = "1"</c>. Locked by an approval test; changing it means a new version. The column list
+/// Rollout shard schema, version 2: one Parquet row per sampled response (zstd), key-value metadata
+/// <c>aspo.shard_schema_version = "2"</c>. Locked by an approval test; changing it means a new version. The column list
 /// is the one definition: the writer derives the Parquet schema and each column's values from it, the reader checks
-/// every file's DuckDB types against it and reads the columns by these names.
+/// every file's DuckDB types against it and reads the columns by these names. Version 2 added parent_sample and
+/// branch_token (Monte-Carlo continuations); version-1 files are still read, those two columns as −1.
 /// </summary>
 public static class ShardSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The versions the reader accepts.</summary>
+    public static IReadOnlyList<int> ReadableVersions { get; } = [1, 2];
+
+    /// <summary>Columns version 1 files do not have (read as −1 from them).</summary>
+    public static IReadOnlySet<string> AddedInVersion2 { get; } = new HashSet<string>(StringComparer.Ordinal) { "parent_sample", "branch_token" };
     public const string VersionKey = "aspo.shard_schema_version";
 
     /// <summary>The columns in file order: name, the type DuckDB reads it as, and how a row gives its value.</summary>
@@ -35,6 +42,8 @@ public static class ShardSchema
         ShardColumn.Value("top_p", "FLOAT", r => r.TopP),
         ShardColumn.Value("top_k", "INTEGER", r => r.TopK),
         ShardColumn.Value("seed", "UBIGINT", r => r.Seed),
+        ShardColumn.Value("parent_sample", "INTEGER", r => r.ParentSample),
+        ShardColumn.Value("branch_token", "INTEGER", r => r.BranchToken),
     ];
 
     /// <summary>The Parquet schema of <see cref="Columns"/>.</summary>

@@ -31,6 +31,12 @@ public sealed record AlgorithmSection
     public double ValueLearningRate { get; init; } = 1e-4;
     /// <summary>gae: advantages whitened over the batch's response tokens (verl's masked_whiten).</summary>
     public bool WhitenAdvantages { get; init; } = true;
+    /// <summary>spo_chain: tokens with π_old below ρ are cut points and the only ones trained.</summary>
+    public double SpoRho { get; init; } = 0.9;
+    /// <summary>spo_chain: every k-th cut point is a branch point (the reference's cutpoint_interval).</summary>
+    public int SpoInterval { get; init; } = 5;
+    /// <summary>spo_chain: Monte-Carlo continuations per branch point (N; 9 in the GSM8K config, 4 for MATH).</summary>
+    public int SpoContinuations { get; init; } = 9;
     /// <summary>dpo: β, the inverse temperature of the preference logit.</summary>
     public double DpoBeta { get; init; } = 0.1;
     /// <summary>dpo: which pairs each prompt's group yields (best_worst, all).</summary>

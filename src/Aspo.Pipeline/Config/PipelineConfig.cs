@@ -48,7 +48,9 @@ public sealed record PipelineConfig
             var section = sections[key.Section];
             if (key.NotApplicable(config) is { } why)
             {
-                if (section.Has(key.Name))
+                // a key that does not apply is refused when it asks for something (a value other than its default):
+                // the shipped pipeline.yaml spells out defaults, and `--set algorithm.loss=dpo` must still run on it
+                if (section.Has(key.Name) && !Equals(ConfigKeys.Scalar(key.Value(key.Read(section, config)) ?? ""), ConfigKeys.Scalar(key.Value(config) ?? "")))
                     throw new ConfigException($"{root.File}: {key.Path}: {why}");
                 continue;
             }
@@ -89,8 +91,14 @@ public sealed record PipelineConfig
         Check(Rollout.BatchSize >= 1, $"rollout.batch_size must be ≥ 1, got {Rollout.BatchSize}");
         Check(Aspo.Model.LearnerOptions.IsValidDevice(Rollout.Device), $"rollout.device: '{Rollout.Device}'; valid: cpu, cuda, cuda:N");
         Check(Aspo.Onnx.SamplingHead.Modes.Contains(Rollout.Sampler), $"rollout.sampler: unknown '{Rollout.Sampler}'; valid: {string.Join(", ", Aspo.Onnx.SamplingHead.Modes)}");
-        Check(AdvantageEstimators.Names.Contains(Algorithm.Advantage) || Algorithm.Advantage == Gae.Name,
-            $"algorithm.advantage: unknown estimator '{Algorithm.Advantage}'; valid: {string.Join(", ", AdvantageEstimators.Names)}, {Gae.Name}");
+        Check(AdvantageEstimators.Names.Contains(Algorithm.Advantage) || Algorithm.Advantage is Gae.Name or SpoChain.Name,
+            $"algorithm.advantage: unknown estimator '{Algorithm.Advantage}'; valid: {string.Join(", ", AdvantageEstimators.Names)}, {Gae.Name}, {SpoChain.Name}");
+        if (Algorithm.Advantage == SpoChain.Name)
+        {
+            Check(Algorithm.SpoRho is > 0 and <= 1, $"algorithm.spo_rho must be in (0, 1], got {Algorithm.SpoRho}");
+            Check(Algorithm.SpoInterval >= 1, $"algorithm.spo_interval must be ≥ 1, got {Algorithm.SpoInterval}");
+            Check(Algorithm.SpoContinuations >= 1, $"algorithm.spo_continuations must be ≥ 1, got {Algorithm.SpoContinuations}");
+        }
         if (Algorithm.Advantage == Gae.Name)
         {
             Check(Algorithm.Gamma is >= 0 and <= 1 && Algorithm.Lambda is >= 0 and <= 1, $"algorithm.gamma and algorithm.lam must be in [0, 1], got {Algorithm.Gamma} and {Algorithm.Lambda}");

@@ -70,6 +70,7 @@ public static class LearnStep
         var shards = shardsFolder ?? dir.ShardsFolder(iteration);
         var previous = dir.PolicyFolder(iteration - 1);
         var rows = new List<RolloutRow>();
+        var continuations = new List<RolloutRow>();
         var parts = new List<(string File, int First, int Count)>();
         var watch = Stopwatch.StartNew();
         try
@@ -78,7 +79,10 @@ public static class LearnStep
             foreach (var file in reader.Files)
             {
                 using var part = new ShardReader(file);
+                // SPO's Monte-Carlo continuations are rows of their own: they value branch points, they are not trained on
                 var partRows = part.ReadBatches().SelectMany(b => b).ToList();
+                continuations.AddRange(partRows.Where(r => !r.IsSample));
+                partRows.RemoveAll(r => !r.IsSample);
                 parts.Add((file, rows.Count, partRows.Count));
                 rows.AddRange(partRows);
             }
@@ -108,12 +112,22 @@ public static class LearnStep
         var (recomputed, oldValues) = LearnStage.Recompute(learner, rows, microBatch, valueHead);
         var recomputeSeconds = recomputeClock.Elapsed.TotalSeconds;
         CriticInputs? critic = null;
+        IReadOnlyList<float[]>? tokenAdvantages = null, tokenMask = null;
         var criticMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (c.Algorithm.Advantage == Aspo.Algorithms.SpoChain.Name)
+        {
+            var (advantages, mask) = LearnStage.SpoChainAdvantages(rows, continuations, c.Algorithm.SpoRho, c.Algorithm.SpoInterval);
+            (tokenAdvantages, tokenMask) = (advantages, mask);
+            var trained = mask.Sum(m => m.Sum());
+            criticMetrics["spo/trained_token_fraction"] = trained / Math.Max(1, rows.Sum(r => r.ResponseTokenIds.Length));
+            criticMetrics["spo/continuation_tokens_per_trained_token"] = continuations.Sum(r => (double)r.ResponseTokenIds.Length) / Math.Max(trained, 1);
+        }
         if (valueHead is not null)
         {
             var a = c.Algorithm;
             var (advantages, returns) = LearnStage.GaeAdvantages(rows, oldValues!, a.Gamma, a.Lambda, a.WhitenAdvantages);
-            critic = new CriticInputs(valueHead, advantages, oldValues!, returns)
+            tokenAdvantages = advantages;
+            critic = new CriticInputs(valueHead, oldValues!, returns)
             {
                 ValueCoefficient = a.ValueCoefficient, ClipRange = a.ValueClipRange, LearningRate = a.ValueLearningRate,
             };
@@ -157,6 +171,7 @@ public static class LearnStep
             {
                 Algorithm = algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
                 LearnerOldLogProbs = replay ? recomputed : null, ReferenceLogProbs = reference, Critic = critic,
+                TokenAdvantages = tokenAdvantages, TokenMask = tokenMask,
             }, (k, n, m) =>
             {
                 var perStep = learnClock.Elapsed.TotalSeconds / k;

@@ -38,7 +38,7 @@ public static class RolloutStep
         var watch = Stopwatch.StartNew();
         stage.OnProgress = (finished, count, tokens) => run.Log.Progress(FormattableString.Invariant(
             $"iteration {iteration} rollout: {finished}/{count} samples, {tokens} tokens, {tokens / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):F0} tokens/s"), everyCall: false);
-        var rows = stage.Run(batch, new RolloutSettings
+        var settings = new RolloutSettings
         {
             RunId = c.Run.Name, Iteration = iteration, PolicyVersion = iteration - 1, MasterSeed = c.Run.Seed,
             SamplesPerPrompt = c.Rollout.SamplesPerPrompt, BatchSize = c.Rollout.BatchSize, SamplingHead = c.Rollout.UsesSamplingHead,
@@ -46,7 +46,24 @@ public static class RolloutStep
             {
                 Temperature = (float)c.Rollout.Temperature, TopP = (float)c.Rollout.TopP, TopK = c.Rollout.TopK, MaxNewTokens = c.Rollout.MaxNewTokens, RecordEntropy = true,
             },
-        });
+        };
+        var rows = stage.Run(batch, settings);
+        var samplesSeconds = watch.Elapsed.TotalSeconds;
+        // SPO-chain: Monte-Carlo continuations from each sample's branch points, written as rows of their own
+        var spo = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (c.Algorithm.Advantage == Aspo.Algorithms.SpoChain.Name)
+        {
+            var a = c.Algorithm;
+            var points = rows.Select(r => Aspo.Algorithms.SpoChain.BranchPoints(r.OldLogprobs, a.SpoRho, a.SpoInterval).Length).ToArray();
+            var continuations = stage.RunContinuations(batch, rows, settings, r => Aspo.Algorithms.SpoChain.BranchPoints(r.OldLogprobs, a.SpoRho, a.SpoInterval), a.SpoContinuations);
+            double sampleTokens = rows.Sum(r => r.ResponseTokenIds.Length), continuationTokens = continuations.Sum(r => r.ResponseTokenIds.Length);
+            spo["spo/branch_points_per_sample"] = points.Length > 0 ? points.Average() : 0;
+            spo["spo/continuations"] = continuations.Count;
+            spo["spo/continuation_tokens"] = continuationTokens;
+            spo["spo/sampled_tokens_per_sample_token"] = (sampleTokens + continuationTokens) / Math.Max(sampleTokens, 1);
+            spo["timing_s/spo_continuations"] = watch.Elapsed.TotalSeconds - samplesSeconds;
+            rows.AddRange(continuations);
+        }
         var seconds = watch.Elapsed.TotalSeconds;
         run.Log.EndProgress();
         // a shard row's log-probs are π_old for the learner: never write a non-finite one
@@ -64,12 +81,14 @@ public static class RolloutStep
         AtomicFile.WriteAllText(dir.RolloutCursorPath(iteration), sampler.State.ToJson());
         if (rows.Count == 0)
             return;
-        var data = Metrics(rows, seconds);
+        var data = Metrics([.. rows.Where(r => r.IsSample)], seconds);
+        foreach (var (name, value) in spo)
+            data[name] = value;
         if (shards > 1)
             data["rollout/shard"] = shard;
         run.Metrics.Append(MetricsLog.Rollout, iteration, 0, data);
         run.Log.Line(FormattableString.Invariant(
-            $"iteration {iteration} rollout: {rows.Count} samples, score {data["critic/score/mean"]:F3}, length {data["response_length/mean"]:F1}, {data["perf/rollout_tokens_per_s"]:F0} tokens/s"));
+            $"iteration {iteration} rollout: {rows.Count(r => r.IsSample)} samples{(spo.Count > 0 ? $" + {spo["spo/continuations"]} continuations" : "")}, score {data["critic/score/mean"]:F3}, length {data["response_length/mean"]:F1}, {data["perf/rollout_tokens_per_s"]:F0} tokens/s"));
     }
 
     /// <summary>verl's rollout metrics: score, response length, clip ratio, prompt length, timing, repetition, reward components.</summary>
