@@ -65,7 +65,9 @@ public static class LearnStage
             filterMetrics["filter_groups/dropped_none_solved"] = filter.SolvedNone;
             filterMetrics["filter_groups/kept_sequences"] = keep.Count(k => k);
         }
-        var trainable = Enumerable.Range(0, rows.Count).Where(i => keep[i] && rows[i].ResponseTokenIds.Length > 0).ToArray();
+        // (a row whose token mask is all 0 — SPO: no uncertain token, or a zero-advantage tree node — has nothing to train)
+        var trainable = Enumerable.Range(0, rows.Count).Where(i => keep[i] && rows[i].ResponseTokenIds.Length > 0
+            && (settings.TokenMask is null || settings.TokenMask[i].Any(m => m != 0))).ToArray();
         var steps = new List<Dictionary<string, double>>();
         var total = a.PpoEpochs * ((trainable.Length + a.MiniBatch - 1) / a.MiniBatch);
         for (var epoch = 0; epoch < a.PpoEpochs; epoch++)
@@ -309,6 +311,40 @@ public static class LearnStage
             SpoChain.TokenAdvantages(r.OldLogprobs, points, values, r.Reward, rho, advantages[i], mask[i]);
         }
         return (advantages, mask);
+    }
+
+    /// <summary>
+    /// SPO-tree's training rows from the tree nodes of the shards (<see cref="RolloutStage.RunTree"/>): per node a row
+    /// whose context (prompt token ids) is the prompt plus its ancestors' segments and whose response is its own
+    /// segment, with the node's advantage V(node) − V(parent) under the probability mask (all 0 when the advantage is 0).
+    /// </summary>
+    public static (List<RolloutRow> Rows, float[][] Advantages, float[][] Mask) SpoTreeRows(IReadOnlyList<RolloutRow> nodes, double rho)
+    {
+        var rows = new List<RolloutRow>(nodes.Count);
+        var advantages = new List<float[]>(nodes.Count);
+        var masks = new List<float[]>(nodes.Count);
+        foreach (var tree in nodes.GroupBy(r => r.PromptUid))
+        {
+            var ordered = tree.OrderBy(r => r.SampleIndex).ToArray();
+            var index = ordered.Select((r, i) => (r.SampleIndex, i)).ToDictionary(x => x.SampleIndex, x => x.i);
+            var parents = ordered.Select(r => r.ParentSample < 0 ? -1
+                : index.TryGetValue(r.ParentSample, out var i) ? i
+                : throw new ArgumentException($"tree node {r.PromptUid}/{r.SampleIndex} names parent {r.ParentSample}, which the shards do not hold")).ToArray();
+            var (_, nodeAdvantages, _) = SpoTree.NodeAdvantages(parents, [.. ordered.Select(r => r.Reward)]);
+            var contexts = new int[ordered.Length][];
+            for (var i = 0; i < ordered.Length; i++)
+            {
+                var r = ordered[i];
+                contexts[i] = parents[i] < 0 ? r.PromptTokenIds : [.. contexts[parents[i]], .. ordered[parents[i]].ResponseTokenIds];
+                var a = new float[r.ResponseTokenIds.Length];
+                var m = new float[r.ResponseTokenIds.Length];
+                SpoTree.TokenAdvantages(r.OldLogprobs, nodeAdvantages[i], rho, a, m);
+                rows.Add(r with { PromptTokenIds = contexts[i] });
+                advantages.Add(a);
+                masks.Add(m);
+            }
+        }
+        return (rows, [.. advantages], [.. masks]);
     }
 
     /// <summary>

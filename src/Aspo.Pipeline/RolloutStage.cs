@@ -27,6 +27,71 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         [.. RunGraded(prompts, settings).Select(g => g.Row)];
 
     /// <summary>
+    /// SPO-tree's sampling: per prompt, <see cref="RolloutSettings.SamplesPerPrompt"/> first-level segments, then under
+    /// every node that reached the segment length <paramref name="branching"/>[l] children, level by level (one
+    /// generator call per level; the generator prefills each node's text once and copies its cache to the children).
+    /// Segments hold <paramref name="segment"/> tokens except on the last level, which runs to max_new_tokens in all;
+    /// a node that stops early is a leaf. Every node is a row: its segment's tokens and log-probs; parent_sample = its
+    /// parent node's sample_index (−1 on the first level), branch_token = the parent's segment length; reward = the
+    /// grade of the whole text up to the node's end (a leaf's is its return).
+    /// </summary>
+    public List<RolloutRow> RunTree(IReadOnlyList<PromptRecord> prompts, RolloutSettings settings, IReadOnlyList<int> branching, int segment)
+    {
+        var levels = branching.Count + 1;
+        var lastBudget = settings.Sampling.MaxNewTokens - (levels - 1) * segment;
+        if (segment < 1 || lastBudget < 1 || branching.Any(b => b < 1))
+            throw new ArgumentException($"an SPO tree of {levels} levels with {segment}-token segments needs max_new_tokens > {(levels - 1) * segment} and branching factors ≥ 1");
+        var rows = new List<RolloutRow>();
+        var counters = new Dictionary<string, int>(StringComparer.Ordinal);
+        // the frontier: nodes to expand (null parent = the prompt), with the response text before their children
+        var frontier = prompts.Select(p => (Prompt: p, Ids: tokenizer.Encode(template.Render(p.Prompt, addGenerationPrompt: true)), Context: Array.Empty<int>(), Parent: (RolloutRow?)null)).ToList();
+        for (var level = 0; level < levels && frontier.Count > 0; level++)
+        {
+            var width = level == 0 ? settings.SamplesPerPrompt : branching[level - 1];
+            var last = level == levels - 1;
+            var jobs = new List<(PromptRecord Prompt, int[] Ids, int[] Context, RolloutRow? Parent, int Sample, ulong Seed)>();
+            foreach (var (p, ids, context, parent) in frontier)
+                for (var k = 0; k < width; k++)
+                {
+                    var uid = PromptUid(p);
+                    var sample = counters.GetValueOrDefault(uid);
+                    counters[uid] = sample + 1;
+                    jobs.Add((p, ids, context, parent, sample, SampleSeeds.Derive(settings.MasterSeed, settings.Iteration, uid, sample)));
+                }
+            var generator = new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead };
+            var sampling = settings.Sampling with { MaxNewTokens = last ? lastBudget : segment };
+            var results = generator.Generate([.. jobs.Select(j => new GenerationRequest([.. j.Ids, .. j.Context], j.Seed))], sampling);
+            var next = new List<(PromptRecord, int[], int[], RolloutRow?)>();
+            for (var start = 0; start < jobs.Count; start += settings.BatchSize)
+            {
+                var count = Math.Min(settings.BatchSize, jobs.Count - start);
+                var verdicts = reward.ScoreBatch([.. Enumerable.Range(start, count).Select(i =>
+                    new RewardRequest(jobs[i].Prompt.DataSource, Question(jobs[i].Prompt), tokenizer.Decode([.. jobs[i].Context, .. results[i].Tokens]),
+                        jobs[i].Prompt.GroundTruth, jobs[i].Context.Length + results[i].Tokens.Length))]);
+                for (var k = 0; k < count; k++)
+                {
+                    var (p, ids, context, parent, sample, seed) = jobs[start + k];
+                    var r = results[start + k];
+                    var row = new RolloutRow
+                    {
+                        RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),
+                        SampleIndex = sample, DataSource = p.DataSource, PromptTokenIds = ids, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs,
+                        Entropies = r.Entropies, ResponseText = r.Text ?? tokenizer.Decode(r.Tokens), GroundTruth = p.GroundTruth, Reward = verdicts[k].Score,
+                        RewardComponents = verdicts[k].Components, FinishReason = r.FinishReason, Temperature = settings.Sampling.Temperature,
+                        TopP = settings.Sampling.TopP, TopK = settings.Sampling.TopK, Seed = seed,
+                        ParentSample = parent?.SampleIndex ?? -1, BranchToken = parent?.ResponseTokenIds.Length ?? -1,
+                    };
+                    rows.Add(row);
+                    if (!last && r.FinishReason == "length" && r.Tokens.Length > 0)
+                        next.Add((p, ids, [.. context, .. r.Tokens], row));
+                }
+            }
+            frontier = next;
+        }
+        return rows;
+    }
+
+    /// <summary>
     /// Monte-Carlo continuations (SPO's value estimates): for every sample and each of its branch points b (a prefix
     /// length), <paramref name="perBranch"/> continuations of prompt + response[..b], graded as whole responses
     /// (prefix + continuation). Equal prefixes of one prompt are sampled once (the first sample having it is the

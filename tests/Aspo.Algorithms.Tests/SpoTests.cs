@@ -55,3 +55,34 @@ public sealed class SpoTests
         Assert.Throws<ArgumentException>(() => SpoChain.TokenAdvantages(lp, [1], [], 1, 0.9, advantages, mask));
     }
 }
+
+/// <summary>SPO-tree's values and advantages on a tree worked by hand.</summary>
+public sealed class SpoTreeTests
+{
+    [Fact]
+    public void Inner_values_are_child_means_and_advantages_are_differences_to_the_parent()
+    {
+        // root → a (0), b (1); a → a0 (2), a1 (3); b → b0 (4, leaf at level 2: ended early), b1 (5); b1 → b10 (6), b11 (7)
+        int[] parents = [-1, -1, 0, 0, 1, 1, 5, 5];
+        double[] rewards = [double.NaN, double.NaN, 1, 0, 1, double.NaN, 1, 1];
+        var (values, advantages, root) = SpoTree.NodeAdvantages(parents, rewards);
+        // b1 = mean(1, 1) = 1; b = mean(b0 1, b1 1) = 1; a = mean(1, 0) = 0.5; root = mean(0.5, 1) = 0.75
+        Assert.Equal([0.5, 1, 1, 0, 1, 1, 1, 1], values);
+        Assert.Equal(0.75, root);
+        Assert.Equal([-0.25, 0.25, 0.5, -0.5, 0, 0, 0, 0], advantages);
+        Assert.Throws<ArgumentException>(() => SpoTree.NodeAdvantages([1, -1], [0.0, 1.0]));
+    }
+
+    [Fact]
+    public void Node_tokens_take_its_advantage_under_the_probability_mask_and_zero_advantage_nodes_are_not_trained()
+    {
+        float[] lp = [MathF.Log(0.5f), MathF.Log(0.95f), MathF.Log(0.2f)];
+        var advantages = new float[3];
+        var mask = new float[3];
+        SpoTree.TokenAdvantages(lp, -0.25, 0.9, advantages, mask);
+        Assert.Equal([-0.25f, 0, -0.25f], advantages);
+        Assert.Equal([1f, 0, 1], mask);
+        SpoTree.TokenAdvantages(lp, 0, 0.9, advantages, mask);
+        Assert.Equal([0f, 0, 0], mask);
+    }
+}

@@ -291,6 +291,53 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Contains("algorithm.spo_rho: only read with algorithm.advantage spo_chain", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["algorithm.spo_rho=0.5"])).Message);
     }
 
+    /// <summary>
+    /// algorithm.advantage spo_tree (here 4 first-level segments of 4 tokens per prompt, 2 children each): every node is
+    /// a shard row naming its parent; nodes that reached the segment length have exactly 2 children; the trained tokens
+    /// are those with π_old &lt; 0.9 of the nodes whose value differs from their parent's (values recomputed here).
+    /// </summary>
+    [Fact]
+    public void Spo_tree_samples_a_tree_per_prompt_and_trains_the_nodes_whose_value_moves()
+    {
+        var yaml = Setup();
+        var run = new PipelineRun(PipelineConfig.Load(yaml, ["algorithm.advantage=spo_tree", "algorithm.loss=ppo", "algorithm.spo_tree_branching=[2]",
+            "algorithm.spo_tree_segment=4", "optimizer.lr=0.01", "run.output=tree"]), new StringWriter(), Toy);
+        run.Execute();
+        using var reader = new Aspo.Data.Shards.ShardReader(run.RunDirectory.ShardsFolder(1));
+        var nodes = reader.ReadBatches().SelectMany(b => b).ToList();
+        double trained = 0, tokens = 0;
+        foreach (var tree in nodes.GroupBy(r => r.PromptUid))
+        {
+            var first = tree.Where(r => r.ParentSample < 0).ToList();
+            Assert.Equal([0, 1, 2, 3], first.Select(r => r.SampleIndex).Order());
+            double Value(Aspo.Data.Shards.RolloutRow node)
+            {
+                var children = tree.Where(c => c.ParentSample == node.SampleIndex).ToList();
+                return children.Count == 0 ? node.Reward : children.Average(Value);
+            }
+            foreach (var node in first)
+            {
+                var children = tree.Where(c => c.ParentSample == node.SampleIndex).ToList();
+                Assert.Equal(node.FinishReason == "length" && node.ResponseTokenIds.Length == 4 ? 2 : 0, children.Count);
+                Assert.All(children, c => Assert.True(c.BranchToken == 4 && c.SampleIndex > 3 && c.ResponseTokenIds.Length <= 6));
+            }
+            var root = first.Average(Value);
+            foreach (var node in tree)
+            {
+                var parentValue = node.ParentSample < 0 ? root : Value(tree.Single(p => p.SampleIndex == node.ParentSample));
+                if (Value(node) != parentValue)
+                    trained += node.OldLogprobs.Count(lp => Math.Exp(lp) < 0.9);
+                tokens += node.ResponseTokenIds.Length;
+            }
+        }
+        Assert.True(nodes.Count > 12, "the trees branched");
+        Assert.Equal(trained / tokens, MetricRows(run, "iteration")[0]["spo/trained_token_fraction"]!.GetValue<double>(), 9);
+        Assert.True(MetricRows(run, "rollout")[0]["spo/tree_nodes"]!.GetValue<double>() == nodes.Count);
+        Assert.NotEqual(Weights(run.RunDirectory.PolicyFolder(0)), Weights(run.RunDirectory.PolicyFolder(2)));
+        Assert.Contains("must leave tokens for the last level", Assert.Throws<ConfigException>(() =>
+            PipelineConfig.Load(yaml, ["algorithm.advantage=spo_tree", "algorithm.spo_tree_branching=[2, 2]", "algorithm.spo_tree_segment=5"])).Message);
+    }
+
     [Theory]
     [InlineData("algorithm.clip_high=0.3", "algorithm.clip_high: not used by loss dpo")]
     [InlineData("algorithm.kl_coef=0.1", "algorithm.kl_coef: not used by loss dpo")]
@@ -319,6 +366,7 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
     [InlineData("algorithm.loss=dpo algorithm.mini_batch=4 algorithm.micro_batch=2")]
     [InlineData("algorithm.advantage=gae algorithm.loss=ppo")]
     [InlineData("algorithm.advantage=spo_chain algorithm.loss=ppo algorithm.spo_continuations=2 algorithm.spo_interval=2")]
+    [InlineData("algorithm.advantage=spo_tree algorithm.loss=ppo algorithm.spo_tree_branching=[2] algorithm.spo_tree_segment=4")]
     public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one(string settings)
     {
         var yaml = Setup();

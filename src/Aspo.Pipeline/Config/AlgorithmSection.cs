@@ -31,7 +31,11 @@ public sealed record AlgorithmSection
     public double ValueLearningRate { get; init; } = 1e-4;
     /// <summary>gae: advantages whitened over the batch's response tokens (verl's masked_whiten).</summary>
     public bool WhitenAdvantages { get; init; } = true;
-    /// <summary>spo_chain: tokens with π_old below ρ are cut points and the only ones trained.</summary>
+    /// <summary>spo_tree: children per node below the first level (whose width is rollout.n); 6-6-6 in the reference's GSM8K config.</summary>
+    public IReadOnlyList<int> SpoTreeBranching { get; init; } = [6, 6];
+    /// <summary>spo_tree: tokens per segment above the last level (30 for GSM8K).</summary>
+    public int SpoTreeSegment { get; init; } = 30;
+    /// <summary>spo_chain, spo_tree: tokens with π_old below ρ are cut points and the only ones trained.</summary>
     public double SpoRho { get; init; } = 0.9;
     /// <summary>spo_chain: every k-th cut point is a branch point (the reference's cutpoint_interval).</summary>
     public int SpoInterval { get; init; } = 5;

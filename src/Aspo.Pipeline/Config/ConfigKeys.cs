@@ -66,14 +66,19 @@ public static class ConfigKeys
         Text("rollout", "sampler", "auto = in the graph on a GPU, on the host on the CPU; host; graph", c => c.Rollout.Sampler, (c, v) => c with { Rollout = c.Rollout with { Sampler = v } }),
 
         new("algorithm", "loss", "aspo; any of `src/Aspo.Algorithms` README; dpo", ReadLoss, c => c.Algorithm.Loss),
-        Text("algorithm", "advantage", "grpo; dr_grpo, rloo, gae = PPO with a value head on the policy's trunk, spo_chain = SPO's Monte-Carlo segment advantages", c => c.Algorithm.Advantage, (c, v) => c with { Algorithm = c.Algorithm with { Advantage = v } })
+        Text("algorithm", "advantage", "grpo; dr_grpo, rloo, gae = PPO with a value head on the policy's trunk, spo_chain, spo_tree = SPO's Monte-Carlo segment advantages", c => c.Algorithm.Advantage, (c, v) => c with { Algorithm = c.Algorithm with { Advantage = v } })
             with { NotApplicable = NotForDpo("dpo ranks each prompt's responses by reward; it has no advantages") },
         Real("algorithm", "gamma", "1.0", c => c.Algorithm.Gamma, (c, v) => c with { Algorithm = c.Algorithm with { Gamma = v } }) with { NotApplicable = OnlyForGae },
         Real("algorithm", "lam", "0.95", c => c.Algorithm.Lambda, (c, v) => c with { Algorithm = c.Algorithm with { Lambda = v } }) with { NotApplicable = OnlyForGae },
         Real("algorithm", "vf_coef", "0.1", c => c.Algorithm.ValueCoefficient, (c, v) => c with { Algorithm = c.Algorithm with { ValueCoefficient = v } }) with { NotApplicable = OnlyForGae },
         Real("algorithm", "cliprange_value", "0.2", c => c.Algorithm.ValueClipRange, (c, v) => c with { Algorithm = c.Algorithm with { ValueClipRange = v } }) with { NotApplicable = OnlyForGae },
         Real("algorithm", "value_lr", "1e-4", c => c.Algorithm.ValueLearningRate, (c, v) => c with { Algorithm = c.Algorithm with { ValueLearningRate = v } }) with { NotApplicable = OnlyForGae },
-        Real("algorithm", "spo_rho", "0.9", c => c.Algorithm.SpoRho, (c, v) => c with { Algorithm = c.Algorithm with { SpoRho = v } }) with { NotApplicable = OnlyFor(SpoChain.Name) },
+        Real("algorithm", "spo_rho", "0.9", c => c.Algorithm.SpoRho, (c, v) => c with { Algorithm = c.Algorithm with { SpoRho = v } }) with { NotApplicable = OnlyFor(SpoChain.Name, SpoTree.Name) },
+        new("algorithm", "spo_tree_branching", "[6, 6] children per node below the first level (rollout.n wide)",
+            (y, c) => c with { Algorithm = c.Algorithm with { SpoTreeBranching = y.IntList("spo_tree_branching") ?? c.Algorithm.SpoTreeBranching } },
+            c => new RawYaml("[" + string.Join(", ", c.Algorithm.SpoTreeBranching) + "]")) { NotApplicable = OnlyFor(SpoTree.Name) },
+        Integer("algorithm", "spo_tree_segment", "30 tokens per segment above the last level", c => c.Algorithm.SpoTreeSegment,
+            (c, v) => c with { Algorithm = c.Algorithm with { SpoTreeSegment = v } }) with { NotApplicable = OnlyFor(SpoTree.Name) },
         Integer("algorithm", "spo_interval", "5 = every 5th cut point a branch point", c => c.Algorithm.SpoInterval, (c, v) => c with { Algorithm = c.Algorithm with { SpoInterval = v } }) with { NotApplicable = OnlyFor(SpoChain.Name) },
         Integer("algorithm", "spo_continuations", "9 per branch point", c => c.Algorithm.SpoContinuations, (c, v) => c with { Algorithm = c.Algorithm with { SpoContinuations = v } }) with { NotApplicable = OnlyFor(SpoChain.Name) },
         Flag("algorithm", "whiten_advantages", "true", c => c.Algorithm.WhitenAdvantages, (c, v) => c with { Algorithm = c.Algorithm with { WhitenAdvantages = v } }) with { NotApplicable = OnlyForGae },
@@ -210,8 +215,8 @@ public static class ConfigKeys
 
     private static string? OnlyForGae(PipelineConfig c) => OnlyFor(Gae.Name)(c);
 
-    private static Func<PipelineConfig, string?> OnlyFor(string advantage) => c =>
-        c.Algorithm.Advantage == advantage ? null : $"only read with algorithm.advantage {advantage}; advantage is {c.Algorithm.Advantage}";
+    private static Func<PipelineConfig, string?> OnlyFor(params string[] advantages) => c =>
+        advantages.Contains(c.Algorithm.Advantage) ? null : $"only read with algorithm.advantage {string.Join(" or ", advantages)}; advantage is {c.Algorithm.Advantage}";
 
     private static Func<PipelineConfig, string?> NotForDpo(string why) => c => c.Algorithm.Loss == DpoLoss.Name ? $"not used by loss dpo: {why}" : null;
 

@@ -91,8 +91,16 @@ public sealed record PipelineConfig
         Check(Rollout.BatchSize >= 1, $"rollout.batch_size must be ≥ 1, got {Rollout.BatchSize}");
         Check(Aspo.Model.LearnerOptions.IsValidDevice(Rollout.Device), $"rollout.device: '{Rollout.Device}'; valid: cpu, cuda, cuda:N");
         Check(Aspo.Onnx.SamplingHead.Modes.Contains(Rollout.Sampler), $"rollout.sampler: unknown '{Rollout.Sampler}'; valid: {string.Join(", ", Aspo.Onnx.SamplingHead.Modes)}");
-        Check(AdvantageEstimators.Names.Contains(Algorithm.Advantage) || Algorithm.Advantage is Gae.Name or SpoChain.Name,
-            $"algorithm.advantage: unknown estimator '{Algorithm.Advantage}'; valid: {string.Join(", ", AdvantageEstimators.Names)}, {Gae.Name}, {SpoChain.Name}");
+        Check(AdvantageEstimators.Names.Contains(Algorithm.Advantage) || Algorithm.Advantage is Gae.Name or SpoChain.Name or SpoTree.Name,
+            $"algorithm.advantage: unknown estimator '{Algorithm.Advantage}'; valid: {string.Join(", ", AdvantageEstimators.Names)}, {Gae.Name}, {SpoChain.Name}, {SpoTree.Name}");
+        if (Algorithm.Advantage == SpoTree.Name)
+        {
+            Check(Algorithm.SpoRho is > 0 and <= 1, $"algorithm.spo_rho must be in (0, 1], got {Algorithm.SpoRho}");
+            Check(Algorithm.SpoTreeBranching.Count >= 1 && Algorithm.SpoTreeBranching.All(b => b >= 1),
+                $"algorithm.spo_tree_branching must list at least one branching factor, each ≥ 1, got [{string.Join(", ", Algorithm.SpoTreeBranching)}]");
+            Check(Algorithm.SpoTreeSegment >= 1 && Rollout.MaxNewTokens > Algorithm.SpoTreeBranching.Count * Algorithm.SpoTreeSegment,
+                $"algorithm.spo_tree_segment ({Algorithm.SpoTreeSegment}) × {Algorithm.SpoTreeBranching.Count} levels above the last must leave tokens for the last level: rollout.max_new_tokens is {Rollout.MaxNewTokens}");
+        }
         if (Algorithm.Advantage == SpoChain.Name)
         {
             Check(Algorithm.SpoRho is > 0 and <= 1, $"algorithm.spo_rho must be in (0, 1], got {Algorithm.SpoRho}");

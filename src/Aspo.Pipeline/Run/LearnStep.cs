@@ -71,6 +71,8 @@ public static class LearnStep
         var previous = dir.PolicyFolder(iteration - 1);
         var rows = new List<RolloutRow>();
         var continuations = new List<RolloutRow>();
+        // SPO-tree: every node is trained (in its context); the count check is on the first level
+        var tree = c.Algorithm.Advantage == Aspo.Algorithms.SpoTree.Name;
         var parts = new List<(string File, int First, int Count)>();
         var watch = Stopwatch.StartNew();
         try
@@ -81,8 +83,11 @@ public static class LearnStep
                 using var part = new ShardReader(file);
                 // SPO's Monte-Carlo continuations are rows of their own: they value branch points, they are not trained on
                 var partRows = part.ReadBatches().SelectMany(b => b).ToList();
-                continuations.AddRange(partRows.Where(r => !r.IsSample));
-                partRows.RemoveAll(r => !r.IsSample);
+                if (!tree)
+                {
+                    continuations.AddRange(partRows.Where(r => !r.IsSample));
+                    partRows.RemoveAll(r => !r.IsSample);
+                }
                 parts.Add((file, rows.Count, partRows.Count));
                 rows.AddRange(partRows);
             }
@@ -91,9 +96,10 @@ public static class LearnStep
         {
             throw new Aspo.Data.DataFormatException($"{e.Message}; rerun the rollout that wrote it: aspo rollout --iteration {iteration} (with its --shard k/N if it was a slice)");
         }
-        if (rows.Count < c.SequencesPerIteration)
+        var counted = tree ? rows.Count(r => r.IsSample) : rows.Count;
+        if (counted < c.SequencesPerIteration)
             throw new ConfigException($"{shards}: {rows.Count} rollout rows in {parts.Count} part(s), expected {c.SequencesPerIteration} (prompts_per_iteration × n); is a rollout shard missing?");
-        if (rows.Count > c.SequencesPerIteration)
+        if (counted > c.SequencesPerIteration)
             throw new ConfigException($"{shards}: {rows.Count} rollout rows in {parts.Count} parts, expected {c.SequencesPerIteration} (prompts_per_iteration × n): " +
                 "parts of two different --shard k/N splits? remove the parts of the split not used and rerun its slices");
         var foreign = rows.FirstOrDefault(r => r.RunId != c.Run.Name);
@@ -102,6 +108,13 @@ public static class LearnStep
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
+        IReadOnlyList<float[]>? tokenAdvantages = null, tokenMask = null;
+        if (tree)
+        {
+            // the nodes become training rows in their contexts (the replay report below compares node by node)
+            (rows, var advantages, var mask) = LearnStage.SpoTreeRows(rows, c.Algorithm.SpoRho);
+            (tokenAdvantages, tokenMask) = (advantages, mask);
+        }
         var microBatch = c.Algorithm.MicroBatch > 0 ? c.Algorithm.MicroBatch : AutoMicroBatch(run, iteration, learner, rows, reused);
         var algorithm = c.Algorithm with { MicroBatch = microBatch };
         // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
@@ -112,13 +125,14 @@ public static class LearnStep
         var (recomputed, oldValues) = LearnStage.Recompute(learner, rows, microBatch, valueHead);
         var recomputeSeconds = recomputeClock.Elapsed.TotalSeconds;
         CriticInputs? critic = null;
-        IReadOnlyList<float[]>? tokenAdvantages = null, tokenMask = null;
         var criticMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (tree)
+            criticMetrics["spo/trained_token_fraction"] = tokenMask!.Sum(m => m.Sum(x => (double)x)) / Math.Max(1, rows.Sum(r => r.ResponseTokenIds.Length));
         if (c.Algorithm.Advantage == Aspo.Algorithms.SpoChain.Name)
         {
             var (advantages, mask) = LearnStage.SpoChainAdvantages(rows, continuations, c.Algorithm.SpoRho, c.Algorithm.SpoInterval);
             (tokenAdvantages, tokenMask) = (advantages, mask);
-            var trained = mask.Sum(m => m.Sum());
+            var trained = mask.Sum(m => m.Sum(x => (double)x));
             criticMetrics["spo/trained_token_fraction"] = trained / Math.Max(1, rows.Sum(r => r.ResponseTokenIds.Length));
             criticMetrics["spo/continuation_tokens_per_trained_token"] = continuations.Sum(r => (double)r.ResponseTokenIds.Length) / Math.Max(trained, 1);
         }

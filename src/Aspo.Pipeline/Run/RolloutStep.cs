@@ -47,7 +47,8 @@ public static class RolloutStep
                 Temperature = (float)c.Rollout.Temperature, TopP = (float)c.Rollout.TopP, TopK = c.Rollout.TopK, MaxNewTokens = c.Rollout.MaxNewTokens, RecordEntropy = true,
             },
         };
-        var rows = stage.Run(batch, settings);
+        var tree = c.Algorithm.Advantage == Aspo.Algorithms.SpoTree.Name;
+        var rows = tree ? stage.RunTree(batch, settings, c.Algorithm.SpoTreeBranching, c.Algorithm.SpoTreeSegment) : stage.Run(batch, settings);
         var samplesSeconds = watch.Elapsed.TotalSeconds;
         // SPO-chain: Monte-Carlo continuations from each sample's branch points, written as rows of their own
         var spo = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -81,14 +82,33 @@ public static class RolloutStep
         AtomicFile.WriteAllText(dir.RolloutCursorPath(iteration), sampler.State.ToJson());
         if (rows.Count == 0)
             return;
-        var data = Metrics([.. rows.Where(r => r.IsSample)], seconds);
+        // scores and lengths of whole responses: the samples, or the tree's leaves with their ancestors' text
+        var whole = tree ? TreeLeaves(rows) : [.. rows.Where(r => r.IsSample)];
+        var data = Metrics(whole, seconds);
+        if (tree)
+        {
+            data["spo/tree_nodes"] = rows.Count;
+            data["spo/sampled_tokens_per_leaf_token"] = rows.Sum(r => (double)r.ResponseTokenIds.Length) / Math.Max(1, whole.Sum(r => (double)r.ResponseTokenIds.Length));
+        }
         foreach (var (name, value) in spo)
             data[name] = value;
         if (shards > 1)
             data["rollout/shard"] = shard;
         run.Metrics.Append(MetricsLog.Rollout, iteration, 0, data);
         run.Log.Line(FormattableString.Invariant(
-            $"iteration {iteration} rollout: {rows.Count(r => r.IsSample)} samples{(spo.Count > 0 ? $" + {spo["spo/continuations"]} continuations" : "")}, score {data["critic/score/mean"]:F3}, length {data["response_length/mean"]:F1}, {data["perf/rollout_tokens_per_s"]:F0} tokens/s"));
+            $"iteration {iteration} rollout: {rows.Count(r => r.IsSample)} samples{(tree ? $" ({rows.Count} tree nodes)" : "")}{(spo.Count > 0 ? $" + {spo["spo/continuations"]} continuations" : "")}, score {data["critic/score/mean"]:F3}, length {data["response_length/mean"]:F1}, {data["perf/rollout_tokens_per_s"]:F0} tokens/s"));
+    }
+
+    /// <summary>The leaves of SPO trees (nodes no other node branched from), each with its whole response: its
+    /// ancestors' segments then its own (parents precede children in sample order).</summary>
+    private static List<RolloutRow> TreeLeaves(IReadOnlyList<RolloutRow> nodes)
+    {
+        var full = new Dictionary<(string, int), RolloutRow>();
+        foreach (var r in nodes.OrderBy(r => r.PromptUid, StringComparer.Ordinal).ThenBy(r => r.SampleIndex))
+            full[(r.PromptUid, r.SampleIndex)] = r.IsSample ? r : full[(r.PromptUid, r.ParentSample)] is var p
+                ? r with { ResponseTokenIds = [.. p.ResponseTokenIds, .. r.ResponseTokenIds], ResponseText = p.ResponseText + r.ResponseText } : r;
+        var parents = nodes.Where(r => !r.IsSample).Select(r => (r.PromptUid, r.ParentSample)).ToHashSet();
+        return [.. full.Where(kv => !parents.Contains(kv.Key)).Select(kv => kv.Value)];
     }
 
     /// <summary>verl's rollout metrics: score, response length, clip ratio, prompt length, timing, repetition, reward components.</summary>
