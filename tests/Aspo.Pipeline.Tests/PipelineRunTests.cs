@@ -360,6 +360,25 @@ public sealed class PipelineRunTests(Xunit.Abstractions.ITestOutputHelper output
             PipelineConfig.Load(shipped, ["algorithm.loss=dpo", "algorithm.aggregation=seq-mean-token-mean"])).Message);
     }
 
+    /// <summary>run.max_minutes: once spent, no iteration starts (a budget of ~0 stops before the first); the same run
+    /// resumes without the budget, which a resume may change.</summary>
+    [Fact]
+    public void A_spent_wall_clock_budget_starts_no_iteration_and_the_run_resumes_with_a_larger_one()
+    {
+        var suite = Path.Combine(TestRepository.Root, "datasets", "suites", "arith-quick.yaml");
+        var yaml = Setup($"eval: {{suites: [\"{suite}\"], every: 5, limit: 2, n: 2}}");
+        var log = new StringWriter();
+        var stopped = new PipelineRun(PipelineConfig.Load(yaml, ["run.max_minutes=1e-9"]), log, Toy);
+        Assert.Equal(new RunState(0, Stage.Eval), stopped.Execute());
+        Assert.Contains("run.max_minutes 1E-09 spent after iteration 0", log.ToString());
+        var resumed = new PipelineRun(PipelineConfig.Load(yaml, ["run.iterations=1"]), new StringWriter(), Toy);
+        Assert.Equal(new RunState(1, Stage.Eval), resumed.Execute());
+        var evaluated = File.ReadLines(resumed.RunDirectory.MetricsPath).Select(l => JsonNode.Parse(l)!.AsObject())
+            .Where(r => r["kind"]!.GetValue<string>() == "eval").Select(r => r["iteration"]!.GetValue<int>());
+        Assert.Equal([0, 1], evaluated); // the start, then the last iteration (eval.every is 5)
+        Assert.Contains("run.max_minutes must be ≥ 0", Assert.Throws<ConfigException>(() => PipelineConfig.Load(yaml, ["run.max_minutes=-1"])).Message);
+    }
+
     /// <summary>Stopping after iteration 1 and resuming gives the same final checkpoint, bit for bit, as one uninterrupted run.</summary>
     [Theory]
     [InlineData("algorithm.loss=aspo")]

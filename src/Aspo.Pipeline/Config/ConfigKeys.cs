@@ -39,6 +39,7 @@ public static class ConfigKeys
             (y, c) => c with { Run = c.Run with { Output = y.OptionalString("output") ?? c.Run.Output } }, c => c.RunDirectory),
         new("run", "seed", "1", (y, c) => c with { Run = c.Run with { Seed = y.ULong("seed", c.Run.Seed) } }, c => c.Run.Seed),
         Integer("run", "iterations", "20", c => c.Run.Iterations, (c, v) => c with { Run = c.Run with { Iterations = v } }),
+        Real("run", "max_minutes", "0 = no wall-clock budget; > 0: no iteration starts after it, the last one is evaluated", c => c.Run.MaxMinutes, (c, v) => c with { Run = c.Run with { MaxMinutes = v } }),
         Integer("run", "threads", "0 = every core", c => c.Run.Threads, (c, v) => c with { Run = c.Run with { Threads = v } }),
 
         new("model", "path", "required: HF folder with config.json, model.safetensors, tokenizer.json",

@@ -79,6 +79,7 @@ public sealed record PipelineConfig
                 throw new ArgumentException(message);
         }
         Check(Run.Iterations >= 1, $"run.iterations must be ≥ 1, got {Run.Iterations}");
+        Check(Run.MaxMinutes >= 0, $"run.max_minutes must be ≥ 0 (0 = no budget), got {Run.MaxMinutes}");
         Check(Run.Threads >= 0, $"run.threads must be ≥ 0 (0 = every core), got {Run.Threads}");
         Check(Run.Name.Length > 0 && Run.Name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) < 0, $"run.name must be a valid folder name, got '{Run.Name}'");
         Check(Rollout.PromptsPerIteration >= 1, $"rollout.prompts_per_iteration must be ≥ 1, got {Rollout.PromptsPerIteration}");

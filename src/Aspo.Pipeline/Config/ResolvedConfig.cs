@@ -7,7 +7,7 @@ public static class ResolvedConfig
     /// files, same algorithm).</summary>
     public static IReadOnlySet<string> MayChangeOnResume { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "run.iterations", "run.output", "learner.backend", "learner.device", "learner.dtype",
+        "run.iterations", "run.max_minutes", "run.output", "learner.backend", "learner.device", "learner.dtype",
     };
 
     /// <summary>Keys holding machine paths: compared by their file names only (a run directory and its inputs may move;

@@ -57,8 +57,17 @@ public sealed class PipelineRun
             state = new RunState(0, Stage.Eval);
             RunDirectory.WriteState(state);
         }
+        var budget = Stopwatch.StartNew();
         while (state.Next() is var next && next.Iteration <= c.Run.Iterations)
         {
+            if (c.Run.MaxMinutes > 0 && next.Stage == Stage.Export && budget.Elapsed.TotalMinutes >= c.Run.MaxMinutes)
+            {
+                // the wall-clock budget is spent: no new iteration; the last completed one is evaluated if it was not
+                run.Log.Line(FormattableString.Invariant($"run.max_minutes {c.Run.MaxMinutes} spent after iteration {state.Iteration} ({budget.Elapsed.TotalMinutes:F1} min)"));
+                if (run.Suites.Count > 0 && !run.Metrics.Read().Any(r => r.Kind == MetricsLog.Eval && r.Iteration == state.Iteration))
+                    EvalStep.Run(run, state.Iteration);
+                break;
+            }
             StageStarting?.Invoke(next);
             var watch = Stopwatch.StartNew();
             run.Metrics.Drop(next.Iteration, next.Stage switch

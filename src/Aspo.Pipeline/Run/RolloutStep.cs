@@ -92,6 +92,8 @@ public static class RolloutStep
         }
         foreach (var (name, value) in spo)
             data[name] = value;
+        // every token this stage generated: samples, SPO's continuations or tree nodes (the methods' sampling cost)
+        data["rollout/sampled_tokens"] = rows.Sum(r => (double)r.ResponseTokenIds.Length);
         if (shards > 1)
             data["rollout/shard"] = shard;
         run.Metrics.Append(MetricsLog.Rollout, iteration, 0, data);
