@@ -121,12 +121,23 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         }
         if (jobs.Count == 0)
             return [];
-        var shortest = jobs.Min(j => j.Branch);
         var generator = new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead };
-        // one call: the longest budget any continuation has; each is cut to its own (an autoregressive sample's prefix is
-        // a sample of the shorter budget) — one batch instead of one call per prefix length
-        var sampling = settings.Sampling with { MaxNewTokens = settings.Sampling.MaxNewTokens - shortest };
-        var results = generator.Generate([.. jobs.Select(j => new GenerationRequest([.. j.Parent.PromptTokenIds, .. j.Parent.ResponseTokenIds[..j.Branch]], j.Seed))], sampling);
+        // one call with the longest budget any continuation has, each cut to its own afterwards (an autoregressive
+        // sample's prefix is a sample of the shorter budget) — one batch instead of one call per prefix length; when
+        // the longest prefix plus that budget would pass the context length, one call per prefix length instead
+        var shortest = jobs.Min(j => j.Branch);
+        var longestContext = jobs.Max(j => j.Parent.PromptTokenIds.Length + j.Branch);
+        var results = new GenerationResult[jobs.Count];
+        var calls = longestContext + settings.Sampling.MaxNewTokens - shortest <= model.ContextLength
+            ? [[.. Enumerable.Range(0, jobs.Count)]]
+            : Enumerable.Range(0, jobs.Count).GroupBy(i => jobs[i].Branch).Select(g => g.ToArray()).ToArray();
+        foreach (var call in calls)
+        {
+            var sampling = settings.Sampling with { MaxNewTokens = settings.Sampling.MaxNewTokens - call.Min(i => jobs[i].Branch) };
+            var generated = generator.Generate([.. call.Select(i => new GenerationRequest([.. jobs[i].Parent.PromptTokenIds, .. jobs[i].Parent.ResponseTokenIds[..jobs[i].Branch]], jobs[i].Seed))], sampling);
+            for (var k = 0; k < call.Length; k++)
+                results[call[k]] = generated[k];
+        }
         var rows = new List<RolloutRow>(jobs.Count);
         for (var start = 0; start < jobs.Count; start += settings.BatchSize)
         {

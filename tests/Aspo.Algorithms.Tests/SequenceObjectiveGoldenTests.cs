@@ -104,6 +104,24 @@ public sealed class SequenceObjectiveGoldenTests
         Assert.True(Close(v.GetProperty("explained_variance").GetDouble(), ev), $"{ev} vs {v.GetProperty("explained_variance").GetDouble()}");
     }
 
+    public static TheoryData<int> SpoChainCases() => new(Enumerable.Range(0, 6));
+
+    /// <summary>SPO-chain's branch points and token advantages against the reference code's algorithm as written out in
+    /// the script (cut points shifted left, [::interval], base at −1, forward differences, back-fill, p &gt; 0.9 zeroed).</summary>
+    [Theory]
+    [MemberData(nameof(SpoChainCases))]
+    public void Spo_chain_matches_the_reference_codes_token_advantages(int index)
+    {
+        var c = s_fixture.Value.GetProperty("spo_chain")[index];
+        var lp = Fixture.Floats(c.GetProperty("log_probs"));
+        var points = SpoChain.BranchPoints(lp, 0.9, c.GetProperty("interval").GetInt32());
+        Assert.Equal(Fixture.Ints(c.GetProperty("branch_points")), points);
+        var advantages = new float[lp.Length];
+        var mask = new float[lp.Length];
+        SpoChain.TokenAdvantages(lp, points, [.. c.GetProperty("values").EnumerateArray().Select(v => v.GetDouble())], c.GetProperty("reward").GetDouble(), 0.9, advantages, mask);
+        AssertClose(Fixture.Floats(c.GetProperty("advantages")), advantages, "advantages");
+    }
+
     /// <summary>Where PyTorch is installed: the script, run again, reproduces the committed fixture.</summary>
     [RequiresTorchFact]
     public void Committed_fixture_matches_a_fresh_pytorch_run()

@@ -10,6 +10,8 @@ Writes tests/Aspo.Algorithms.Tests/Fixtures/sequence_objectives.json.
 - GAE: verl's compute_gae_advantage_return (the masked reverse loop, returns = advantages + values, then
   masked_whiten over the batch with the unbiased variance) on padded [B, T] tensors.
 - Value loss: verl's compute_value_loss (clipped, 0.5 * agg(max(l1, l2))) and its gradient w.r.t. the predictions.
+- SPO-chain: the reference code's cut points and token advantages (treetune, written out here) on random
+  probabilities and values.
 """
 import json
 import os
@@ -163,6 +165,63 @@ for clip, mode in [(0.2, "token-mean"), (0.5, "token-mean"), (0.2, "seq-mean-tok
         "clipfrac": float(masked_mean((l2 > l1).float(), mask)),
     })
 
+# ---------------------------------------------------------------------------------------------- SPO
+# SPO-chain written the way the reference code (treetune's math_episode_generator_with_mc_advantages.py) computes it:
+# cut points = positions with p < 0.9, shifted one left, every interval-th kept; a cut point at -1 is the prompt's
+# value ("base"); forward differences at the valued positions, back-filled; tokens with p > 0.9 zeroed. The values
+# at the cut points are given (in the pipeline they are Monte-Carlo means).
+def spo_chain_reference(probs, interval, cut_values, score):
+    import numpy as np
+    response_probs = np.array(probs)
+    cutpoints = np.where(response_probs < 0.9)[0]
+    cutpoints = cutpoints - 1
+    cutpoints = cutpoints[::interval]
+    n = len(probs)
+    token_values = [None] * n
+    advantages = [None] * n
+    token_values[-1] = score
+    values = list(cut_values)
+    base = None
+    if len(cutpoints) == 0:
+        return [], [0.0] * n
+    cps = list(cutpoints)
+    if cps[0] == -1:
+        base = values[0]
+        cps, values = cps[1:], values[1:]
+    for idx, value in zip(cps, values):
+        token_values[idx] = value
+    for i in range(n):
+        if token_values[i] is not None:
+            advantages[i] = 0 if base is None else token_values[i] - base
+            base = token_values[i]
+    for i in range(n - 1, -1, -1):
+        if advantages[i] is None:
+            advantages[i] = advantages[i + 1]
+    for i in range(n):
+        if response_probs[i] > 0.9:
+            advantages[i] = 0
+    return [int(c) + 1 for c in cutpoints], [float(a) for a in advantages]
+
+
+spo_cases = []
+for case in range(6):
+    n = [12, 30, 7, 20, 1, 25][case]
+    interval = [1, 5, 2, 3, 1, 4][case]
+    probs = torch.rand(n).tolist()
+    if case == 2:
+        probs[0] = 0.3          # a branch before the first token: the prompt is valued
+    if case == 4:
+        probs = [0.95]          # no cut point at all
+    # log-probs as the shards hold them (float32); the reference decides on exp of those
+    lps = [float(torch.tensor(p).log()) for p in probs]
+    probs32 = [float(torch.tensor(lp).exp()) for lp in lps]
+    k = len(torch.where(torch.tensor(probs32) < 0.9)[0][::interval])
+    cut_values = torch.rand(k).tolist()
+    score = float(case % 2)
+    branch_points, advantages = spo_chain_reference(probs32, interval, cut_values, score)
+    spo_cases.append({"log_probs": lps, "interval": interval, "values": cut_values, "reward": score,
+                      "branch_points": branch_points, "advantages": advantages})
+
 v_flat = torch.tensor(flat(vpreds0))
 r_flat = torch.tensor(flat(returns))
 explained_variance = float(1.0 - torch.var(r_flat - v_flat) / (torch.var(r_flat) + 1e-5))   # verl metric_utils
@@ -170,6 +229,7 @@ explained_variance = float(1.0 - torch.var(r_flat - v_flat) / (torch.var(r_flat)
 fixture = {
     "generator": "tools/reference/sequence_objectives.py", "torch": torch.__version__,
     "dpo": dpo,
+    "spo_chain": spo_cases,
     "gae": {"lengths": gae_lengths, "rewards": flat(rewards), "values": flat(values), "cases": gae_cases},
     "value_loss": {"lengths": gae_lengths, "old_values": flat(old_values), "returns": flat(returns), "predictions": flat(vpreds0), "cases": value_cases,
                    "explained_variance": explained_variance},
@@ -179,4 +239,4 @@ if len(sys.argv) == 3 and sys.argv[1] == "--out":
     out_path = sys.argv[2]
 with open(out_path, "w") as f:
     json.dump(fixture, f, indent=None, separators=(",", ":"))
-print(f"wrote {os.path.normpath(out_path)}: {len(dpo['cases'])} dpo, {len(gae_cases)} gae, {len(value_cases)} value-loss cases, torch {torch.__version__}")
+print(f"wrote {os.path.normpath(out_path)}: {len(dpo['cases'])} dpo, {len(gae_cases)} gae, {len(value_cases)} value-loss, {len(spo_cases)} spo-chain cases, torch {torch.__version__}")

@@ -20,9 +20,11 @@ public sealed record AlgorithmSection
     /// <summary>Sequences per forward/backward (gradients accumulate over a mini-batch's micro-batches); 0 = auto: the
     /// largest divisor of the mini-batch whose memory plan fits (chosen by the learn stage from the rows' lengths).</summary>
     public int MicroBatch { get; init; } = 8;
-    /// <summary>gae: the discount γ and the GAE λ.</summary>
+    /// <summary>gae: the discount γ and the GAE λ (verl's defaults, 1 and 1: A_t = R − V_t with an outcome reward;
+    /// with λ = 0.95 and a young critic the early tokens' advantages were mostly critic noise and the default run lost
+    /// accuracy, README).</summary>
     public double Gamma { get; init; } = 1.0;
-    public double Lambda { get; init; } = 0.95;
+    public double Lambda { get; init; } = 1.0;
     /// <summary>gae: the value loss's weight in the trunk's gradient (vf_coef).</summary>
     public double ValueCoefficient { get; init; } = 0.1;
     /// <summary>gae: cliprange_value, how far a value may move from V_old before the clipped term takes over.</summary>

@@ -70,7 +70,7 @@ public static class ConfigKeys
         Text("algorithm", "advantage", "grpo; dr_grpo, rloo, gae = PPO with a value head on the policy's trunk, spo_chain, spo_tree = SPO's Monte-Carlo segment advantages", c => c.Algorithm.Advantage, (c, v) => c with { Algorithm = c.Algorithm with { Advantage = v } })
             with { NotApplicable = NotForDpo("dpo ranks each prompt's responses by reward; it has no advantages") },
         Real("algorithm", "gamma", "1.0", c => c.Algorithm.Gamma, (c, v) => c with { Algorithm = c.Algorithm with { Gamma = v } }) with { NotApplicable = OnlyForGae },
-        Real("algorithm", "lam", "0.95", c => c.Algorithm.Lambda, (c, v) => c with { Algorithm = c.Algorithm with { Lambda = v } }) with { NotApplicable = OnlyForGae },
+        Real("algorithm", "lam", "1.0", c => c.Algorithm.Lambda, (c, v) => c with { Algorithm = c.Algorithm with { Lambda = v } }) with { NotApplicable = OnlyForGae },
         Real("algorithm", "vf_coef", "0.1", c => c.Algorithm.ValueCoefficient, (c, v) => c with { Algorithm = c.Algorithm with { ValueCoefficient = v } }) with { NotApplicable = OnlyForGae },
         Real("algorithm", "cliprange_value", "0.2", c => c.Algorithm.ValueClipRange, (c, v) => c with { Algorithm = c.Algorithm with { ValueClipRange = v } }) with { NotApplicable = OnlyForGae },
         Real("algorithm", "value_lr", "1e-4", c => c.Algorithm.ValueLearningRate, (c, v) => c with { Algorithm = c.Algorithm with { ValueLearningRate = v } }) with { NotApplicable = OnlyForGae },

@@ -108,13 +108,9 @@ public static class LearnStep
         var stale = rows.FirstOrDefault(r => r.PolicyVersion != iteration - 1);
         if (!replay && stale is not null)
             throw new ConfigException($"{shards}: row {stale.PromptUid}/{stale.SampleIndex} was sampled by policy version {stale.PolicyVersion}, the learner holds version {iteration - 1}");
-        IReadOnlyList<float[]>? tokenAdvantages = null, tokenMask = null;
-        if (tree)
-        {
-            // the nodes become training rows in their contexts (the replay report below compares node by node)
-            (rows, var advantages, var mask) = LearnStage.SpoTreeRows(rows, c.Algorithm.SpoRho);
-            (tokenAdvantages, tokenMask) = (advantages, mask);
-        }
+        // the method's additions: SPO's advantages and masks (spo_tree: its nodes become the rows), later the critic's
+        var method = MethodInputs.Prepare(c.Algorithm, rows, continuations);
+        rows = method.Rows;
         var microBatch = c.Algorithm.MicroBatch > 0 ? c.Algorithm.MicroBatch : AutoMicroBatch(run, iteration, learner, rows, reused);
         var algorithm = c.Algorithm with { MicroBatch = microBatch };
         // the learner's log-probs before any update, once: the rollout-vs-learner report, and π_old in replay
@@ -124,33 +120,8 @@ public static class LearnStep
             ? Aspo.Model.ValueHead.LoadOrCreate(previous, learner.Config.HiddenSize, c.LearnerOptions.Optimizer) : null;
         var (recomputed, oldValues) = LearnStage.Recompute(learner, rows, microBatch, valueHead);
         var recomputeSeconds = recomputeClock.Elapsed.TotalSeconds;
-        CriticInputs? critic = null;
-        var criticMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (tree)
-            criticMetrics["spo/trained_token_fraction"] = tokenMask!.Sum(m => m.Sum(x => (double)x)) / Math.Max(1, rows.Sum(r => r.ResponseTokenIds.Length));
-        if (c.Algorithm.Advantage == Aspo.Algorithms.SpoChain.Name)
-        {
-            var (advantages, mask) = LearnStage.SpoChainAdvantages(rows, continuations, c.Algorithm.SpoRho, c.Algorithm.SpoInterval);
-            (tokenAdvantages, tokenMask) = (advantages, mask);
-            var trained = mask.Sum(m => m.Sum(x => (double)x));
-            criticMetrics["spo/trained_token_fraction"] = trained / Math.Max(1, rows.Sum(r => r.ResponseTokenIds.Length));
-            criticMetrics["spo/continuation_tokens_per_trained_token"] = continuations.Sum(r => (double)r.ResponseTokenIds.Length) / Math.Max(trained, 1);
-        }
         if (valueHead is not null)
-        {
-            var a = c.Algorithm;
-            var (advantages, returns) = LearnStage.GaeAdvantages(rows, oldValues!, a.Gamma, a.Lambda, a.WhitenAdvantages);
-            tokenAdvantages = advantages;
-            critic = new CriticInputs(valueHead, oldValues!, returns)
-            {
-                ValueCoefficient = a.ValueCoefficient, ClipRange = a.ValueClipRange, LearningRate = a.ValueLearningRate,
-            };
-            float[] flatValues = [.. oldValues!.SelectMany(v => v)], flatReturns = [.. returns.SelectMany(r => r)];
-            if (flatValues.Length >= 2)
-                criticMetrics["critic/vf_explained_var"] = Aspo.Algorithms.ValueLoss.ExplainedVariance(flatValues, flatReturns);
-            criticMetrics["critic/values/mean"] = flatValues.Length > 0 ? flatValues.Average() : 0;
-            criticMetrics["critic/returns/mean"] = flatReturns.Length > 0 ? flatReturns.Average() : 0;
-        }
+            method.AddCritic(c.Algorithm, valueHead, oldValues!);
         var (mean, max, over) = LearnStage.Mismatch(recomputed, rows);
         if (replay)
         {
@@ -184,8 +155,8 @@ public static class LearnStep
             steps = LearnStage.Run(learner, rows, new LearnSettings
             {
                 Algorithm = algorithm, Optimizer = c.Optimizer, Seed = c.Run.Seed, Iteration = iteration, TotalSteps = c.Run.Iterations * stepsPerIteration,
-                LearnerOldLogProbs = replay ? recomputed : null, ReferenceLogProbs = reference, Critic = critic,
-                TokenAdvantages = tokenAdvantages, TokenMask = tokenMask,
+                LearnerOldLogProbs = replay ? recomputed : null, ReferenceLogProbs = reference, Critic = method.Critic,
+                TokenAdvantages = method.TokenAdvantages, TokenMask = method.TokenMask,
             }, (k, n, m) =>
             {
                 var perStep = learnClock.Elapsed.TotalSeconds / k;
@@ -216,7 +187,7 @@ public static class LearnStep
             AtomicFile.WriteAllText(Path.Combine(folder, "trainer_state.json"), File.Exists(cursorFile) ? File.ReadAllText(cursorFile) : new SamplerState(0, 0).ToJson());
         });
         var data = steps.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value), StringComparer.Ordinal);
-        foreach (var (name, value) in criticMetrics)
+        foreach (var (name, value) in method.Metrics)
             data[name] = value;
         data["timing_s/update_actor"] = seconds;
         data["timing_s/recompute"] = recomputeSeconds;
