@@ -122,6 +122,19 @@ public sealed class SequenceObjectiveGoldenTests
         AssertClose(Fixture.Floats(c.GetProperty("advantages")), advantages, "advantages");
     }
 
+    public static TheoryData<int> SpoTreeCases() => new(Enumerable.Range(0, 4));
+
+    [Theory]
+    [MemberData(nameof(SpoTreeCases))]
+    public void Spo_tree_values_and_advantages_match_the_recursive_reference(int index)
+    {
+        var c = s_fixture.Value.GetProperty("spo_tree")[index];
+        var (values, advantages, root) = SpoTree.NodeAdvantages(Fixture.Ints(c.GetProperty("parents")), [.. c.GetProperty("rewards").EnumerateArray().Select(v => v.GetDouble())]);
+        Assert.Equal(c.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()), values, (a, b) => Math.Abs(a - b) <= 1e-12);
+        Assert.Equal(c.GetProperty("advantages").EnumerateArray().Select(v => v.GetDouble()), advantages, (a, b) => Math.Abs(a - b) <= 1e-12);
+        Assert.Equal(c.GetProperty("root").GetDouble(), root, 12);
+    }
+
     /// <summary>Where PyTorch is installed: the script, run again, reproduces the committed fixture.</summary>
     [RequiresTorchFact]
     public void Committed_fixture_matches_a_fresh_pytorch_run()

@@ -11,7 +11,7 @@ Writes tests/Aspo.Algorithms.Tests/Fixtures/sequence_objectives.json.
   masked_whiten over the batch with the unbiased variance) on padded [B, T] tensors.
 - Value loss: verl's compute_value_loss (clipped, 0.5 * agg(max(l1, l2))) and its gradient w.r.t. the predictions.
 - SPO-chain: the reference code's cut points and token advantages (treetune, written out here) on random
-  probabilities and values.
+  probabilities and values; SPO-tree: node values (leaf reward, children's mean) and advantages on random trees.
 """
 import json
 import os
@@ -222,6 +222,24 @@ for case in range(6):
     spo_cases.append({"log_probs": lps, "interval": interval, "values": cut_values, "reward": score,
                       "branch_points": branch_points, "advantages": advantages})
 
+# SPO-tree: random trees as parent links (parents first), leaves' rewards; V(leaf) = reward, V(inner) = mean of its
+# children (recursively), V(root) = mean of the first level, A = V(node) - V(parent)
+tree_cases = []
+for case in range(4):
+    tree_parents = []
+    for i in range([9, 15, 4, 30][case]):
+        tree_parents.append(-1 if i < [3, 2, 4, 5][case] else int(torch.randint(0, i, ()).item()))
+    tree_rewards = [float(torch.randint(0, 2, ()).item()) for _ in tree_parents]
+
+    def node_value(i):
+        children = [j for j, p in enumerate(tree_parents) if p == i]
+        return tree_rewards[i] if not children else sum(node_value(j) for j in children) / len(children)
+
+    first = [i for i, p in enumerate(tree_parents) if p == -1]
+    root = sum(node_value(i) for i in first) / len(first)
+    tree_cases.append({"parents": tree_parents, "rewards": tree_rewards, "values": [node_value(i) for i in range(len(tree_parents))],
+                       "advantages": [node_value(i) - (root if p == -1 else node_value(p)) for i, p in enumerate(tree_parents)], "root": root})
+
 v_flat = torch.tensor(flat(vpreds0))
 r_flat = torch.tensor(flat(returns))
 explained_variance = float(1.0 - torch.var(r_flat - v_flat) / (torch.var(r_flat) + 1e-5))   # verl metric_utils
@@ -230,6 +248,7 @@ fixture = {
     "generator": "tools/reference/sequence_objectives.py", "torch": torch.__version__,
     "dpo": dpo,
     "spo_chain": spo_cases,
+    "spo_tree": tree_cases,
     "gae": {"lengths": gae_lengths, "rewards": flat(rewards), "values": flat(values), "cases": gae_cases},
     "value_loss": {"lengths": gae_lengths, "old_values": flat(old_values), "returns": flat(returns), "predictions": flat(vpreds0), "cases": value_cases,
                    "explained_variance": explained_variance},
@@ -239,4 +258,4 @@ if len(sys.argv) == 3 and sys.argv[1] == "--out":
     out_path = sys.argv[2]
 with open(out_path, "w") as f:
     json.dump(fixture, f, indent=None, separators=(",", ":"))
-print(f"wrote {os.path.normpath(out_path)}: {len(dpo['cases'])} dpo, {len(gae_cases)} gae, {len(value_cases)} value-loss, {len(spo_cases)} spo-chain cases, torch {torch.__version__}")
+print(f"wrote {os.path.normpath(out_path)}: {len(dpo['cases'])} dpo, {len(gae_cases)} gae, {len(value_cases)} value-loss, {len(spo_cases)} spo-chain, {len(tree_cases)} spo-tree cases, torch {torch.__version__}")

@@ -27,7 +27,10 @@ public sealed class MethodInputs
         {
             var (nodes, advantages, mask) = LearnStage.SpoTreeRows(rows, a.SpoRho);
             var tree = new MethodInputs { Rows = nodes, TokenAdvantages = advantages, TokenMask = mask };
-            tree.Metrics["spo/trained_token_fraction"] = Sum(mask) / Math.Max(1, nodes.Sum(r => r.ResponseTokenIds.Length));
+            var trained = Sum(mask);
+            double sampled = nodes.Sum(r => r.ResponseTokenIds.Length);
+            tree.Metrics["spo/trained_token_fraction"] = trained / Math.Max(1, sampled);
+            tree.Metrics["spo/sampled_tokens_per_trained_token"] = sampled / Math.Max(trained, 1);
             return tree;
         }
         if (a.Advantage == SpoChain.Name)
