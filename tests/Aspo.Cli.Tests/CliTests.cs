@@ -686,6 +686,9 @@ public sealed class CliTests
     [Theory]
     [InlineData("")]
     [InlineData(", advantage: gae, loss: ppo")]   // PPO with the value head: its file is written with the policy and resumes too
+    [InlineData(", loss: dpo")]
+    [InlineData(", advantage: spo_chain, loss: ppo, spo_continuations: 2")]   // continuation rows in the shards
+    [InlineData(", advantage: spo_tree, loss: ppo, spo_tree_branching: [2], spo_tree_segment: 4")]
     public void A_run_killed_at_random_points_resumes_to_the_same_bits(string method)
     {
         var dir = Directory.CreateTempSubdirectory("aspo-cli-kill-").FullName;
