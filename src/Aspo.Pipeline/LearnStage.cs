@@ -70,13 +70,13 @@ public static class LearnStage
             && (settings.TokenMask is null || settings.TokenMask[i].Any(m => m != 0))).ToArray();
         var steps = new List<Dictionary<string, double>>();
         var total = a.PpoEpochs * ((trainable.Length + a.MiniBatch - 1) / a.MiniBatch);
+        var inputs = new StepInputs(rows, old, reference, withRollout, advantages, tokenAdvantages, settings.TokenMask, critic);
         for (var epoch = 0; epoch < a.PpoEpochs; epoch++)
         {
             var order = Shuffle(trainable, settings.Seed, settings.Iteration, epoch);
             for (var start = 0; start < order.Length; start += a.MiniBatch)
             {
                 var mini = order.AsSpan(start, Math.Min(a.MiniBatch, order.Length - start)).ToArray();
-                var inputs = new StepInputs(rows, old, reference, withRollout, advantages, tokenAdvantages, settings.TokenMask, critic);
                 steps.Add(Step(learner, objective, schedule, inputs, mini, a.MicroBatch, temperature, o.GradClip));
                 foreach (var (name, value) in filterMetrics)
                     steps[^1][name] = value;
@@ -131,11 +131,7 @@ public static class LearnStage
         var allOffsets = new int[mini.Length + 1];
         for (var k = 0; k < mini.Length; k++)
             allOffsets[k + 1] = allOffsets[k] + rows[mini[k]].ResponseTokenIds.Length;
-        var allMask = new float[allOffsets[^1]];
-        if (inputs.TokenMask is { } tokenMask)
-            Gather(tokenMask, mini, allMask.Length).CopyTo(allMask, 0);
-        else
-            Array.Fill(allMask, 1f);
+        var allMask = Mask(inputs.TokenMask, mini, allOffsets[^1]);
         var scale = AggregationScale.Of(allMask, allOffsets);
 
         var micros = new List<int[]>();
@@ -164,7 +160,7 @@ public static class LearnStage
             learner.ScoredHidden(hidden);
             var values = new float[n];
             critic.Head.Values(hidden, values);
-            var (oldValues, returns) = (Gather(critic.OldValues, micros[k], n), Gather(critic.Returns, micros[k], n));
+            var (oldValues, returns) = (Gather(micros[k], n, i => critic.OldValues[i]), Gather(micros[k], n, i => critic.Returns[i]));
             var dValues = new float[n];
             var v = ValueLoss.Compute(values, oldValues, returns, packed[k].ScoredOffsets, critic.ClipRange, objective.Options.Aggregation, dValues, scale);
             valueLoss += v.Loss;
@@ -179,11 +175,7 @@ public static class LearnStage
         // metrics of the step: token-weighted means over its micro-batches; the loss is already the mini-batch's
         var tokens = Math.Max(result.Tokens, 1);
         var metrics = sums.ToDictionary(kv => kv.Key, kv => kv.Value / tokens, StringComparer.Ordinal);
-        metrics[MetricNames.PgLoss] = loss;
-        metrics[MetricNames.Entropy] = entropySum / tokens;
-        metrics["actor/grad_norm"] = result.GradNorm;
-        metrics["actor/lr"] = result.LearningRate;
-        metrics["actor/tokens"] = result.Tokens;
+        AddStepMetrics(metrics, loss, entropySum, result);
         if (critic is not null)
         {
             metrics["critic/vf_loss"] = valueLoss;
@@ -193,46 +185,56 @@ public static class LearnStage
         return metrics;
     }
 
-    /// <summary>Per-row values laid out like a micro-batch's scored tokens: rows <paramref name="micro"/> one after another.</summary>
-    private static float[] Gather(IReadOnlyList<float[]> perRow, int[] micro, int tokens)
+    /// <summary>Every optimizer step's actor metrics: the step's loss, mean entropy over its scored tokens, gradient norm,
+    /// learning rate and token count (verl's names).</summary>
+    internal static void AddStepMetrics(Dictionary<string, double> metrics, double loss, double entropySum, TrainerStepResult step)
+    {
+        metrics[MetricNames.PgLoss] = loss;
+        metrics[MetricNames.Entropy] = entropySum / Math.Max(step.Tokens, 1);
+        metrics["actor/grad_norm"] = step.GradNorm;
+        metrics["actor/lr"] = step.LearningRate;
+        metrics["actor/tokens"] = step.Tokens;
+    }
+
+    /// <summary>The token mask of rows <paramref name="micro"/> [S]: the rows' masks, or 1 everywhere without them.</summary>
+    private static float[] Mask(IReadOnlyList<float[]>? rowMask, int[] micro, int tokens)
+    {
+        if (rowMask is not null)
+            return Gather(micro, tokens, i => rowMask[i]);
+        var ones = new float[tokens];
+        Array.Fill(ones, 1f);
+        return ones;
+    }
+
+    /// <summary>Per-row values laid out like a micro-batch's scored tokens [S]: <paramref name="row"/>(i) for the rows
+    /// <paramref name="micro"/>, one after another.</summary>
+    private static float[] Gather(int[] micro, int tokens, Func<int, float[]> row)
     {
         var result = new float[tokens];
         var at = 0;
         foreach (var i in micro)
         {
-            perRow[i].CopyTo(result, at);
-            at += perRow[i].Length;
+            var values = row(i);
+            values.CopyTo(result, at);
+            at += values.Length;
         }
         return result;
     }
 
     /// <summary>The algorithm core's view of one micro-batch: per scored token the new and old log-probs, the sequence's
-    /// advantage, mask 1, and (replay) the rollout's log-probs.</summary>
+    /// advantage (or the token's own), the token mask (1 without one), the reference's and (replay) the rollout's log-probs.</summary>
     private static TokenBatch MicroBatch(StepInputs inputs, int[] micro, int[] scoredOffsets, ReadOnlySpan<float> logProbs, ReadOnlySpan<float> entropies)
     {
         var (rows, old, reference, withRollout, advantages, rowTokenAdvantages, rowMask, _) = inputs;
         var n = logProbs.Length;
-        var oldLogProbs = new float[n];   // [S] scored response tokens
-        var rolloutLogProbs = withRollout ? new float[n] : [];
-        var referenceLogProbs = reference is not null ? new float[n] : [];
-        var tokenAdvantages = new float[n];
-        var mask = rowMask is null ? new float[n] : Gather(rowMask, micro, n);
-        if (rowMask is null)
-            Array.Fill(mask, 1f);
-        var sequenceAdvantages = new float[micro.Length]; // [B] this micro-batch's sequences
-        for (var k = 0; k < micro.Length; k++)
-        {
-            old[micro[k]].CopyTo(oldLogProbs, scoredOffsets[k]);
-            if (withRollout)
-                rows[micro[k]].OldLogprobs.CopyTo(rolloutLogProbs, scoredOffsets[k]);
-            if (reference is not null)
-                reference[micro[k]].CopyTo(referenceLogProbs, scoredOffsets[k]);
-            sequenceAdvantages[k] = advantages[micro[k]];
-        }
+        // per-row arrays laid out like the scored tokens [S]
+        var oldLogProbs = Gather(micro, n, i => old[i]);
+        var rolloutLogProbs = withRollout ? Gather(micro, n, i => rows[i].OldLogprobs) : [];
+        var referenceLogProbs = reference is not null ? Gather(micro, n, i => reference[i]) : [];
+        var mask = Mask(rowMask, micro, n);
+        var tokenAdvantages = rowTokenAdvantages is not null ? Gather(micro, n, i => rowTokenAdvantages[i]) : new float[n];
         if (rowTokenAdvantages is null)
-            AdvantageEstimators.BroadcastToTokens(sequenceAdvantages, scoredOffsets, mask, tokenAdvantages);
-        else
-            Gather(rowTokenAdvantages, micro, n).CopyTo(tokenAdvantages, 0);
+            AdvantageEstimators.BroadcastToTokens([.. micro.Select(i => advantages[i])], scoredOffsets, mask, tokenAdvantages);
         return new TokenBatch
         {
             LogProbs = logProbs, OldLogProbs = oldLogProbs, Advantages = tokenAdvantages, Mask = mask, SequenceOffsets = scoredOffsets,

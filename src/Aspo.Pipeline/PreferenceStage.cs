@@ -74,7 +74,7 @@ public static class PreferenceStage
         var coefficients = new double[used.Length];
         var result = DpoLoss.Compute(localPairs, policy, [.. used.Select(i => referenceSums[i])], beta, coefficients);
 
-        var micros = used.Chunk(microBatch).Select(micro => micro.Select(i => local[i]).ToArray()).ToArray();
+        var micros = Enumerable.Range(0, used.Length).Chunk(microBatch).ToArray(); // positions in used (ascending, like used)
         var packed = micros.Select(micro => PackedSequences.Pack([.. micro.Select(k => (usedRows[k].PromptTokenIds, usedRows[k].ResponseTokenIds))])).ToArray();
         double entropySum = 0;
         var step = TrainerStep.Run(learner, packed, temperature, (m, _, entropies, dLogProbs, _) =>
@@ -86,11 +86,7 @@ public static class PreferenceStage
                 entropySum += h;
         }, gradClip, schedule);
         var metrics = result.Metrics();
-        metrics[MetricNames.PgLoss] = result.Loss;
-        metrics[MetricNames.Entropy] = entropySum / Math.Max(step.Tokens, 1);
-        metrics["actor/grad_norm"] = step.GradNorm;
-        metrics["actor/lr"] = step.LearningRate;
-        metrics["actor/tokens"] = step.Tokens;
+        LearnStage.AddStepMetrics(metrics, result.Loss, entropySum, step);
         return metrics;
     }
 }

@@ -44,7 +44,7 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         var rows = new List<RolloutRow>();
         var counters = new Dictionary<string, int>(StringComparer.Ordinal);
         // the frontier: nodes to expand (null parent = the prompt), with the response text before their children
-        var frontier = prompts.Select(p => (Prompt: p, Ids: tokenizer.Encode(template.Render(p.Prompt, addGenerationPrompt: true)), Context: Array.Empty<int>(), Parent: (RolloutRow?)null)).ToList();
+        var frontier = prompts.Select(p => (Prompt: p, Ids: PromptIds(p), Context: Array.Empty<int>(), Parent: (RolloutRow?)null)).ToList();
         for (var level = 0; level < levels && frontier.Count > 0; level++)
         {
             var width = level == 0 ? settings.SamplesPerPrompt : branching[level - 1];
@@ -58,33 +58,22 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
                     counters[uid] = sample + 1;
                     jobs.Add((p, ids, context, parent, sample, SampleSeeds.Derive(settings.MasterSeed, settings.Iteration, uid, sample)));
                 }
-            var generator = new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead };
             var sampling = settings.Sampling with { MaxNewTokens = last ? lastBudget : segment };
-            var results = generator.Generate([.. jobs.Select(j => new GenerationRequest([.. j.Ids, .. j.Context], j.Seed))], sampling);
+            var results = SampleGenerator(settings).Generate([.. jobs.Select(j => new GenerationRequest([.. j.Ids, .. j.Context], j.Seed))], sampling);
+            var verdicts = Grade(jobs.Count, settings.BatchSize, i => new RewardRequest(jobs[i].Prompt.DataSource, Question(jobs[i].Prompt),
+                tokenizer.Decode([.. jobs[i].Context, .. results[i].Tokens]), jobs[i].Prompt.GroundTruth, jobs[i].Context.Length + results[i].Tokens.Length));
             var next = new List<(PromptRecord, int[], int[], RolloutRow?)>();
-            for (var start = 0; start < jobs.Count; start += settings.BatchSize)
+            for (var i = 0; i < jobs.Count; i++)
             {
-                var count = Math.Min(settings.BatchSize, jobs.Count - start);
-                var verdicts = reward.ScoreBatch([.. Enumerable.Range(start, count).Select(i =>
-                    new RewardRequest(jobs[i].Prompt.DataSource, Question(jobs[i].Prompt), tokenizer.Decode([.. jobs[i].Context, .. results[i].Tokens]),
-                        jobs[i].Prompt.GroundTruth, jobs[i].Context.Length + results[i].Tokens.Length))]);
-                for (var k = 0; k < count; k++)
+                var (p, ids, context, parent, sample, seed) = jobs[i];
+                var r = results[i];
+                var row = NewRow(settings, p, ids, sample, seed, r, r.Text ?? tokenizer.Decode(r.Tokens), verdicts[i]) with
                 {
-                    var (p, ids, context, parent, sample, seed) = jobs[start + k];
-                    var r = results[start + k];
-                    var row = new RolloutRow
-                    {
-                        RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),
-                        SampleIndex = sample, DataSource = p.DataSource, PromptTokenIds = ids, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs,
-                        Entropies = r.Entropies, ResponseText = r.Text ?? tokenizer.Decode(r.Tokens), GroundTruth = p.GroundTruth, Reward = verdicts[k].Score,
-                        RewardComponents = verdicts[k].Components, FinishReason = r.FinishReason, Temperature = settings.Sampling.Temperature,
-                        TopP = settings.Sampling.TopP, TopK = settings.Sampling.TopK, Seed = seed,
-                        ParentSample = parent?.SampleIndex ?? -1, BranchToken = parent?.ResponseTokenIds.Length ?? -1,
-                    };
-                    rows.Add(row);
-                    if (!last && r.FinishReason == "length" && r.Tokens.Length > 0)
-                        next.Add((p, ids, [.. context, .. r.Tokens], row));
-                }
+                    ParentSample = parent?.SampleIndex ?? -1, BranchToken = parent?.ResponseTokenIds.Length ?? -1,
+                };
+                rows.Add(row);
+                if (!last && r.FinishReason == "length" && r.Tokens.Length > 0)
+                    next.Add((p, ids, [.. context, .. r.Tokens], row));
             }
             frontier = next;
         }
@@ -121,7 +110,7 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         }
         if (jobs.Count == 0)
             return [];
-        var generator = new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead };
+        var generator = SampleGenerator(settings);
         // one call with the longest budget any continuation has, each cut to its own afterwards (an autoregressive
         // sample's prefix is a sample of the shorter budget) — one batch instead of one call per prefix length; when
         // the longest prefix plus that budget would pass the context length, one call per prefix length instead
@@ -138,35 +127,20 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
             for (var k = 0; k < call.Length; k++)
                 results[call[k]] = generated[k];
         }
-        var rows = new List<RolloutRow>(jobs.Count);
-        for (var start = 0; start < jobs.Count; start += settings.BatchSize)
+        var cut = Enumerable.Range(0, jobs.Count).Select(i =>
         {
-            var count = Math.Min(settings.BatchSize, jobs.Count - start);
-            var cut = Enumerable.Range(start, count).Select(i =>
-            {
-                var budget = settings.Sampling.MaxNewTokens - jobs[i].Branch;
-                var r = results[i];
-                return r.Tokens.Length <= budget ? r : r with { Tokens = r.Tokens[..budget], LogProbs = r.LogProbs[..budget], Entropies = r.Entropies?[..budget], FinishReason = "length", Text = null };
-            }).ToArray();
-            var verdicts = reward.ScoreBatch([.. cut.Select((r, k) =>
-            {
-                var j = jobs[start + k];
-                return new RewardRequest(j.Prompt.DataSource, Question(j.Prompt), tokenizer.Decode([.. j.Parent.ResponseTokenIds[..j.Branch], .. r.Tokens]),
-                    j.Prompt.GroundTruth, j.Branch + r.Tokens.Length);
-            })]);
-            for (var k = 0; k < count; k++)
-            {
-                var (p, parent, b, sample, seed) = jobs[start + k];
-                var r = cut[k];
-                rows.Add(parent with
-                {
-                    SampleIndex = sample, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs, Entropies = r.Entropies,
-                    ResponseText = r.Text ?? tokenizer.Decode(r.Tokens), Reward = verdicts[k].Score, RewardComponents = verdicts[k].Components,
-                    FinishReason = r.FinishReason, Seed = seed, ParentSample = parent.SampleIndex, BranchToken = b,
-                });
-            }
-        }
-        return rows;
+            var budget = settings.Sampling.MaxNewTokens - jobs[i].Branch;
+            var r = results[i];
+            return r.Tokens.Length <= budget ? r : r with { Tokens = r.Tokens[..budget], LogProbs = r.LogProbs[..budget], Entropies = r.Entropies?[..budget], FinishReason = "length", Text = null };
+        }).ToArray();
+        var verdicts = Grade(jobs.Count, settings.BatchSize, i => new RewardRequest(jobs[i].Prompt.DataSource, Question(jobs[i].Prompt),
+            tokenizer.Decode([.. jobs[i].Parent.ResponseTokenIds[..jobs[i].Branch], .. cut[i].Tokens]), jobs[i].Prompt.GroundTruth, jobs[i].Branch + cut[i].Tokens.Length));
+        return [.. jobs.Select((j, i) => j.Parent with
+        {
+            SampleIndex = j.Sample, ResponseTokenIds = cut[i].Tokens, OldLogprobs = cut[i].LogProbs, Entropies = cut[i].Entropies,
+            ResponseText = cut[i].Text ?? tokenizer.Decode(cut[i].Tokens), Reward = verdicts[i].Score, RewardComponents = verdicts[i].Components,
+            FinishReason = cut[i].FinishReason, Seed = j.Seed, ParentSample = j.Parent.SampleIndex, BranchToken = j.Branch,
+        })];
     }
 
     /// <summary>The rows with the reward verdicts (which also carry the extracted answers evaluation votes on).</summary>
@@ -177,43 +151,57 @@ public sealed class RolloutStage(OnnxDecoder model, BpeTokenizer tokenizer, Chat
         var jobs = new List<(PromptRecord Prompt, int[] Ids, int Sample, ulong Seed)>();
         foreach (var p in prompts)
         {
-            var ids = tokenizer.Encode(template.Render(p.Prompt, addGenerationPrompt: true));
+            var ids = PromptIds(p);
             for (var s = 0; s < settings.SamplesPerPrompt; s++)
                 jobs.Add((p, ids, s, SampleSeeds.Derive(settings.MasterSeed, settings.Iteration, PromptUid(p), s)));
         }
         // continuous batching: BatchSize rows decode at once and a finished row's slot goes to the next waiting sample
         // (1.74× the tokens/s of separate calls per batch for 0.5B shapes with early stops; README, rollout benchmark)
-        ISamplingEngine generator = genAi is null ? new Generator(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead } : genAi;
+        ISamplingEngine generator = genAi is null ? SampleGenerator(settings) : genAi;
         if (genAi is not null)
             genAi.BatchSize = settings.BatchSize;
         if (OnProgress is { } progress)
             generator.OnProgress = (finished, tokens) => progress(finished, jobs.Count, tokens);
         var results = generator.Generate([.. jobs.Select(j => new GenerationRequest(j.Ids, j.Seed))], settings.Sampling);
         var texts = results.Select(r => r.Text ?? tokenizer.Decode(r.Tokens)).ToArray();
+        var verdicts = Grade(jobs.Count, settings.BatchSize, i =>
+            new RewardRequest(jobs[i].Prompt.DataSource, Question(jobs[i].Prompt), texts[i], jobs[i].Prompt.GroundTruth, results[i].Tokens.Length));
         var rows = new List<(RolloutRow, RewardResult)>(jobs.Count);
-        for (var start = 0; start < jobs.Count; start += settings.BatchSize)
-        {
-            // rewards graded a batch at a time: sandboxed and model-based graders see batches, not single rows
-            var count = Math.Min(settings.BatchSize, jobs.Count - start);
-            var verdicts = reward.ScoreBatch([.. Enumerable.Range(start, count).Select(i =>
-                new RewardRequest(jobs[i].Prompt.DataSource, Question(jobs[i].Prompt), texts[i], jobs[i].Prompt.GroundTruth, results[i].Tokens.Length))]);
-            for (var k = 0; k < count; k++)
-            {
-                var i = start + k;
-                var (p, ids, sample, seed) = jobs[i];
-                var r = results[i];
-                var text = texts[i];
-                var verdict = verdicts[k];
-                rows.Add((new RolloutRow
-                {
-                    RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),
-                    SampleIndex = sample, DataSource = p.DataSource, PromptTokenIds = ids, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs,
-                    Entropies = r.Entropies, ResponseText = text, GroundTruth = p.GroundTruth, Reward = verdict.Score,
-                    RewardComponents = verdict.Components, FinishReason = r.FinishReason, Temperature = settings.Sampling.Temperature,
-                    TopP = settings.Sampling.TopP, TopK = settings.Sampling.TopK, Seed = seed,
-                }, verdict));
-            }
-        }
+        for (var i = 0; i < jobs.Count; i++)
+            rows.Add((NewRow(settings, jobs[i].Prompt, jobs[i].Ids, jobs[i].Sample, jobs[i].Seed, results[i], texts[i], verdicts[i]), verdicts[i]));
         return rows;
     }
+
+    /// <summary>A prompt's token ids: its messages through the chat template, with the generation prompt.</summary>
+    private int[] PromptIds(PromptRecord p) => tokenizer.Encode(template.Render(p.Prompt, addGenerationPrompt: true));
+
+    /// <summary>Our generator for rollouts: <see cref="RolloutSettings.BatchSize"/> slots refilled as rows finish
+    /// (continuous batching), sampling on the host or in the graph as the settings say.</summary>
+    private Generator SampleGenerator(RolloutSettings settings) =>
+        new(model, tokenizer) { MaxActiveRows = settings.BatchSize, UseSamplingHead = settings.SamplingHead };
+
+    /// <summary>The verdicts of requests 0 … count − 1, graded a batch at a time: sandboxed and model-based graders
+    /// see batches, not single rows.</summary>
+    private RewardResult[] Grade(int count, int batchSize, Func<int, RewardRequest> request)
+    {
+        var verdicts = new RewardResult[count];
+        for (var start = 0; start < count; start += batchSize)
+        {
+            var size = Math.Min(batchSize, count - start);
+            var batch = reward.ScoreBatch([.. Enumerable.Range(start, size).Select(request)]);
+            for (var k = 0; k < size; k++)
+                verdicts[start + k] = batch[k];
+        }
+        return verdicts;
+    }
+
+    /// <summary>A sample's shard row: the run's labels, the prompt, the generated tokens with their log-probs, the verdict.</summary>
+    private static RolloutRow NewRow(RolloutSettings settings, PromptRecord p, int[] ids, int sample, ulong seed, GenerationResult r, string text, RewardResult verdict) => new()
+    {
+        RunId = settings.RunId, Iteration = settings.Iteration, PolicyVersion = settings.PolicyVersion, PromptUid = PromptUid(p),
+        SampleIndex = sample, DataSource = p.DataSource, PromptTokenIds = ids, ResponseTokenIds = r.Tokens, OldLogprobs = r.LogProbs,
+        Entropies = r.Entropies, ResponseText = text, GroundTruth = p.GroundTruth, Reward = verdict.Score,
+        RewardComponents = verdict.Components, FinishReason = r.FinishReason, Temperature = settings.Sampling.Temperature,
+        TopP = settings.Sampling.TopP, TopK = settings.Sampling.TopK, Seed = seed,
+    };
 }

@@ -55,10 +55,10 @@ public static class RolloutStep
         if (c.Algorithm.Advantage == Aspo.Algorithms.SpoChain.Name)
         {
             var a = c.Algorithm;
-            var points = rows.Select(r => Aspo.Algorithms.SpoChain.BranchPoints(r.OldLogprobs, a.SpoRho, a.SpoInterval).Length).ToArray();
-            var continuations = stage.RunContinuations(batch, rows, settings, r => Aspo.Algorithms.SpoChain.BranchPoints(r.OldLogprobs, a.SpoRho, a.SpoInterval), a.SpoContinuations);
+            var points = rows.ToDictionary(r => (r.PromptUid, r.SampleIndex), r => Aspo.Algorithms.SpoChain.BranchPoints(r.OldLogprobs, a.SpoRho, a.SpoInterval));
+            var continuations = stage.RunContinuations(batch, rows, settings, r => points[(r.PromptUid, r.SampleIndex)], a.SpoContinuations);
             double sampleTokens = rows.Sum(r => r.ResponseTokenIds.Length), continuationTokens = continuations.Sum(r => r.ResponseTokenIds.Length);
-            spo["spo/branch_points_per_sample"] = points.Length > 0 ? points.Average() : 0;
+            spo["spo/branch_points_per_sample"] = points.Count > 0 ? points.Values.Average(p => p.Length) : 0;
             spo["spo/continuations"] = continuations.Count;
             spo["spo/continuation_tokens"] = continuationTokens;
             spo["spo/sampled_tokens_per_sample_token"] = (sampleTokens + continuationTokens) / Math.Max(sampleTokens, 1);
